@@ -1,0 +1,185 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import AutoFeatureExtractor
+
+from skeleton_models import SkeletonProcessor
+from skeleton_models.augmentation import crop_resize, random_rotation, rotation_matrices
+from skeleton_models.processing_skeleton import compute_stream, parse_stream
+from skeleton_models.skeletons import get_layout
+
+NTU = get_layout("ntu25")
+
+
+def clip(t=40, m=1, seed=0, v=25, c=3):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(t, m, v, c)) + np.array([0.0, 0.0, 3.0])[:c]).astype(np.float32)
+
+
+def ctrgcn_valid_crop_resize(data, valid_frame_num, p, window):
+    """CTR-GCN feeders/tools.py valid_crop_resize, evaluation branch, transcribed as the reference (C, T, V, M)."""
+    c, t, v, m = data.shape
+    bias = int((1 - p) * valid_frame_num / 2)
+    data = data[:, bias : valid_frame_num - bias]
+    cropped = data.shape[1]
+    x = torch.tensor(data).permute(0, 2, 3, 1).reshape(c * v * m, cropped)[None, None]
+    x = F.interpolate(x, size=(c * v * m, window), mode="bilinear", align_corners=False).squeeze()
+    return x.view(c, v, m, window).permute(0, 3, 1, 2).numpy()
+
+
+@pytest.mark.parametrize("length, window", [(100, 64), (37, 64), (64, 64), (300, 32)])
+def test_eval_crop_matches_ctrgcn(length, window):
+    data = clip(length, 2)  # (T, M, V, C)
+    ours = crop_resize(data[None], np.array([0]), np.array([length]), window, 0.95)[0]
+    reference = ctrgcn_valid_crop_resize(data.transpose(3, 0, 2, 1), length, 0.95, window)  # (C, T, V, M)
+    np.testing.assert_allclose(ours, reference.transpose(1, 3, 2, 0), rtol=1e-5, atol=1e-5)
+
+
+def test_training_crop_is_random_within_bounds_and_reproducible():
+    t = 120
+    ramp = np.broadcast_to(np.arange(t, dtype=np.float32)[:, None, None, None], (t, 1, 2, 3))[None].repeat(8, 0)
+    start, length = np.full(8, 10), np.full(8, 100)
+    a = crop_resize(ramp, start, length, 16, (0.5, 1.0), np.random.default_rng(0))
+    b = crop_resize(ramp, start, length, 16, (0.5, 1.0), np.random.default_rng(0))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (8, 16, 1, 2, 3)
+    assert a.min() >= 10 and a.max() <= 109  # only frames of the valid interval
+    assert len({round(float(x), 3) for x in a[:, 0, 0, 0, 0]}) > 1  # different offsets across the batch
+    assert (np.diff(a[..., 0, 0, 0], axis=1) >= 0).all()  # time order kept
+    with pytest.raises(ValueError, match="rng"):
+        crop_resize(ramp, start, length, 16, (0.5, 1.0))
+
+
+def test_output_shapes_for_single_clip_list_and_batch():
+    processor = SkeletonProcessor(window_size=16)
+    single = processor(clip(30))
+    assert single["skeletons"].shape == (1, 3, 16, 25, 2) and single["skeletons"].dtype == torch.float32
+    batch = processor([clip(30), clip(55, m=2), clip(12, m=3)], labels=[0, 1, 2])
+    assert batch["skeletons"].shape == (3, 3, 16, 25, 2)
+    assert batch["labels"].tolist() == [0, 1, 2]
+    stacked = processor(np.stack([clip(20, seed=i) for i in range(4)]), return_tensors=None)
+    assert isinstance(stacked["skeletons"], np.ndarray) and stacked["skeletons"].shape == (4, 3, 16, 25, 2)
+
+
+def test_most_active_persons_are_kept_and_missing_ones_are_zero():
+    data = np.zeros((20, 3, 25, 3), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    data[:, 0] = 1.0 + 0.001 * rng.normal(size=(20, 25, 3))  # nearly still
+    data[:, 2] = 1.0 + 0.5 * rng.normal(size=(20, 25, 3))  # most active
+    data[:5, 1] = 1.0 + 0.1 * rng.normal(size=(5, 25, 3))
+    processor = SkeletonProcessor(window_size=20, num_persons=2, eval_crop=1.0)
+    selected = processor._select_persons(data[None])
+    np.testing.assert_array_equal(selected[0, :, 0], data[:, 2])
+    np.testing.assert_array_equal(selected[0, :, 1], data[:, 1])
+    padded = SkeletonProcessor(num_persons=4)._select_persons(data[None])
+    assert padded.shape[2] == 4 and not padded[0, :, 3].any()
+
+
+def test_centring_on_the_centre_joint_of_the_first_person():
+    data = clip(20, 2)
+    data[:3] = 0  # leading empty frames are skipped
+    data[10:, 1] = 0  # the second person leaves
+    processor = SkeletonProcessor(window_size=17, eval_crop=1.0)
+    out = processor(data, return_tensors=None)["skeletons"][0]  # (C, T, V, M)
+    np.testing.assert_allclose(out[:, 0, NTU.center, 0], 0.0, atol=1e-6)
+    assert not out[:, -3:, :, 1].any()  # a missing person stays zero after centring
+    expected = data[3, 0, 5] - data[3, 0, NTU.center]
+    np.testing.assert_allclose(out[:, 0, 5, 0], expected, rtol=1e-5)
+
+
+def test_streams():
+    data = clip(10, 1)[None]  # (N, T, M, V, C)
+    assert parse_stream("joint") == (0, False) and parse_stream("bone2_motion") == (2, True)
+    bone = compute_stream(data, NTU, "bone")
+    elbow, shoulder = NTU.joint_index("left_elbow"), NTU.joint_index("left_shoulder")
+    np.testing.assert_allclose(bone[..., elbow, :], data[..., elbow, :] - data[..., shoulder, :])
+    assert not bone[..., NTU.center, :].any()
+    bone2 = compute_stream(data, NTU, "bone2")
+    wrist = NTU.joint_index("left_wrist")
+    np.testing.assert_allclose(bone2[..., wrist, :], data[..., wrist, :] - data[..., shoulder, :])
+    motion = compute_stream(data, NTU, "joint_motion")
+    np.testing.assert_allclose(motion[:, :-1], data[:, 1:] - data[:, :-1])
+    assert not motion[:, -1].any()
+    bone_motion = compute_stream(data, NTU, "bone_motion")
+    np.testing.assert_allclose(bone_motion[:, :-1], bone[:, 1:] - bone[:, :-1], rtol=1e-5, atol=1e-6)
+    scored = np.concatenate([data[..., :2], np.full(data.shape[:-1] + (1,), 0.5, np.float32)], -1)
+    scored_bone = compute_stream(scored, NTU, "bone", coordinate_dims=2)
+    np.testing.assert_allclose(scored_bone[..., 2], 0.5)  # scores averaged, not differenced
+    for bad in ["bones", "bone0", "joint_velocity", "motion"]:
+        with pytest.raises(ValueError, match="stream"):
+            parse_stream(bad)
+
+
+def test_random_rotation_keeps_bone_lengths_and_zeros():
+    data = clip(12, 2)[None].repeat(3, 0)
+    data[:, :, 1] = 0
+    rotated = random_rotation(data, 0.3, np.random.default_rng(0))
+    bones = lambda x: np.linalg.norm(compute_stream(x, NTU, "bone"), axis=-1)  # noqa: E731
+    np.testing.assert_allclose(bones(rotated), bones(data), rtol=1e-4)
+    assert not rotated[:, :, 1].any()
+    assert not np.allclose(rotated, data)
+    r = rotation_matrices(np.random.default_rng(1).uniform(-1, 1, size=(5, 3)))
+    np.testing.assert_allclose(r @ r.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (5, 3, 3)), atol=1e-6)
+
+
+def test_augmentation_only_in_training():
+    processor = SkeletonProcessor(window_size=16)
+    data = clip(50, 2)
+    a = processor(data)["skeletons"]
+    b = processor(data)["skeletons"]
+    torch.testing.assert_close(a, b)
+    c = processor(data, training=True, rng=np.random.default_rng(0))["skeletons"]
+    d = processor(data, training=True, rng=np.random.default_rng(0))["skeletons"]
+    torch.testing.assert_close(c, d)
+    assert not torch.allclose(a, c)
+
+
+def test_view_alignment_makes_the_shoulders_frontal():
+    data = clip(8, 1)
+    angle = 0.7
+    rot = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]], np.float32)
+    data = data @ rot.T
+    processor = SkeletonProcessor(window_size=8, eval_crop=1.0, align_view=True)
+    out = processor(data, return_tensors=None)["skeletons"][0]  # (C, T, V, M)
+    left, right = NTU.shoulders
+    across = out[:, 0, right, 0] - out[:, 0, left, 0]
+    assert abs(across[2]) < 1e-5 and across[0] > 0
+    with pytest.raises(ValueError, match="shoulders"):
+        SkeletonProcessor(layout="mediapipe_hand21", align_view=True)
+
+
+def test_save_and_load(tmp_path):
+    processor = SkeletonProcessor(layout="coco17", window_size=48, num_persons=1, stream="bone_motion",
+                                  coordinate_dims=2, p_interval=(0.6, 0.9), random_rotation=0.0)  # fmt: skip
+    processor.save_pretrained(tmp_path)
+    loaded = SkeletonProcessor.from_pretrained(tmp_path)
+    assert loaded.to_dict() == processor.to_dict()
+    assert loaded.window_size == 48 and loaded.p_interval == [0.6, 0.9]
+    data = clip(30, 1, v=17, c=3)
+    torch.testing.assert_close(loaded(data)["skeletons"], processor(data)["skeletons"])
+    assert isinstance(AutoFeatureExtractor.from_pretrained(tmp_path), SkeletonProcessor)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (np.zeros((10, 1, 24, 3), np.float32), r"clip 0: expected shape \(T, M, V=25"),
+        (np.zeros((10, 25, 3), np.float32), "one clip"),
+        (np.full((10, 1, 25, 3), np.nan, np.float32), "clip 0: contains NaN"),
+        ([clip(5), clip(5, c=2)], "clip 1"),
+        ([], "non-empty"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(data, message):
+    with pytest.raises(ValueError, match=message):
+        SkeletonProcessor()(data)
+
+
+def test_bad_options_raise():
+    with pytest.raises(ValueError, match="unknown skeleton layout"):
+        SkeletonProcessor(layout="ntu")
+    with pytest.raises(ValueError, match="p_interval"):
+        SkeletonProcessor(p_interval=(0.9, 0.5))
+    with pytest.raises(ValueError, match="stream"):
+        SkeletonProcessor(stream="velocity")
