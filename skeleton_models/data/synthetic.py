@@ -1,0 +1,123 @@
+"""The built-in synthetic benchmark: procedurally animated action clips on the `ntu25` layout.
+
+Generated deterministically from a seed in a few seconds, so the quickstart and the tests need no download.
+Like NTU RGB+D, every performance (class, subject, replication) is recorded by three cameras at once, and the
+`xsub` (cross-subject) and `xview` (cross-view) configs split by subject and by camera. The motions themselves
+are in `synthetic_motion.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import datasets
+import numpy as np
+
+from . import synthetic_motion as motion
+from .features import skeleton_features
+
+CLASS_NAMES = [a.name for a in motion.ACTION_CLASSES]
+CLASS_DESCRIPTIONS = [a.description for a in motion.ACTION_CLASSES]
+CLASS_GROUPS = {
+    group: [i for i, a in enumerate(motion.ACTION_CLASSES) if a.group == group]
+    for group in ("body", "interaction", "hand_gesture")
+}
+NUM_PERSONS = 2
+CAMERAS = (1, 2, 3)
+XVIEW_TRAIN_CAMERAS = (2, 3)  # as NTU: cameras 2 and 3 train, camera 1 tests
+
+
+def xsub_train_subjects(num_subjects: int) -> list[int]:
+    """Training subjects of the cross-subject protocol: the odd ids among 1..num_subjects."""
+    return [s for s in range(1, num_subjects + 1) if s % 2 == 1]
+
+
+@dataclass
+class SyntheticSkeletonConfig(datasets.BuilderConfig):
+    """Builder options. Size = classes x `num_subjects` x `num_replications` x 3 cameras."""
+
+    protocol: str = "xsub"
+    num_subjects: int = 10
+    num_replications: int = 2
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.protocol not in ("xsub", "xview"):
+            raise ValueError(f"protocol must be 'xsub' or 'xview', got {self.protocol!r}")
+        if self.num_subjects < 2 or self.num_replications < 1:
+            raise ValueError("num_subjects must be >= 2 and num_replications >= 1, "
+                             f"got {self.num_subjects} and {self.num_replications}")  # fmt: skip
+
+
+class SyntheticSkeleton(datasets.GeneratorBasedBuilder):
+    """`datasets` builder of the synthetic benchmark (configs `xsub`, `xview`)."""
+
+    VERSION = datasets.Version("1.0.0")
+    BUILDER_CONFIG_CLASS = SyntheticSkeletonConfig
+    BUILDER_CONFIGS = [
+        SyntheticSkeletonConfig(name="xsub", protocol="xsub", description="cross-subject: odd subject ids train"),
+        SyntheticSkeletonConfig(name="xview", protocol="xview", description="cross-view: cameras 2, 3 train"),
+    ]
+    DEFAULT_CONFIG_NAME = "xsub"
+    DEFAULT_WRITER_BATCH_SIZE = 100
+    LAYOUT = "ntu25"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config.validate()  # options given to the builder are set on a copy of the config, after its __init__
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description=__doc__,
+            features=skeleton_features(
+                CLASS_NAMES,
+                num_persons=NUM_PERSONS,
+                num_joints=25,
+                num_channels=3,
+                metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
+                extra={"hands": datasets.Array5D(shape=(None, NUM_PERSONS, 2, 21, 3), dtype="float32")},
+            ),
+        )
+
+    def _split_generators(self, dl_manager):
+        cfg = self.config
+        train, test = [], []
+        train_subjects = set(xsub_train_subjects(cfg.num_subjects))
+        for label in range(len(CLASS_NAMES)):
+            for subject in range(1, cfg.num_subjects + 1):
+                for replication in range(1, cfg.num_replications + 1):
+                    for camera in CAMERAS:
+                        in_train = subject in train_subjects if cfg.protocol == "xsub" else camera in XVIEW_TRAIN_CAMERAS
+                        (train if in_train else test).append((label, subject, replication, camera))
+        return [
+            datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"recordings": train}),
+            datasets.SplitGenerator(name=datasets.Split.TEST, gen_kwargs={"recordings": test}),
+        ]
+
+    def _generate_examples(self, recordings):
+        for label, subject, replication, camera in recordings:
+            example = generate_example(label, subject, replication, camera, self.config.num_subjects,
+                                       self.config.seed)  # fmt: skip
+            yield example["sample_id"], example
+
+
+def generate_example(label: int, subject: int, replication: int, camera: int, num_subjects: int, seed: int) -> dict:
+    """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in."""
+    action = motion.ACTION_CLASSES[label]
+    partner = subject % num_subjects + 1  # the second performer of two-person classes
+    bodies = [motion.sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
+    performance = motion.perform(action, bodies, np.random.default_rng([seed, 1, label, subject, replication]))
+    skeleton, hands = motion.record(
+        performance, camera, NUM_PERSONS, np.random.default_rng([seed, 2, label, subject, replication, camera])
+    )
+    return {
+        "sample_id": f"S001C{camera:03d}P{subject:03d}R{replication:03d}A{label + 1:03d}",
+        "skeleton": skeleton,
+        "hands": hands,
+        "label": label,
+        "num_frames": skeleton.shape[0],
+        "num_persons": action.persons,
+        "subject": subject,
+        "camera": camera,
+        "replication": replication,
+    }

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+
+from skeleton_models.data import get_class_descriptions, load_skeleton_dataset, synthetic
+from skeleton_models.data import synthetic_motion as motion
+from skeleton_models.skeletons import get_layout
+
+NTU = get_layout("ntu25")
+
+
+def test_class_structure():
+    groups = synthetic.CLASS_GROUPS
+    assert len(synthetic.CLASS_NAMES) >= 16
+    assert len(groups["interaction"]) >= 4 and len(groups["hand_gesture"]) >= 5
+    assert all(motion.ACTION_CLASSES[i].persons == 2 for i in groups["interaction"])
+    for required in ["wave with left hand", "wave with right hand", "clap", "raise both arms", "punch",
+                     "kick with left leg", "kick with right leg", "squat", "jump", "bow", "turn around",
+                     "walk in place", "hand to mouth", "touch head", "handshake", "push", "hug", "thumbs up",
+                     "victory sign", "ok sign", "fist", "open palm"]:  # fmt: skip
+        assert required in synthetic.CLASS_NAMES
+    descriptions = get_class_descriptions("synthetic")
+    assert len(descriptions) == len(synthetic.CLASS_NAMES)
+    assert all(d["label"] and d["description"].endswith(".") and d["label"] != d["description"] for d in descriptions)
+
+
+def test_dataset_schema_and_splits(synthetic_tiny):
+    train, test = synthetic_tiny["train"], synthetic_tiny["test"]
+    num_classes = len(synthetic.CLASS_NAMES)
+    assert len(train) == len(test) == num_classes * 1 * 1 * 3  # classes x subjects per split x reps x cameras
+    assert train.features["label"].names == synthetic.CLASS_NAMES
+    assert set(train["subject"]) == {1} and set(test["subject"]) == {2}  # xsub: odd subjects train
+    row = train.with_format("numpy")[0]
+    t = int(row["num_frames"])
+    assert row["skeleton"].shape == (t, 2, 25, 3) and row["skeleton"].dtype == np.float32
+    assert row["hands"].shape == (t, 2, 2, 21, 3)
+    assert 38 <= t <= 200
+    for r in train.with_format("numpy").select(range(0, len(train), 7)):
+        second_present = bool(np.abs(r["skeleton"][:, 1]).max() > 0)
+        assert second_present == (r["num_persons"] == 2)
+        assert r["sample_id"] == f"S001C{r['camera']:03d}P{r['subject']:03d}R{r['replication']:03d}A{r['label'] + 1:03d}"
+
+
+def test_xview_splits_by_camera(tmp_path):
+    ds = load_skeleton_dataset("synthetic", config="xview", cache_dir=tmp_path, num_subjects=2, num_replications=1)
+    assert set(ds["train"]["camera"]) == {2, 3} and set(ds["test"]["camera"]) == {1}
+    assert len(ds["train"]) == 2 * len(ds["test"])
+
+
+def test_generation_is_deterministic_and_seeded(tmp_path, synthetic_tiny):
+    again = load_skeleton_dataset("synthetic", config="xsub", cache_dir=tmp_path / "a", num_subjects=2,
+                                  num_replications=1)  # fmt: skip
+    for split in ("train", "test"):
+        a, b = synthetic_tiny[split].with_format("numpy"), again[split].with_format("numpy")
+        assert a["sample_id"] == b["sample_id"]
+        for i in (0, len(a) // 2, len(a) - 1):
+            np.testing.assert_array_equal(a[i]["skeleton"], b[i]["skeleton"])
+            np.testing.assert_array_equal(a[i]["hands"], b[i]["hands"])
+    one = synthetic.generate_example(3, 1, 1, 2, num_subjects=2, seed=0)
+    other_seed = synthetic.generate_example(3, 1, 1, 2, num_subjects=2, seed=1)
+    assert not np.array_equal(one["skeleton"][:10], other_seed["skeleton"][:10])
+
+
+def test_cameras_record_the_same_performance():
+    views = [synthetic.generate_example(0, 1, 1, camera, num_subjects=2, seed=0)["skeleton"] for camera in (1, 2, 3)]
+    bone = lambda x: np.linalg.norm(x[:, 0, NTU.joint_index("left_elbow")] - x[:, 0, NTU.joint_index("left_shoulder")], axis=-1)  # noqa: E501
+    # Same subject, same body: the median upper-arm length agrees across views up to sensor noise.
+    assert max(abs(np.median(bone(v)) - np.median(bone(views[0]))) for v in views) < 0.01
+
+
+def test_hand_gestures_share_one_body_motion():
+    """By construction: the same random draws give the same body whatever the gesture; only the hands differ."""
+    bodies = [motion.sample_body(np.random.default_rng(0))] * 2
+    gestures = [motion.ACTION_CLASSES[i] for i in synthetic.CLASS_GROUPS["hand_gesture"]]
+    performances = [motion.perform(g, bodies, np.random.default_rng(42)) for g in gestures]
+    for p in performances[1:]:
+        np.testing.assert_array_equal(p.joints, performances[0].joints)
+        assert not np.allclose(p.hands, performances[0].hands)
+
+
+def test_kinematics_are_physical():
+    rng = np.random.default_rng(0)
+    body = motion.sample_body(rng)
+    for action in motion.ACTION_CLASSES:
+        performance = motion.perform(action, [body, body], np.random.default_rng(1))
+        joints = performance.joints[:, 0]  # (T, 25, 3), world, y up
+        lengths = np.linalg.norm(joints[:, [c for c, _ in NTU.bones]] - joints[:, [p for _, p in NTU.bones]], axis=-1)
+        assert lengths.std(axis=0).max() < 1e-6, action.name  # rigid segments
+        feet = joints[:, [14, 15, 18, 19], 1].min(axis=1)
+        if action.name != "jump":
+            assert np.abs(feet - feet[0]).max() < 1e-6, action.name  # on the floor
+        assert (joints[:, NTU.joint_index("head"), 1] > joints[:, NTU.joint_index("spine_base"), 1]).all()
+
+
+def test_camera_space_follows_kinect_conventions():
+    example = synthetic.generate_example(2, 1, 1, camera=1, num_subjects=2, seed=0)  # clap, front camera
+    first = example["skeleton"][0, 0]
+    left, right = NTU.shoulders
+    assert first[left, 0] < first[right, 0]  # the person's left is the sensor's right (-x)
+    assert first[NTU.joint_index("head"), 1] > first[NTU.joint_index("right_foot"), 1]  # y up
+    assert 2.0 < first[:, 2].mean() < 5.0  # metres from the sensor
+
+
+@pytest.mark.parametrize("options, message", [({"protocol": "xset"}, "protocol"), ({"num_subjects": 1}, "num_subjects")])
+def test_bad_builder_options(tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        load_skeleton_dataset("synthetic", cache_dir=tmp_path, **options)
+
+
+def test_unknown_dataset():
+    with pytest.raises(ValueError, match="unknown dataset 'ntu61'"):
+        load_skeleton_dataset("ntu61")
