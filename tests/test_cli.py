@@ -1,0 +1,79 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForVideoClassification
+
+from skeleton_models import SkeletonProcessor
+from skeleton_models.cli import main
+from skeleton_models.data import synthetic
+
+
+@pytest.fixture(scope="module")
+def quickstart_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quickstart")
+    code = main(["quickstart", "--output-dir", str(out), "--epochs", "1", "--num-subjects", "2", "--window-size", "8",
+                 "--cache-dir", str(tmp_path_factory.mktemp("cache"))])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_quickstart_trains_evaluates_and_saves(quickstart_dir, capsys):
+    results = json.loads((quickstart_dir / "results.json").read_text())
+    assert {"top1", "top5", "top1_body_classes", "top1_hand_gesture_classes", "hand_gesture_confusion"} <= set(results)
+    assert len(results["hand_gesture_confusion"]) == len(synthetic.CLASS_GROUPS["hand_gesture"])
+    assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= {p.name for p in quickstart_dir.iterdir()}
+    assert not list(quickstart_dir.glob("*.bin"))  # no pickles in a checkpoint folder
+    model = AutoModelForVideoClassification.from_pretrained(quickstart_dir)
+    assert model.config.id2label[0] == synthetic.CLASS_NAMES[0]
+    assert SkeletonProcessor.from_pretrained(quickstart_dir).window_size == 8
+
+
+def test_predict_prints_the_top5_labels(quickstart_dir, tmp_path, capsys):
+    example = synthetic.generate_example(0, 1, 1, 1, num_subjects=2, seed=0)
+    clip = tmp_path / "clip.npy"
+    np.save(clip, example["skeleton"])
+    assert main(["predict", "--model", str(quickstart_dir), str(clip)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("clip.npy: top-5 of 23 classes")
+    ranked = [line.split(". ", 1)[1].rsplit(" ", 2) for line in lines[1:]]
+    assert len(ranked) == 5 and all(label.strip() in synthetic.CLASS_NAMES for label, _, _ in ranked)
+    probabilities = [float(p) for _, p, _ in ranked]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 100.05
+
+
+def test_predict_matches_the_model(quickstart_dir, tmp_path, capsys):
+    example = synthetic.generate_example(4, 2, 1, 3, num_subjects=2, seed=0)
+    np.save(tmp_path / "clip.npy", example["skeleton"])
+    main(["predict", "--model", str(quickstart_dir), str(tmp_path / "clip.npy"), "--top-k", "1"])
+    printed = capsys.readouterr().out.splitlines()[1].split(". ", 1)[1].rsplit(" ", 2)[0].strip()
+    model = AutoModelForVideoClassification.from_pretrained(quickstart_dir).eval()
+    inputs = SkeletonProcessor.from_pretrained(quickstart_dir)(example["skeleton"])
+    with torch.no_grad():
+        assert printed == model.config.id2label[int(model(**inputs).logits.argmax())]
+
+
+def test_predict_rejects_bad_files(quickstart_dir, tmp_path):
+    text = tmp_path / "clip.txt"
+    text.write_text("1 2 3")
+    with pytest.raises(SystemExit, match=r"clip.txt: expected a .npy array"):
+        main(["predict", "--model", str(quickstart_dir), str(text)])
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((10, 1, 17, 3), np.float32))
+    with pytest.raises(SystemExit, match=r"wrong.npy: clip 0: expected shape \(T, M, V=25"):
+        main(["predict", "--model", str(quickstart_dir), str(wrong)])
+    broken = tmp_path / "broken.npy"
+    broken.write_bytes(b"not numpy")
+    with pytest.raises(SystemExit, match="broken.npy: cannot read"):
+        main(["predict", "--model", str(quickstart_dir), str(broken)])
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "skeleton-models"
+    assert script.exists()
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "quickstart" in done.stdout and "predict" in done.stdout
