@@ -1,0 +1,30 @@
+# Two commands do all set-up on a machine that has only Python and pip:
+#   make demo   - create/reuse .venv, install, run the quickstart (the main job)
+#   make test   - create/reuse .venv, install, run the test suite (what .ci/run runs)
+# TORCH pins the PyTorch install; override it for another build, e.g. make test TORCH="torch==2.13.0".
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: install demo test benchmark clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/skeleton-models quickstart
+
+test: install
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
+
+benchmark: install
+	$(BIN)/python benchmarks/run_benchmarks.py --write-readme
+
+clean:
+	rm -rf $(VENV) quickstart-output .pytest_cache

@@ -1,0 +1,181 @@
+"""Size, cost and speed of every registered architecture (not part of the test suite's pass/fail).
+
+For each model variant: parameters, multiply-accumulates (MACs) and FLOPs per sample, inference latency at
+batch 1 and training throughput at batch 16 (forward + backward + AdamW step).
+
+Convention: one sample is one clip with all its persons (M = 2 here), the input shape is given per row, and
+FLOPs = 2 x MACs. MACs are counted by `torch.utils.flop_counter` over convolutions, matrix products, einsums and
+attention; element-wise operations, normalisation and activations are not counted (as in fvcore, whose counts
+CTR-GCN-style papers quote). Timings are medians over repeated runs after a warm-up; on a shared CPU treat them
+as relative.
+
+    python benchmarks/run_benchmarks.py                  # print the table
+    python benchmarks/run_benchmarks.py --write-readme   # also write it into README.md and benchmarks/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from skeleton_models import ARCHITECTURES, get_layout
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+
+
+@dataclass
+class Variant:
+    name: str
+    model_type: str
+    config: dict
+    frames: int
+
+
+VARIANTS = [
+    Variant("HGLNet (paper, NTU-60)", "hglnet", {}, 64),
+    Variant("CTR-GCN = HGLNet, all switches off", "hglnet", {"preset": "ctrgcn"}, 64),
+    Variant("HGLNet-small (quickstart)", "hglnet", {"preset": "hglnet-small", "num_labels": 23}, 32),
+]
+
+
+@dataclass
+class Row:
+    name: str
+    input_shape: str
+    params_m: float
+    gmacs: float
+    gflops: float
+    latency_ms: float
+    train_samples_per_s: float
+    device: str
+
+
+def build(variant: Variant) -> torch.nn.Module:
+    arch = ARCHITECTURES[variant.model_type]
+    kwargs = dict(variant.config)
+    preset = kwargs.pop("preset", None)
+    config = arch.config_class.from_preset(preset, **kwargs) if preset else arch.config_class(**kwargs)
+    return arch.classification_class(config)
+
+
+def count_macs(model: torch.nn.Module, x: torch.Tensor) -> float:
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(x)
+    return counter.get_total_flops() / 2
+
+
+def timed(fn, device: str, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(variant: Variant, device: str, latency_repeats: int, train_steps: int) -> Row:
+    torch.manual_seed(0)
+    model = build(variant).to(device)
+    config = model.config
+    shape = (1, config.in_channels, variant.frames, get_layout(config.layout).num_joints, config.num_persons)
+    x1 = torch.randn(shape, device=device)
+    params = sum(p.numel() for p in model.parameters())
+    macs = count_macs(model.eval(), x1)
+
+    with torch.no_grad():
+        latency = timed(lambda: model(x1), device, latency_repeats)
+
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    x16 = torch.randn((16, *shape[1:]), device=device)
+    y16 = torch.randint(0, config.num_labels, (16,), device=device)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        model(x16, labels=y16).loss.backward()
+        optimizer.step()
+
+    step_time = timed(step, device, train_steps, warmup=1)
+    return Row(
+        name=variant.name,
+        input_shape="x".join(map(str, shape)),
+        params_m=params / 1e6,
+        gmacs=macs / 1e9,
+        gflops=2 * macs / 1e9,
+        latency_ms=1000 * latency,
+        train_samples_per_s=16 / step_time,
+        device=device,
+    )
+
+
+def device_name(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), flags=re.M)
+        cpu = names[0].strip() if names else cpu
+    return f"CPU: {cpu}, {torch.get_num_threads()} threads"
+
+
+def markdown(rows: list[Row], device: str) -> str:
+    header = (
+        "| model | input (N, C, T, V, M) | params (M) | GMACs / sample | GFLOPs / sample | latency, batch 1 (ms) "
+        "| training, batch 16 (samples/s) |\n|---|---|---|---|---|---|---|\n"
+    )
+    body = "".join(
+        f"| {r.name} | {r.input_shape.replace('x', ', ')} | {r.params_m:.3f} | {r.gmacs:.3f} | {r.gflops:.3f} | "
+        f"{r.latency_ms:.1f} | {r.train_samples_per_s:.1f} |\n"
+        for r in rows
+    )
+    return f"Measured on {device_name(device)}, torch {torch.__version__}.\n\n{header}{body}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--latency-repeats", type=int, default=20)
+    parser.add_argument("--train-steps", type=int, default=5)
+    parser.add_argument("--write-readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args()
+
+    rows = [measure(v, args.device, args.latency_repeats, args.train_steps) for v in VARIANTS]
+    table = markdown(rows, args.device)
+    print(table)
+    if args.write_readme:
+        results = ROOT / "benchmarks" / "results"
+        results.mkdir(exist_ok=True)
+        (results / f"models-{args.device}.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        key = f"<!-- {args.device} -->"
+        section = f"{key}\n{table}"
+        block = re.search(re.escape(START) + r"(.*?)" + re.escape(END), text, flags=re.S)
+        if block is None:
+            raise SystemExit(f"README.md has no {START} ... {END} block")
+        parts = [p for p in re.split(r"(?=<!-- (?:cpu|cuda) -->)", block.group(1).strip()) if p.strip()]
+        kept = [p.strip() for p in parts if not p.startswith(key)]
+        new_block = "\n\n".join(sorted(kept + [section.strip()]))
+        readme.write_text(text[: block.start()] + f"{START}\n{new_block}\n{END}" + text[block.end() :])
+
+
+if __name__ == "__main__":
+    main()
