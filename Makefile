@@ -1,6 +1,6 @@
 # Two commands do all set-up on a machine that has only Python and pip:
 #   make demo   - create/reuse .venv, install, run the quickstart (the main job)
-#   make test   - create/reuse .venv, install, run the test suite (what .ci/run runs)
+#   make test   - create/reuse .venv, install, lint, run the test suite (what .ci/run runs)
 # TORCH pins the PyTorch install; override it for another build, e.g. make test TORCH="torch==2.13.0".
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,6 +21,7 @@ demo: install
 	$(BIN)/skeleton-models quickstart
 
 test: install
+	$(BIN)/ruff check skeleton_models tests examples benchmarks
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
 
 benchmark: install

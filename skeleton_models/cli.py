@@ -40,8 +40,9 @@ def _quickstart(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     model = HGLNetForSkeletonClassification(config)
     params = sum(p.numel() for p in model.parameters())
-    print(f"[2/4] Training HGLNet ({args.preset}, {params / 1e6:.2f} M parameters, window {args.window_size}) for "
-          f"{args.epochs} epochs on {'the GPU' if torch.cuda.is_available() else 'the CPU'} ...", flush=True)  # fmt: skip
+    device = "the GPU" if torch.cuda.is_available() else "the CPU"
+    print(f"[2/4] Training HGLNet ({args.preset}, {params / 1e6:.2f} M parameters, window {args.window_size}) "
+          f"for {args.epochs:g} epochs on {device} ...", flush=True)  # fmt: skip
     training_args = TrainingArguments(
         output_dir=str(out_dir),
         num_train_epochs=args.epochs,
@@ -85,11 +86,16 @@ def _quickstart(args: argparse.Namespace) -> int:
     }
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
 
-    print("\nResults on the synthetic xsub test split")
-    print(f"  top-1, all {len(names)} classes:           {100 * results['top1']:.1f} %")
-    print(f"  top-1, {len(body)} body + interaction classes: {100 * results['top1_body_classes']:.1f} %")
-    print(f"  top-1, {len(hands)} hand-gesture classes:     {100 * results['top1_hand_gesture_classes']:.1f} % "
-          f"(chance within them: {100 / len(hands):.0f} %; a body-only model cannot see fingers)")  # fmt: skip
+    print(f"\nResults on the synthetic {args.config} test split")
+    rows = [
+        (f"top-1, all {len(names)} classes", results["top1"], ""),
+        (f"top-1, {len(body)} body and interaction classes", results["top1_body_classes"], ""),
+        (f"top-1, {len(hands)} hand-gesture classes", results["top1_hand_gesture_classes"],
+         f"  (chance among them: {100 / len(hands):.0f} %; a body-only model cannot see the fingers)"),
+    ]  # fmt: skip
+    label_width = max(len(label) for label, _, _ in rows)
+    for label, value, note in rows:
+        print(f"  {label + ':':<{label_width + 1}} {100 * value:5.1f} %{note}")
     width = max(len(names[i]) for i in hands)
     print("  hand-gesture confusion (rows: true, columns: predicted among the gestures):")
     for i in hands:
@@ -131,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skeleton-models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    quick = sub.add_parser("quickstart", help="generate the synthetic benchmark, train HGLNet on the CPU, evaluate, save")
+    quick = sub.add_parser(
+        "quickstart", help="generate the synthetic benchmark, train HGLNet on the CPU, evaluate, save"
+    )
     quick.add_argument("--output-dir", default="quickstart-output", help="checkpoint folder (model + processor)")
     quick.add_argument("--config", default="xsub", choices=["xsub", "xview"], help="benchmark protocol")
     quick.add_argument("--preset", default="hglnet-small", help="HGLNet named configuration")

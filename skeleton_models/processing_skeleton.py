@@ -134,7 +134,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
             return_tensors: ``"pt"`` for torch tensors, ``None`` for numpy arrays.
 
         Returns:
-            `BatchFeature` with ``skeletons`` (N, C, window_size, V, num_persons) float32 and optionally ``labels`` (N,).
+            `BatchFeature` with ``skeletons`` (N, C, window_size, V, num_persons) float32 and optionally
+            ``labels`` (N,).
         """
         clips = self._as_clip_list(skeletons)
         batch, lengths = self._pad(clips)
@@ -149,7 +150,10 @@ class SkeletonProcessor(FeatureExtractionMixin):
     def process_batch(
         self, batch: np.ndarray, lengths: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        """The processing steps on a zero-padded (N, T, M, V, C) batch with true lengths (N,) -> (N, window_size, M', V, C)."""
+        """The processing steps on a zero-padded (N, T, M, V, C) batch with true lengths (N,).
+
+        Returns (N, window_size, num_persons, V, C) float32, frames first.
+        """
         layout = get_layout(self.layout)
         if training and rng is None:
             rng = np.random.default_rng()
@@ -196,7 +200,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
                 raise ValueError(f"clip {i}: contains NaN or infinite values")
             clips.append(clip.astype(np.float32, copy=False))
         if len({c.shape[3] for c in clips}) > 1:
-            raise ValueError(f"all clips must have the same number of channels, got {sorted({c.shape[3] for c in clips})}")
+            channels = sorted({c.shape[3] for c in clips})
+            raise ValueError(f"all clips must have the same number of channels, got {channels}")
         return clips
 
     @staticmethod

@@ -106,7 +106,8 @@ class SkeletonLayout:
         try:
             return self.joint_names.index(name)
         except ValueError:
-            raise KeyError(f"layout {self.name!r} has no joint named {name!r}; joints: {list(self.joint_names)}") from None
+            joints = list(self.joint_names)
+            raise KeyError(f"layout {self.name!r} has no joint named {name!r}; joints: {joints}") from None
 
 
 def _normalize_columns(a: np.ndarray) -> np.ndarray:

@@ -26,7 +26,8 @@ def test_quickstart_trains_evaluates_and_saves(quickstart_dir, capsys):
     results = json.loads((quickstart_dir / "results.json").read_text())
     assert {"top1", "top5", "top1_body_classes", "top1_hand_gesture_classes", "hand_gesture_confusion"} <= set(results)
     assert len(results["hand_gesture_confusion"]) == len(synthetic.CLASS_GROUPS["hand_gesture"])
-    assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= {p.name for p in quickstart_dir.iterdir()}
+    files = {p.name for p in quickstart_dir.iterdir()}
+    assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= files
     assert not list(quickstart_dir.glob("*.bin"))  # no pickles in a checkpoint folder
     model = AutoModelForVideoClassification.from_pretrained(quickstart_dir)
     assert model.config.id2label[0] == synthetic.CLASS_NAMES[0]

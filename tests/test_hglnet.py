@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForVideoClassification
 from torch.utils.flop_counter import FlopCounterMode
+from transformers import AutoConfig, AutoModel, AutoModelForVideoClassification
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from skeleton_models.layers import ChannelTopologyRefinement, relation_channels

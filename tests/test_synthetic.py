@@ -37,7 +37,8 @@ def test_dataset_schema_and_splits(synthetic_tiny):
     for r in train.with_format("numpy").select(range(0, len(train), 7)):
         second_present = bool(np.abs(r["skeleton"][:, 1]).max() > 0)
         assert second_present == (r["num_persons"] == 2)
-        assert r["sample_id"] == f"S001C{r['camera']:03d}P{r['subject']:03d}R{r['replication']:03d}A{r['label'] + 1:03d}"
+        expected = f"S001C{r['camera']:03d}P{r['subject']:03d}R{r['replication']:03d}A{r['label'] + 1:03d}"
+        assert r["sample_id"] == expected
 
 
 def test_xview_splits_by_camera(tmp_path):
@@ -62,7 +63,11 @@ def test_generation_is_deterministic_and_seeded(tmp_path, synthetic_tiny):
 
 def test_cameras_record_the_same_performance():
     views = [synthetic.generate_example(0, 1, 1, camera, num_subjects=2, seed=0)["skeleton"] for camera in (1, 2, 3)]
-    bone = lambda x: np.linalg.norm(x[:, 0, NTU.joint_index("left_elbow")] - x[:, 0, NTU.joint_index("left_shoulder")], axis=-1)  # noqa: E501
+    elbow, shoulder = NTU.joint_index("left_elbow"), NTU.joint_index("left_shoulder")
+
+    def bone(x):
+        return np.linalg.norm(x[:, 0, elbow] - x[:, 0, shoulder], axis=-1)
+
     # Same subject, same body: the median upper-arm length agrees across views up to sensor noise.
     assert max(abs(np.median(bone(v)) - np.median(bone(views[0]))) for v in views) < 0.01
 
@@ -100,7 +105,9 @@ def test_camera_space_follows_kinect_conventions():
     assert 2.0 < first[:, 2].mean() < 5.0  # metres from the sensor
 
 
-@pytest.mark.parametrize("options, message", [({"protocol": "xset"}, "protocol"), ({"num_subjects": 1}, "num_subjects")])
+@pytest.mark.parametrize(
+    "options, message", [({"protocol": "xset"}, "protocol"), ({"num_subjects": 1}, "num_subjects")]
+)
 def test_bad_builder_options(tmp_path, options, message):
     with pytest.raises(ValueError, match=message):
         load_skeleton_dataset("synthetic", cache_dir=tmp_path, **options)

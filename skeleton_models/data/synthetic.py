@@ -87,7 +87,10 @@ class SyntheticSkeleton(datasets.GeneratorBasedBuilder):
             for subject in range(1, cfg.num_subjects + 1):
                 for replication in range(1, cfg.num_replications + 1):
                     for camera in CAMERAS:
-                        in_train = subject in train_subjects if cfg.protocol == "xsub" else camera in XVIEW_TRAIN_CAMERAS
+                        if cfg.protocol == "xsub":
+                            in_train = subject in train_subjects
+                        else:
+                            in_train = camera in XVIEW_TRAIN_CAMERAS
                         (train if in_train else test).append((label, subject, replication, camera))
         return [
             datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"recordings": train}),

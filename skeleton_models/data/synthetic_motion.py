@@ -68,7 +68,8 @@ def sample_body(rng: np.random.Generator) -> Body:
         forearm=0.145, hand=0.045, hand_tip=0.05, thumb=0.035, hip_half=0.055, thigh=0.235, shin=0.225,
         foot=0.075, ankle_height=0.04, palm=0.055, finger=0.05,
     )  # fmt: skip
-    lengths = {k: height * f * float(np.clip(1 + 0.05 * rng.standard_normal(), 0.88, 1.12)) for k, f in fractions.items()}
+    jitter = np.clip(1 + 0.05 * rng.standard_normal(len(fractions)), 0.88, 1.12)
+    lengths = {k: float(height * f * j) for (k, f), j in zip(fractions.items(), jitter)}
     habits = np.clip(1 + 0.08 * rng.standard_normal(2), 0.85, 1.15)
     return Body(height=height, **lengths, habit_amplitude=float(habits[0]), habit_speed=float(habits[1]))
 

@@ -14,7 +14,6 @@ from transformers import (
 )
 
 from ..processing_skeleton import SkeletonProcessor
-
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 
 

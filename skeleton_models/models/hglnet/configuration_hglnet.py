@@ -56,7 +56,7 @@ class HGLNetConfig(PretrainedConfig):
         layout: str = "ntu25",
         in_channels: int = 3,
         num_persons: int = 2,
-        hidden_sizes: list[int] | tuple[int, ...] = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),  # section 3.2 / CTR-GCN
+        hidden_sizes: list[int] | tuple[int, ...] = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),  # CTR-GCN's
         strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
         temporal_kernel_size: int = 5,  # Eq. 9
         temporal_dilations: list[int] | tuple[int, ...] = (1, 2),  # Eq. 9
