@@ -91,9 +91,11 @@ class GlobalSpatialModulation(nn.Module):
         sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
         sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
         diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
-        per_head = lambda p: rearrange(p, "k r -> (k r) 1 1")  # noqa: E731
-        modulated = base * (1 + per_head(self.lambda_sim) * sim) + per_head(self.lambda_diff) * diff  # Eq. 4
-        fused = modulated + per_head(self.lambda_res) * rearrange(tokens, "b k r u v -> b (k r) u v")
+        lam_sim, lam_diff, lam_res = (
+            rearrange(p, "k r -> (k r) 1 1") for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
+        )
+        modulated = base * (1 + lam_sim * sim) + lam_diff * diff  # Eq. 4
+        fused = modulated + lam_res * rearrange(tokens, "b k r u v -> b (k r) u v")
         return rearrange(self.project(fused), "b (k c) u v -> b k c u v", k=self.num_subsets)  # Eq. 5
 
     def _reset_parameters(self):
