@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from transformers import AutoModelForVideoClassification, HfArgumentParser, TrainingArguments
 
 from skeleton_models import ARCHITECTURES, SkeletonProcessor
-from skeleton_models.data import dataset_layout, load_skeleton_dataset
+from skeleton_models.data import load_skeleton_dataset
 from skeleton_models.training import build_trainer
 
 
@@ -56,18 +56,14 @@ def main() -> None:
         **json.loads(script.dataset_options or "{}"),
     )
     names = dataset["train"].features["label"].names
-    _, dataset_persons, _, channels = dataset["train"].features["skeleton"].shape
-    layout = dataset_layout(script.dataset)
-    processor = SkeletonProcessor(
-        layout=layout,
-        window_size=script.window_size,
-        num_persons=script.num_persons or dataset_persons,
-        stream=script.stream,
-    )
+    processor_options = {"window_size": script.window_size, "stream": script.stream}
+    if script.num_persons:
+        processor_options["num_persons"] = script.num_persons
+    processor = SkeletonProcessor.for_dataset(dataset, **processor_options)
     config_class = ARCHITECTURES[script.model_type].config_class
     config_kwargs = dict(
-        layout=layout,
-        in_channels=channels,
+        layout=processor.layout,
+        in_channels=dataset["train"].features["skeleton"].shape[-1],
         num_persons=processor.num_persons,
         num_labels=len(names),
         id2label=dict(enumerate(names)),

@@ -29,7 +29,7 @@ def _quickstart(args: argparse.Namespace) -> int:
     names = dataset["train"].features["label"].names
     print(f"      {len(dataset['train'])} training and {len(dataset['test'])} test clips, {len(names)} classes")
 
-    processor = SkeletonProcessor(layout="ntu25", window_size=args.window_size, num_persons=synthetic.NUM_PERSONS)
+    processor = SkeletonProcessor.for_dataset(dataset, window_size=args.window_size)
     config = HGLNetConfig.from_preset(
         args.preset,
         num_persons=synthetic.NUM_PERSONS,
@@ -109,21 +109,20 @@ def _predict(args: argparse.Namespace) -> int:
     import torch
     from transformers import AutoModelForVideoClassification
 
+    from .data import SkeletonParseError, read_clip
     from .processing_skeleton import SkeletonProcessor
 
     path = Path(args.file)
-    if path.suffix != ".npy":
-        raise SystemExit(f"error: {path}: expected a .npy array of shape (T, M, V, C)")
     try:
-        clip = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise SystemExit(f"error: {path}: cannot read a numpy array ({err})") from None
+        clip = read_clip(path)
+    except SkeletonParseError as err:
+        raise SystemExit(f"error: {err}") from None
     processor = SkeletonProcessor.from_pretrained(args.model)
     model = AutoModelForVideoClassification.from_pretrained(args.model, dtype=torch.float32).eval()
     try:
         inputs = processor(clip)
     except ValueError as err:
-        raise SystemExit(f"error: {path}: {err}") from None
+        raise SystemExit(f"error: {path}: {err} (the model expects the {processor.layout} layout)") from None
     with torch.no_grad():
         probs = model(**inputs).logits.softmax(-1)[0]
     top = probs.topk(min(args.top_k, probs.numel()))
@@ -154,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="print the top-5 classes of one clip")
     predict.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")
-    predict.add_argument("file", help="a .npy array of shape (T, M, V, C)")
+    predict.add_argument("file", help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, "
+                                      "PKU-MMD .txt")
     predict.add_argument("--top-k", type=int, default=5)
     predict.set_defaults(func=_predict)
     return parser

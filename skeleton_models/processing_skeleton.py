@@ -115,6 +115,21 @@ class SkeletonProcessor(FeatureExtractionMixin):
         if self.align_view and get_layout(self.layout).shoulders is None:
             raise ValueError(f"align_view needs a layout with shoulders; {self.layout!r} has none")
 
+    @classmethod
+    def for_dataset(cls, dataset, **kwargs) -> SkeletonProcessor:
+        """A processor for a dataset built by `load_skeleton_dataset`: its layout, coordinate channels and persons
+        per clip, with any other option (``window_size``, ``stream``, ...) given as keyword arguments."""
+        from .data.base import get_skeleton_spec
+
+        spec = get_skeleton_spec(dataset)
+        split = next(iter(dataset.values())) if hasattr(dataset, "values") else dataset
+        defaults = {
+            "layout": spec["layout"],
+            "coordinate_dims": spec["coordinate_dims"],
+            "num_persons": split.features["skeleton"].shape[1],
+        }
+        return cls(**{**defaults, **kwargs})
+
     def __call__(
         self,
         skeletons,

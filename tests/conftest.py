@@ -16,7 +16,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
-
 @pytest.fixture(scope="session")
 def synthetic_tiny(tmp_path_factory):
     """The synthetic benchmark at its smallest: 2 subjects x 1 replication x 3 cameras per class (xsub)."""

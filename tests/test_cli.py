@@ -61,15 +61,19 @@ def test_predict_matches_the_model(quickstart_dir, tmp_path, capsys):
 def test_predict_rejects_bad_files(quickstart_dir, tmp_path):
     text = tmp_path / "clip.txt"
     text.write_text("1 2 3")
-    with pytest.raises(SystemExit, match=r"clip.txt: expected a .npy array"):
+    with pytest.raises(SystemExit, match=r"clip.txt, line 1: expected 150 numbers"):
         main(["predict", "--model", str(quickstart_dir), str(text)])
+    other = tmp_path / "clip.csv"
+    other.write_text("1,2,3")
+    with pytest.raises(SystemExit, match=r"clip.csv: unsupported file type"):
+        main(["predict", "--model", str(quickstart_dir), str(other)])
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((10, 1, 17, 3), np.float32))
-    with pytest.raises(SystemExit, match=r"wrong.npy: clip 0: expected shape \(T, M, V=25"):
+    with pytest.raises(SystemExit, match=r"wrong.npy: clip 0: expected shape \(T, M, V=25.*ntu25 layout"):
         main(["predict", "--model", str(quickstart_dir), str(wrong)])
     broken = tmp_path / "broken.npy"
     broken.write_bytes(b"not numpy")
-    with pytest.raises(SystemExit, match="broken.npy: cannot read"):
+    with pytest.raises(SystemExit, match="broken.npy: cannot read a numpy array"):
         main(["predict", "--model", str(quickstart_dir), str(broken)])
 
 

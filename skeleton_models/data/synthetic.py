@@ -14,6 +14,7 @@ import datasets
 import numpy as np
 
 from . import synthetic_motion as motion
+from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
 
 CLASS_NAMES = [a.name for a in motion.ACTION_CLASSES]
@@ -49,7 +50,7 @@ class SyntheticSkeletonConfig(datasets.BuilderConfig):
                              f"got {self.num_subjects} and {self.num_replications}")  # fmt: skip
 
 
-class SyntheticSkeleton(datasets.GeneratorBasedBuilder):
+class SyntheticSkeleton(SkeletonDatasetBuilder):
     """`datasets` builder of the synthetic benchmark (configs `xsub`, `xview`)."""
 
     VERSION = datasets.Version("1.0.0")
@@ -61,23 +62,22 @@ class SyntheticSkeleton(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "xsub"
     DEFAULT_WRITER_BATCH_SIZE = 100
     LAYOUT = "ntu25"
+    COORDINATE_DIMS = 3
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config.validate()  # options given to the builder are set on a copy of the config, after its __init__
 
     def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(
-            description=__doc__,
-            features=skeleton_features(
-                CLASS_NAMES,
-                num_persons=NUM_PERSONS,
-                num_joints=25,
-                num_channels=3,
-                metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
-                extra={"hands": datasets.Array5D(shape=(None, NUM_PERSONS, 2, 21, 3), dtype="float32")},
-            ),
+        features = skeleton_features(
+            CLASS_NAMES,
+            num_persons=NUM_PERSONS,
+            num_joints=25,
+            num_channels=3,
+            metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
+            extra={"hands": datasets.Array5D(shape=(None, NUM_PERSONS, 2, 21, 3), dtype="float32")},
         )
+        return self._skeleton_info(features, __doc__)
 
     def _split_generators(self, dl_manager):
         cfg = self.config

@@ -1,0 +1,303 @@
+"""NTU RGB+D 60 and 120 from the raw `.skeleton` files (Kinect v2, `ntu25` layout).
+
+- `read_ntu_skeleton`: an exact parser of the official text format (body ids kept as integers: they exceed 2^53;
+  CRLF tolerant); frames without bodies are dropped, as in CTR-GCN's ``get_raw_skes_data.py``.
+- `select_actors`: CTR-GCN's ``get_raw_denoised_data.py``: with several bodies, drop those seen in <= 11 frames and
+  those whose x/y spread marks them as noise (ratio >= 0.69754 of frames with x-spread > 0.8 y-spread), sort the
+  rest by motion, and fill two actor slots with non-overlapping bodies; frames where both actors are missing
+  are removed.
+- Builders `NTU60` (configs ``xsub``, ``xview``) and `NTU120` (``xsub``, ``xset``): the official missing-skeleton
+  samples are excluded and reported; split rules as CTR-GCN / pyskl.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from .base import SkeletonDatasetBuilder
+from .features import skeleton_features
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    parse_floats,
+    parse_int,
+    read_text_lines,
+    require_data_dir,
+)
+
+NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
+NUM_JOINTS = 25
+# CTR-GCN get_raw_denoised_data.py constants
+NOISE_LENGTH = 11
+NOISE_SPREAD_X_OVER_Y = 0.8
+NOISE_SPREAD_RATIO = 0.69754
+
+
+@dataclass
+class NTUBody:
+    """One tracked body: the (body-bearing) frame indices it appears in and its joints there."""
+
+    body_id: int
+    frames: np.ndarray  # (n,) int
+    joints: np.ndarray  # (n, 25, 3) camera-space x, y, z in metres
+
+
+def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
+    """Parse a `.skeleton` file.
+
+    Returns the bodies in order of first appearance and the number of frames that contain at least one body
+    (frames without bodies are dropped, and frame indices count only the kept frames).
+    Raises `SkeletonParseError` for anything that does not follow the format.
+    """
+    lines = read_text_lines(path)
+    num_frames = parse_int(path, lines[0], 1, low=0)
+    i, kept = 1, 0
+    bodies: dict[int, dict] = {}
+
+    def take(count: int) -> list[str]:
+        nonlocal i
+        if i + count > len(lines):
+            raise SkeletonParseError(path, f"unexpected end of file (frame count {num_frames})", len(lines))
+        block = lines[i : i + count]
+        i += count
+        return block
+
+    for _ in range(num_frames):
+        (count_line,) = take(1)
+        body_count = parse_int(path, count_line, i, low=0, high=16)
+        seen = set()
+        for _ in range(body_count):
+            (info,) = take(1)
+            fields = info.split()
+            if len(fields) != 10 or not re.fullmatch(r"\d+", fields[0]):
+                raise SkeletonParseError(path, f"expected a body line of 10 fields starting with an integer id, got "
+                                               f"{info[:60]!r}", i)  # fmt: skip
+            body_id = int(fields[0])
+            if body_id in seen:
+                raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", i)
+            seen.add(body_id)
+            (joint_line,) = take(1)
+            if parse_int(path, joint_line, i, low=0) != NUM_JOINTS:
+                raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", i)
+            values = parse_floats(path, " ".join(take(NUM_JOINTS)), NUM_JOINTS * 12, i)
+            body = bodies.setdefault(body_id, {"frames": [], "joints": []})
+            body["frames"].append(kept)
+            body["joints"].append(values.reshape(NUM_JOINTS, 12)[:, :3])
+        if body_count:
+            kept += 1
+    if i != len(lines):
+        raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", i + 1)
+    parsed = [NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64)) for i, b in bodies.items()]
+    return parsed, kept
+
+
+def _motion(joints: np.ndarray) -> float:
+    """CTR-GCN's body motion: summed variance of all joint coordinates (frames x joints) per axis."""
+    return float(np.var(joints.reshape(-1, 3), axis=0).sum())
+
+
+def _spread_valid_frames(joints: np.ndarray) -> np.ndarray:
+    """Frames in which the body is plausible: x spread <= 0.8 x y spread over the 25 joints."""
+    spread = joints.max(axis=1) - joints.min(axis=1)
+    return spread[:, 0] <= NOISE_SPREAD_X_OVER_Y * spread[:, 1]
+
+
+def select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -> tuple[np.ndarray, int]:
+    """CTR-GCN's denoising and actor selection. Returns ``(skeleton (T, max_actors, 25, 3) float32, actors)``."""
+    if not bodies or num_frames == 0:
+        raise ValueError("no body in any frame")
+    out = np.zeros((num_frames, max_actors, NUM_JOINTS, 3), dtype=np.float32)
+    if len(bodies) == 1:
+        out[bodies[0].frames, 0] = bodies[0].joints
+        return out, 1
+    motion = {b.body_id: _motion(b.joints) for b in bodies}
+    kept = [b for b in bodies if len(b.frames) > NOISE_LENGTH]  # denoising by length
+    if not kept:
+        raise ValueError(f"no body is longer than {NOISE_LENGTH} frames")
+    if len(kept) > 1:  # denoising by spread, while more than one body remains
+        for body in list(kept):
+            if len(kept) == 1:
+                break
+            valid = _spread_valid_frames(body.joints)
+            noisy = 1.0 - valid.mean()
+            if noisy == 0:
+                continue
+            if noisy >= NOISE_SPREAD_RATIO:
+                kept.remove(body)
+            else:
+                motion[body.body_id] = min(motion[body.body_id], _motion(body.joints[valid]))
+    kept.sort(key=lambda b: motion[b.body_id], reverse=True)  # stable: ties keep file order
+    # The most active body is actor 1. Each other body joins actor 1 if its interval does not overlap actor 1's,
+    # else actor 2 if it does not overlap actor 2's (which starts as the virtual interval [0, 0]), else is dropped.
+    intervals = [(int(kept[0].frames[0]), int(kept[0].frames[-1]))] + [(0, 0)] * (max_actors - 1)
+    used = [True] + [False] * (max_actors - 1)
+    out[kept[0].frames, 0] = kept[0].joints
+    for body in kept[1:]:
+        start, end = int(body.frames[0]), int(body.frames[-1])
+        for k, (s, e) in enumerate(intervals):
+            if min(e, end) - max(s, start) <= 0:
+                out[body.frames, k] = body.joints
+                intervals[k], used[k] = (min(start, s), max(end, e)), True
+                break
+    present = np.abs(out).reshape(num_frames, -1).max(axis=1) > 0
+    return out[present], sum(used)
+
+
+def load_ntu_sample(path) -> tuple[np.ndarray, int]:
+    """Parse and denoise one file: ``(skeleton (T, 2, 25, 3) float32, number of actors)``."""
+    bodies, num_frames = read_ntu_skeleton(path)
+    try:
+        return select_actors(bodies, num_frames)
+    except ValueError as err:
+        raise SkeletonParseError(path, str(err)) from None
+
+
+def parse_ntu_name(name: str) -> dict[str, int] | None:
+    """``S001C002P003R002A013`` -> setup, camera, subject (performer), replication, action; None if no match."""
+    match = NAME.match(name)
+    if match is None:
+        return None
+    setup, camera, subject, replication, action = map(int, match.groups())
+    return {"setup": setup, "camera": camera, "subject": subject, "replication": replication, "action": action}
+
+
+def _resources() -> dict:
+    return json.loads(resources.files("skeleton_models.data").joinpath("resources/ntu.json").read_text())
+
+
+@dataclass(frozen=True)
+class NTUVariant:
+    name: str
+    num_classes: int
+    max_setup: int
+    num_samples: int  # official count, before the missing skeletons are removed
+    protocols: tuple[str, ...]
+
+
+NTU60_VARIANT = NTUVariant("ntu60", 60, 17, 56_880, ("xsub", "xview"))
+NTU120_VARIANT = NTUVariant("ntu120", 120, 32, 114_480, ("xsub", "xset"))
+
+
+def split_of(info: dict[str, int], variant: NTUVariant, protocol: str, train_subjects: set[int]) -> str:
+    """``"train"`` or ``"test"`` of one sample under a protocol (CTR-GCN ``seq_transformation.py`` / pyskl)."""
+    if protocol == "xsub":
+        return "train" if info["subject"] in train_subjects else "test"
+    if protocol == "xview":
+        return "train" if info["camera"] in (2, 3) else "test"
+    if protocol == "xset":
+        return "train" if info["setup"] % 2 == 0 else "test"
+    raise ValueError(f"{variant.name} has no protocol {protocol!r}; protocols: {list(variant.protocols)}")
+
+
+def assign_splits(names: list[str], variant: NTUVariant, protocol: str) -> tuple[dict[str, list[str]], list[dict]]:
+    """Split sample names by a protocol; returns ``({"train": [...], "test": [...]}, excluded records)``.
+
+    Excluded: names that are not NTU sample names, samples of the other NTU variant (e.g. S018+ for NTU-60),
+    and the official samples with missing skeletons.
+    """
+    res = _resources()
+    missing = set(res["missing_skeletons"])
+    train_subjects = set(res[f"xsub_train_subjects_{variant.name}"])
+    splits: dict[str, list[str]] = {"train": [], "test": []}
+    excluded = []
+    for name in names:
+        info = parse_ntu_name(name)
+        if info is None:
+            excluded.append({"file": name, "reason": "not an NTU sample name (SsssCcccPpppRrrrAaaa)"})
+        elif info["setup"] > variant.max_setup or info["action"] > variant.num_classes:
+            excluded.append({"file": name, "reason": f"not part of {variant.name} (setup/action out of range)"})
+        elif name in missing:
+            excluded.append({"file": name, "reason": "listed in the official samples with missing skeletons"})
+        else:
+            splits[split_of(info, variant, protocol, train_subjects)].append(name)
+    return splits, excluded
+
+
+@dataclass
+class NTUConfig(datasets.BuilderConfig):
+    protocol: str = "xsub"
+
+
+class NTU60(SkeletonDatasetBuilder):
+    """NTU RGB+D 60 from the raw `.skeleton` files (``nturgbd_skeletons_s001_to_s017.zip``)."""
+
+    VARIANT = NTU60_VARIANT
+    VERSION = datasets.Version("1.0.0")
+    BUILDER_CONFIG_CLASS = NTUConfig
+    BUILDER_CONFIGS = [NTUConfig(name=p, protocol=p) for p in NTU60_VARIANT.protocols]
+    DEFAULT_CONFIG_NAME = "xsub"
+    LAYOUT = "ntu25"
+
+    def _info(self) -> datasets.DatasetInfo:
+        names = _resources()["classes"][: self.VARIANT.num_classes]
+        features = skeleton_features(
+            names, num_persons=2, num_joints=NUM_JOINTS, num_channels=3,
+            metadata={k: datasets.Value("int32") for k in ("subject", "camera", "setup", "replication")},
+        )  # fmt: skip
+        return self._skeleton_info(features, self.__doc__)
+
+    def _split_generators(self, dl_manager):
+        if self.config.protocol not in self.VARIANT.protocols:
+            raise ValueError(f"{self.VARIANT.name} has no protocol {self.config.protocol!r}; "
+                             f"protocols: {list(self.VARIANT.protocols)}")  # fmt: skip
+        expected = ("the NTU RGB+D .skeleton files (S001C001P001R001A001.skeleton, ...), e.g. extracted from "
+                    "nturgbd_skeletons_s001_to_s017.zip" + (" and nturgbd_skeletons_s018_to_s032.zip"
+                                                            if self.VARIANT.max_setup > 17 else ""))  # fmt: skip
+        root = require_data_dir(self.config.data_dir, self.VARIANT.name, expected)
+        files = find_files(root, ["*.skeleton"])
+        if not files:
+            raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
+        by_name: dict[str, Path] = {}
+        recorder = SkipRecorder(self.report_dir)
+        for path in files:
+            if path.stem in by_name:
+                recorder.skip(path, f"duplicate of {by_name[path.stem]}", kind="excluded")
+            else:
+                by_name[path.stem] = path
+        splits, excluded = assign_splits(sorted(by_name), self.VARIANT, self.config.protocol)
+        for record in excluded:
+            recorder.skip(by_name[record["file"]], record["reason"], kind="excluded")
+        return [
+            datasets.SplitGenerator(
+                name=split, gen_kwargs={"files": [str(by_name[n]) for n in names], "split": split,
+                                        "report_dir": self.report_dir},
+            )  # fmt: skip
+            for split, names in splits.items()
+        ]
+
+    def _generate_examples(self, files, split, report_dir):
+        recorder = SkipRecorder(report_dir)
+        for file in files:
+            try:
+                skeleton, actors = load_ntu_sample(file)
+            except SkeletonParseError as err:
+                recorder.skip(file, err.reason, split)
+                continue
+            name = Path(file).stem
+            info = parse_ntu_name(name)
+            yield name, {
+                "sample_id": name,
+                "skeleton": skeleton,
+                "label": info["action"] - 1,
+                "num_frames": skeleton.shape[0],
+                "num_persons": actors,
+                "subject": info["subject"],
+                "camera": info["camera"],
+                "setup": info["setup"],
+                "replication": info["replication"],
+            }
+
+
+class NTU120(NTU60):
+    """NTU RGB+D 120 from the raw `.skeleton` files (both zips: setups S001-S032)."""
+
+    VARIANT = NTU120_VARIANT
+    BUILDER_CONFIGS = [NTUConfig(name=p, protocol=p) for p in NTU120_VARIANT.protocols]

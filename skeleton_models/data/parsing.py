@@ -1,0 +1,141 @@
+"""What every raw-format loader shares: the parse error, the build report and small readers.
+
+Parsers raise `SkeletonParseError` (and nothing else) for a file they cannot read. Builders catch it, skip the
+file and record it with `SkipRecorder`; `load_skeleton_dataset` gathers the records into a build report that is
+logged and written next to the Arrow cache, so that no sample is silently lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger("skeleton_models.data")
+
+REPORT_NAME = "build_report.json"
+
+
+class SkeletonParseError(ValueError):
+    """A raw skeleton file (or one record in it) cannot be read; the message names the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike, reason: str, line: int | None = None):
+        self.path, self.reason, self.line = str(path), reason, line
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+def read_text_lines(path: str | os.PathLike) -> list[str]:
+    """The non-empty lines of a text file, stripped (CRLF and LF alike). Raises `SkeletonParseError`."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SkeletonParseError(path, f"not a text file ({err.reason} at byte {err.start})") from None
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise SkeletonParseError(path, "empty file")
+    return lines
+
+
+def parse_floats(path, text: str, expected: int | None, line: int | None = None) -> np.ndarray:
+    """Whitespace-separated numbers -> float64 array, checked for count and finiteness."""
+    try:
+        values = np.array(text.split(), dtype=np.float64)
+    except ValueError:
+        raise SkeletonParseError(path, f"expected numbers, got {text[:60]!r}", line) from None
+    if expected is not None and values.size != expected:
+        raise SkeletonParseError(path, f"expected {expected} numbers, got {values.size}", line)
+    if not np.isfinite(values).all():
+        raise SkeletonParseError(path, "non-finite number", line)
+    return values
+
+
+def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int | None = None) -> int:
+    try:
+        value = int(text.split()[0]) if len(text.split()) == 1 else None
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise SkeletonParseError(path, f"expected one integer {bound}, got {text[:60]!r}", line)
+    return value
+
+
+def load_json(path: str | os.PathLike):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as err:
+        raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise SkeletonParseError(path, f"not valid JSON ({err})") from None
+
+
+class SkipRecorder:
+    """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder)."""
+
+    def __init__(self, report_dir: str | os.PathLike):
+        self.path = Path(report_dir) / f"skipped-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+
+    def skip(self, file: str | os.PathLike, reason: str, split: str | None = None, kind: str = "error") -> None:
+        """`kind` is "error" for an unreadable file, "excluded" for a file a protocol excludes on purpose."""
+        record = {"file": str(file), "reason": reason, "split": split, "kind": kind}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def collect_skipped(report_dir: str | os.PathLike) -> list[dict]:
+    records = []
+    for path in sorted(Path(report_dir).glob("skipped-*.jsonl")):
+        records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
+    return sorted(records, key=lambda r: (r["kind"], r["file"]))
+
+
+def write_report(cache_dir: str | os.PathLike, name: str, config: str, skipped: list[dict], counts: dict) -> Path:
+    """Write the build report next to the Arrow files and log what was skipped."""
+    path = Path(cache_dir) / REPORT_NAME
+    report = {"dataset": name, "config": config, "rows": counts, "skipped": skipped}
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    log_report(report, path)
+    return path
+
+
+def log_report(report: dict, path: Path) -> None:
+    errors = [r for r in report["skipped"] if r["kind"] == "error"]
+    excluded = [r for r in report["skipped"] if r["kind"] != "error"]
+    for record in errors:
+        logger.warning("skipped %s: %s", record["file"], record["reason"])
+    if excluded:
+        logger.info("excluded %d files as the protocol prescribes (e.g. %s: %s)", len(excluded), excluded[0]["file"],
+                    excluded[0]["reason"])  # fmt: skip
+    if report["skipped"]:
+        logger.warning("%s/%s: %d unreadable files skipped, %d excluded by the protocol; build report: %s",
+                       report["dataset"], report["config"], len(errors), len(excluded), path)  # fmt: skip
+
+
+def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
+    """Files under `root` (recursively) matching any of the glob patterns, sorted."""
+    root = Path(root)
+    found = {p for pattern in patterns for p in root.rglob(pattern) if p.is_file()}
+    return sorted(found)
+
+
+def require_data_dir(data_dir, dataset: str, expected: str) -> Path:
+    """`data_dir` as a Path, or a ValueError that says what was expected where."""
+    if data_dir is None:
+        raise ValueError(f"{dataset} needs `data_dir`: the folder with {expected}. The dataset is not downloaded by "
+                         "this library; obtain it under its licence and pass the folder.")  # fmt: skip
+    path = Path(data_dir).expanduser()
+    if not path.exists():
+        raise ValueError(f"{dataset}: data_dir {str(path)!r} does not exist; expected {expected} there")
+    return path

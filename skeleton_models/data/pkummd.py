@@ -1,0 +1,217 @@
+"""PKU-MMD Phase I and II: untrimmed Kinect v2 sequences cut into action clips by their label files (`ntu25`).
+
+Expected under `data_dir` (the layout of the official release as used by MAMP's ``pku_gendata.py``):
+
+- ``skeleton/`` (or ``PKU_Skeleton_Renew/``): one ``<video>.txt`` per sequence, one frame per line of 150 numbers
+  (2 bodies x 25 joints x x, y, z; the second body is zero when absent);
+- ``label/`` (or ``Train_Label_PKU_final/``): one ``<video>.txt`` per sequence, one action per line,
+  ``action_id,start_frame,end_frame,confidence`` with action ids 1..51; a clip is ``sequence[start:end]``;
+- the split files anywhere below: ``cross-subject.txt`` and ``cross-view.txt`` (Phase I),
+  ``cross_subject_v2.txt`` and ``cross_view_v2.txt`` (Phase II); line 2 lists the training videos and line 4
+  the test videos, comma separated.
+
+Video names: ``0002-L`` (Phase I) and ``A01N02-L`` (Phase II, N = subject); L, M, R are the views (cameras 1-3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from .base import SkeletonDatasetBuilder
+from .features import skeleton_features
+from .parsing import SkeletonParseError, SkipRecorder, parse_floats, read_text_lines, require_data_dir
+
+VIDEO = re.compile(r"^(?:(?P<phase1>\d{4})|A(?P<group>\d{2})N(?P<subject>\d{2}))-(?P<view>[LMR])$")
+VIEWS = {"L": 1, "M": 2, "R": 3}
+NUM_CLASSES = 51
+SKELETON_DIRS = ("skeleton", "PKU_Skeleton_Renew")
+LABEL_DIRS = ("label", "Train_Label_PKU_final")
+SPLIT_FILES = {
+    1: {"xsub": "cross-subject.txt", "xview": "cross-view.txt"},
+    2: {"xsub": "cross_subject_v2.txt", "xview": "cross_view_v2.txt"},
+}
+
+
+def _resources() -> dict:
+    return json.loads(resources.files("skeleton_models.data").joinpath("resources/pkummd.json").read_text())
+
+
+def parse_video_name(name: str) -> dict | None:
+    """``0002-L`` / ``A01N02-L`` -> phase, subject (Phase II only, else None), camera; None if no match."""
+    match = VIDEO.match(name)
+    if match is None:
+        return None
+    subject = int(match["subject"]) if match["subject"] else None
+    return {"phase": 1 if match["phase1"] else 2, "subject": subject, "camera": VIEWS[match["view"]]}
+
+
+def read_pkummd_skeleton(path) -> np.ndarray:
+    """A skeleton txt -> (T, 2, 25, 3) float32. Raises `SkeletonParseError`."""
+    lines = read_text_lines(path)
+    try:
+        values = parse_floats(path, " ".join(lines), 150 * len(lines))
+    except SkeletonParseError:
+        for number, line in enumerate(lines, start=1):  # name the first bad line
+            parse_floats(path, line, 150, number)
+        raise
+    return values.reshape(len(lines), 2, 25, 3).astype(np.float32)
+
+
+def read_pkummd_labels(path) -> list[tuple[int, int, int, int]]:
+    """A label file -> [(action_id, start, end, confidence)]. Raises `SkeletonParseError`."""
+    actions = []
+    for number, line in enumerate(read_text_lines(path), start=1):
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) != 4:
+            raise SkeletonParseError(path, f"expected 'action,start,end,confidence', got {line[:60]!r}", number)
+        try:
+            action, start, end, confidence = (int(float(f)) for f in fields)
+        except (ValueError, OverflowError):
+            raise SkeletonParseError(path, f"expected four integers, got {line[:60]!r}", number) from None
+        if not 1 <= action <= NUM_CLASSES or start < 0 or end < 0:
+            raise SkeletonParseError(path, f"action id must be 1..{NUM_CLASSES} and frames >= 0, got {line!r}", number)
+        actions.append((action, start, end, confidence))
+    return actions
+
+
+def read_split_file(path) -> tuple[list[str], list[str]]:
+    """A PKU-MMD split file -> (training videos, test videos)."""
+    lines = read_text_lines(path)
+    heads = [i for i, line in enumerate(lines) if line.rstrip(":").lower().startswith(("training", "validat", "test"))]
+    if len(heads) != 2 or heads[0] + 1 >= len(lines) or heads[1] + 1 >= len(lines):
+        raise SkeletonParseError(path, "expected 'Training videos:' and 'Validation videos:' each followed by a list")
+    videos = [[v.strip() for v in lines[h + 1].split(",") if v.strip()] for h in heads]
+    return videos[0], videos[1]
+
+
+def cut_clips(sequence: np.ndarray, labels, path) -> tuple[list[dict], list[str]]:
+    """Cut a sequence into clips ``sequence[start:end]`` (start and end swapped when reversed).
+
+    Returns the clips (dicts with skeleton, label, start, end, confidence) and the reasons of the rejected ones.
+    """
+    clips, rejected = [], []
+    for index, (action, start, end, confidence) in enumerate(labels):
+        start, end = min(start, end), max(start, end)
+        end = min(end, len(sequence))
+        skeleton = sequence[start:end]
+        if len(skeleton) == 0:
+            rejected.append(f"action {index} ({action},{start},{end}): no frames inside the sequence")
+        elif not np.abs(skeleton).max() > 0:
+            rejected.append(f"action {index} ({action},{start},{end}): all-zero clip")
+        else:
+            clips.append({"index": index, "skeleton": skeleton, "label": action - 1, "start": start, "end": end,
+                          "confidence": confidence})  # fmt: skip
+    return clips, rejected
+
+
+@dataclass
+class PKUMMDConfig(datasets.BuilderConfig):
+    protocol: str = "xsub"
+    skeleton_dir: str | None = None  # relative to data_dir; default: the first of SKELETON_DIRS that exists
+    label_dir: str | None = None  # relative to data_dir; default: the first of LABEL_DIRS that exists
+
+
+class PKUMMD1(SkeletonDatasetBuilder):
+    """PKU-MMD Phase I (configs ``xsub``, ``xview``), 51 classes."""
+
+    PHASE = 1
+    VERSION = datasets.Version("1.0.0")
+    BUILDER_CONFIG_CLASS = PKUMMDConfig
+    BUILDER_CONFIGS = [PKUMMDConfig(name="xsub", protocol="xsub"), PKUMMDConfig(name="xview", protocol="xview")]
+    DEFAULT_CONFIG_NAME = "xsub"
+    LAYOUT = "ntu25"
+
+    def _info(self) -> datasets.DatasetInfo:
+        features = skeleton_features(
+            _resources()["classes"], num_persons=2, num_joints=25, num_channels=3,
+            metadata={"video": datasets.Value("string"), "subject": datasets.Value("int32"),
+                      "camera": datasets.Value("int32"), "start_frame": datasets.Value("int32"),
+                      "end_frame": datasets.Value("int32"), "confidence": datasets.Value("int32")},
+        )  # fmt: skip
+        return self._skeleton_info(features, self.__doc__)
+
+    def _folder(self, root: Path, option: str | None, candidates: tuple[str, ...], what: str) -> Path:
+        for name in [option] if option else candidates:
+            if (root / name).is_dir():
+                return root / name
+        names = [option] if option else list(candidates)
+        raise ValueError(f"pkummd{self.PHASE}: no {what} folder under {str(root)!r}; expected one of {names} "
+                         "(see skeleton_models/data/pkummd.py)")  # fmt: skip
+
+    def _split_generators(self, dl_manager):
+        cfg, name = self.config, f"pkummd{self.PHASE}"
+        if cfg.protocol not in SPLIT_FILES[self.PHASE]:
+            raise ValueError(f"{name} has no protocol {cfg.protocol!r}; protocols: {list(SPLIT_FILES[self.PHASE])}")
+        split_name = SPLIT_FILES[self.PHASE][cfg.protocol]
+        expected = f"skeleton/ and label/ folders of <video>.txt files and the split file {split_name}"
+        root = require_data_dir(cfg.data_dir, name, expected)
+        skeleton_dir = self._folder(root, cfg.skeleton_dir, SKELETON_DIRS, "skeleton")
+        label_dir = self._folder(root, cfg.label_dir, LABEL_DIRS, "label")
+        split_files = sorted(root.rglob(split_name))
+        if not split_files:
+            raise ValueError(f"{name}: the split file {split_name} is not under {str(root)!r}; expected {expected}")
+        train, test = read_split_file(split_files[0])
+        membership = {**{v: "test" for v in test}, **{v: "train" for v in train}}
+        recorder = SkipRecorder(self.report_dir)
+        videos: dict[str, list] = {"train": [], "test": []}
+        for path in sorted(skeleton_dir.glob("*.txt")):
+            info = parse_video_name(path.stem)
+            label = label_dir / path.name
+            if info is None or info["phase"] != self.PHASE:
+                recorder.skip(path, f"not a Phase {self.PHASE} video name", kind="excluded")
+            elif path.stem not in membership:
+                recorder.skip(path, f"not listed in {split_name}", kind="excluded")
+            elif not label.is_file():
+                recorder.skip(path, f"no label file {label}")
+            else:
+                videos[membership[path.stem]].append((str(path), str(label)))
+        if not videos["train"] and not videos["test"]:
+            raise ValueError(f"{name}: no usable <video>.txt files in {str(skeleton_dir)!r}; expected {expected}")
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"videos": items, "split": split,
+                                                            "report_dir": self.report_dir})  # fmt: skip
+            for split, items in videos.items()
+        ]
+
+    def _generate_examples(self, videos, split, report_dir):
+        recorder = SkipRecorder(report_dir)
+        for skeleton_path, label_path in videos:
+            try:
+                sequence = read_pkummd_skeleton(skeleton_path)
+                clips, rejected = cut_clips(sequence, read_pkummd_labels(label_path), label_path)
+            except SkeletonParseError as err:
+                recorder.skip(err.path, err.reason, split)
+                continue
+            for reason in rejected:
+                recorder.skip(label_path, reason, split)
+            video = Path(skeleton_path).stem
+            info = parse_video_name(video)
+            for clip in clips:
+                sample_id = f"{video}_{clip['index']}"
+                skeleton = clip["skeleton"]
+                yield sample_id, {
+                    "sample_id": sample_id,
+                    "skeleton": skeleton,
+                    "label": clip["label"],
+                    "num_frames": len(skeleton),
+                    "num_persons": 1 + int(np.abs(skeleton[:, 1]).max() > 0),
+                    "video": video,
+                    "subject": info["subject"],
+                    "camera": info["camera"],
+                    "start_frame": clip["start"],
+                    "end_frame": clip["end"],
+                    "confidence": clip["confidence"],
+                }
+
+
+class PKUMMD2(PKUMMD1):
+    """PKU-MMD Phase II (configs ``xsub``, ``xview``), 51 classes."""
+
+    PHASE = 2

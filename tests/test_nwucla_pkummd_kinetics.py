@@ -1,0 +1,209 @@
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skeleton_models.data import build_report, get_skeleton_spec, load_skeleton_dataset, read_clip
+from skeleton_models.data.kinetics import read_kinetics_json
+from skeleton_models.data.nwucla import assign_splits, label_of, read_nwucla_json
+from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.data.pkummd import cut_clips, read_pkummd_labels, read_pkummd_skeleton, read_split_file
+from skeleton_models.testing_utils import (
+    ntu_to_nwucla,
+    project_2d,
+    synthetic_clip,
+    write_kinetics_json,
+    write_nwucla_json,
+    write_pkummd_labels,
+    write_pkummd_sequence,
+    write_pkummd_split,
+)
+
+from .paths import DATA, REAL_SAMPLES
+
+REAL_UCLA = sorted((REAL_SAMPLES / "nw_ucla").glob("*.json"))
+REAL_PKU = REAL_SAMPLES / "pku_mmd" / "A10N08-L.txt"
+
+
+# -- NW-UCLA -------------------------------------------------------------------------------------------------------
+@pytest.mark.skipif(not REAL_UCLA, reason="../shared/data/real_samples/nw_ucla not present")
+def test_real_nwucla_samples():
+    for path in REAL_UCLA:
+        raw = json.loads(path.read_text())
+        skeleton = read_nwucla_json(path)
+        assert skeleton.shape == (len(raw["skeletons"]), 1, 20, 3)
+        np.testing.assert_allclose(skeleton[0, 0, 0], raw["skeletons"][0][0], rtol=1e-6)
+        assert label_of(int(path.name[1:3])) == raw["label"] - 1
+    assert read_nwucla_json(REAL_SAMPLES / "nw_ucla" / "a02_s09_e04_v03.json").shape[0] == 1  # a one-frame sample
+
+
+def test_nwucla_split_on_the_full_official_file_list():
+    files = json.loads((DATA / "nwucla_files.json").read_text())
+    splits, excluded = assign_splits(files["train"] + files["test"])
+    assert (len(splits["train"]), len(splits["test"])) == (1020, 464) and not excluded
+    assert sorted(splits["train"]) == files["train"] and sorted(splits["test"]) == files["test"]
+    assert all(label_of(int(name[1:3])) == label - 1 for name, label in files["labels"].items())
+    _, excluded = assign_splits(["a07_s01_e00_v01", "readme"])
+    assert len(excluded) == 2
+
+
+def test_nwucla_builder(tmp_path):
+    root = tmp_path / "all_sqe"
+    root.mkdir()
+    for path in REAL_UCLA:
+        shutil.copy(path, root)
+    for name, label in [("a04_s03_e01_v02", 3), ("a09_s02_e00_v03", 7)]:
+        write_nwucla_json(root / f"{name}.json", ntu_to_nwucla(synthetic_clip(11)[:, 0]), label)
+    write_nwucla_json(root / "a05_s01_e00_v01.json", np.zeros((3, 20, 3)), 1)  # label disagrees with folder a05
+    (root / "a06_s02_e01_v01.json").write_text('{"skeletons": [[1, 2]]')  # truncated json
+    ds = load_skeleton_dataset("nwucla", data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    assert set(ds["train"]["camera"]) <= {1, 2} and set(ds["test"]["camera"]) == {3}
+    assert "a04_s03_e01_v02" in ds["train"]["sample_id"] and "a09_s02_e00_v03" in ds["test"]["sample_id"]
+    assert ds["train"].features["label"].names[3] == "walk around"
+    assert ds["train"].features["skeleton"].shape == (None, 1, 20, 3)
+    assert get_skeleton_spec(ds) == {"coordinate_dims": 3, "layout": "nwucla20"}
+    reasons = {Path(r["file"]).stem: r["reason"] for r in build_report(ds)["skipped"]}
+    assert "disagrees" in reasons["a05_s01_e00_v01"] and "not valid JSON" in reasons["a06_s02_e01_v01"]
+
+
+# -- PKU-MMD -------------------------------------------------------------------------------------------------------
+@pytest.mark.skipif(not REAL_PKU.exists(), reason="../shared/data/real_samples/pku_mmd not present")
+def test_real_pkummd_sequence():
+    sequence = read_pkummd_skeleton(REAL_PKU)
+    assert sequence.shape == (1040, 2, 25, 3)
+    assert int((np.abs(sequence[:, 1]).reshape(1040, -1).max(1) > 0).sum()) == 728
+    first = np.array(REAL_PKU.read_text().split("\n")[0].split()[:3], dtype=np.float32)
+    np.testing.assert_array_equal(sequence[0, 0, 0], first)
+    labels = [(13, 100, 200, 1), (27, 400, 350, 2)]  # the second with start and end reversed
+    clips, rejected = cut_clips(sequence, labels, "labels")
+    assert [len(c["skeleton"]) for c in clips] == [100, 50] and not rejected
+    np.testing.assert_array_equal(clips[1]["skeleton"], sequence[350:400])
+
+
+def _pkummd_tree(root: Path, phase: int) -> list[str]:
+    """Three videos of three actions each, their label files, and both split files (one at the top, one in
+    Split/, as the loader searches below data_dir). Returns the video names."""
+    videos = ["0002-L", "0002-M", "0291-R"] if phase == 1 else ["A01N01-L", "A01N02-M", "A02N03-R"]
+    (root / "skeleton").mkdir(parents=True)
+    (root / "label").mkdir()
+    for i, video in enumerate(videos):
+        parts = [synthetic_clip(label, seed=i) for label in (0, 14, 7)]  # wave, handshake, squat
+        write_pkummd_sequence(root / "skeleton" / f"{video}.txt", np.concatenate(parts))
+        ends = np.cumsum([len(p) for p in parts])
+        actions = [(a, s, e, 1 + k % 2) for k, (a, s, e) in enumerate(zip((13, 14, 34), [0, *ends[:-1]], ends))]
+        actions.append((5, 10_000, 10_100, 1))  # outside the sequence: rejected and reported
+        write_pkummd_labels(root / "label" / f"{video}.txt", actions)
+    names = {1: ("cross-subject.txt", "cross-view.txt"), 2: ("cross_subject_v2.txt", "cross_view_v2.txt")}[phase]
+    write_pkummd_split(root / names[0], videos[:2], videos[2:])
+    (root / "Split").mkdir()
+    write_pkummd_split(root / "Split" / names[1], [v for v in videos if not v.endswith("-R")],
+                       [v for v in videos if v.endswith("-R")])  # fmt: skip
+    return videos
+
+
+@pytest.mark.parametrize("phase", [1, 2])
+def test_pkummd_builder(tmp_path, phase):
+    videos = _pkummd_tree(tmp_path / "raw", phase)
+    ds = load_skeleton_dataset(f"pkummd{phase}", data_dir=tmp_path / "raw", config="xsub", cache_dir=tmp_path / "c")
+    assert len(ds["train"]) == 6 and len(ds["test"]) == 3
+    names = ds["train"].features["label"].names
+    assert len(names) == 51 and names[13] == "handshaking" and names[0] == "bow"
+    handshakes = ds["train"].filter(lambda r: r["label"] == 13)
+    assert len(handshakes) == 2 and set(handshakes["num_persons"]) == {2}
+    assert set(ds["train"].filter(lambda r: r["label"] == 12)["num_persons"]) == {1}
+    row = ds["test"][0]
+    assert row["sample_id"] == f"{row['video']}_0" and row["camera"] == 3
+    assert row["subject"] == (None if phase == 1 else 3)
+    skipped = build_report(ds)["skipped"]
+    assert sum("no frames inside the sequence" in r["reason"] for r in skipped) == len(videos)
+    xview = load_skeleton_dataset(f"pkummd{phase}", data_dir=tmp_path / "raw", config="xview",
+                                  cache_dir=tmp_path / "c")  # fmt: skip
+    assert set(xview["test"]["camera"]) == {3} and len(xview["train"]) == 6
+
+
+def test_pkummd_errors(tmp_path):
+    with pytest.raises(ValueError, match="no skeleton folder"):
+        load_skeleton_dataset("pkummd1", data_dir=tmp_path, cache_dir=tmp_path / "c")
+    (tmp_path / "skeleton").mkdir()
+    (tmp_path / "label").mkdir()
+    with pytest.raises(ValueError, match="split file cross-subject.txt"):
+        load_skeleton_dataset("pkummd1", data_dir=tmp_path, cache_dir=tmp_path / "c")
+    bad = tmp_path / "labels.txt"
+    bad.write_text("13,1,20\n")
+    with pytest.raises(SkeletonParseError, match="action,start,end,confidence"):
+        read_pkummd_labels(bad)
+    bad.write_text("52,1,20,1\n")
+    with pytest.raises(SkeletonParseError, match="1..51"):
+        read_pkummd_labels(bad)
+    split = write_pkummd_split(tmp_path / "s.txt", ["0002-L", "0003-L"], ["0291-L"])
+    assert read_split_file(split) == (["0002-L", "0003-L"], ["0291-L"])
+
+
+# -- Kinetics-Skeleton ---------------------------------------------------------------------------------------------
+def _kinetics_video(path, label, first_frame=0, seed=0):
+    clip = synthetic_clip(14, seed=seed)  # two people
+    keypoints = project_2d(clip, "openpose18")
+    present = np.abs(keypoints).max(axis=3) > 0
+    scores = np.where(present, 0.9, 0.0).astype(np.float32)
+    scores[:, 1] *= 0.5  # the second person is less confident
+    scores[:, :, 14] = 0.0  # an undetected joint
+    keypoints[:, [0, 1]] = keypoints[:, [1, 0]]  # OpenPose's order: the weaker person first
+    scores[:, [0, 1]] = scores[:, [1, 0]]
+    write_kinetics_json(path, keypoints, scores, label, first_frame=first_frame)
+    return clip
+
+
+def test_kinetics_reader_follows_stgcn(tmp_path):
+    clip = _kinetics_video(tmp_path / "v.json", 3, first_frame=1)
+    skeleton = read_kinetics_json(tmp_path / "v.json")
+    assert skeleton.shape == (len(clip), 5, 18, 3)
+    np.testing.assert_allclose(skeleton[:, 0, :, 2][skeleton[:, 0, :, 2] > 0], 0.9)  # persons sorted by score
+    assert not skeleton[:, :, 14, :].any()  # zero score -> zero position
+    assert 0.0 <= skeleton[..., :2].min() and skeleton[..., :2].max() <= 1.0
+    assert not skeleton[:, 2:].any()
+
+
+def test_kinetics_builder(tmp_path):
+    for split, folder in (("train", "kinetics_train"), ("test", "kinetics_val")):
+        (tmp_path / folder).mkdir()
+        labels = {}
+        for i in range(3):
+            _kinetics_video(tmp_path / folder / f"{split}{i}.json", 10 * i, seed=i)
+            labels[f"{split}{i}"] = {"has_skeleton": True, "label": "x", "label_index": 10 * i}
+        labels[f"{split}0"]["has_skeleton"] = False
+        labels[f"{split}_gone"] = {"has_skeleton": True, "label_index": 1}
+        (tmp_path / folder / f"{split}_extra.json").write_text("{}")
+        (tmp_path / f"{folder}_label.json").write_text(json.dumps(labels))
+    (tmp_path / "kinetics_val" / "test1.json").write_text('{"data": [{"frame_index": 0, "skeleton": [{"pose": [1]}]}]}')
+    ds = load_skeleton_dataset("kinetics_skeleton", data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    assert ds["train"]["sample_id"] == ["train1", "train2"] and ds["test"]["sample_id"] == ["test2"]
+    assert ds["train"].features["label"].num_classes == 400 and ds["train"]["label"] == [10, 20]
+    assert get_skeleton_spec(ds) == {"coordinate_dims": 2, "layout": "openpose18"}
+    assert ds["train"][0]["num_persons"] == 2
+    reasons = {Path(r["file"]).stem: r["reason"] for r in build_report(ds)["skipped"]}
+    assert "has_skeleton is false" in reasons["train0"] and "missing" in reasons["train_gone"]
+    assert "no label_index" in reasons["train_extra"] and "36 'pose'" in reasons["test1"]
+    with pytest.raises(ValueError, match="kinetics_train/ or kinetics_train_label.json missing"):
+        load_skeleton_dataset("kinetics_skeleton", data_dir=tmp_path / "kinetics_train", cache_dir=tmp_path / "c2")
+
+
+def test_read_clip_dispatches_on_the_format(tmp_path):
+    write_nwucla_json(tmp_path / "a01_s01_e00_v01.json", ntu_to_nwucla(synthetic_clip(0)[:, 0]), 0)
+    assert read_clip(tmp_path / "a01_s01_e00_v01.json").shape[1:] == (1, 20, 3)
+    _kinetics_video(tmp_path / "k.json", 0)
+    assert read_clip(tmp_path / "k.json").shape[1:] == (5, 18, 3)
+    write_pkummd_sequence(tmp_path / "0002-L.txt", synthetic_clip(1))
+    assert read_clip(tmp_path / "0002-L.txt").shape[1:] == (2, 25, 3)
+    np.save(tmp_path / "c.npy", np.zeros((4, 1, 17, 3), np.float32))
+    assert read_clip(tmp_path / "c.npy").shape == (4, 1, 17, 3)
+    (tmp_path / "x.csv").write_text("1,2")
+    with pytest.raises(SkeletonParseError, match="unsupported file type '.csv'"):
+        read_clip(tmp_path / "x.csv")
+    (tmp_path / "o.json").write_text("[]")
+    with pytest.raises(SkeletonParseError, match="NW-UCLA .* or Kinetics"):
+        read_clip(tmp_path / "o.json")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(SkeletonParseError, match="cannot read a numpy array"):
+        read_clip(tmp_path / "obj.npy")
