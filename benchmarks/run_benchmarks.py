@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import re
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import ARCHITECTURES, get_layout
 
-ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+from readme_table import ROOT, device_name, write_block
 
 
 @dataclass
@@ -125,17 +121,6 @@ def measure(variant: Variant, device: str, latency_repeats: int, train_steps: in
     )
 
 
-def device_name(device: str) -> str:
-    if device == "cuda":
-        return torch.cuda.get_device_name()
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), flags=re.M)
-        cpu = names[0].strip() if names else cpu
-    return f"CPU: {cpu}, {torch.get_num_threads()} threads"
-
-
 def markdown(rows: list[Row], device: str) -> str:
     header = (
         "| model | input (N, C, T, V, M) | params (M) | GMACs / sample | GFLOPs / sample | latency, batch 1 (ms) "
@@ -164,18 +149,7 @@ def main() -> None:
         results = ROOT / "benchmarks" / "results"
         results.mkdir(exist_ok=True)
         (results / f"models-{args.device}.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        key = f"<!-- {args.device} -->"
-        section = f"{key}\n{table}"
-        block = re.search(re.escape(START) + r"(.*?)" + re.escape(END), text, flags=re.S)
-        if block is None:
-            raise SystemExit(f"README.md has no {START} ... {END} block")
-        parts = [p for p in re.split(r"(?=<!-- (?:cpu|cuda) -->)", block.group(1).strip()) if p.strip()]
-        kept = [p.strip() for p in parts if not p.startswith(key)]
-        new_block = "\n\n".join(sorted(kept + [section.strip()]))
-        readme.write_text(text[: block.start()] + f"{START}\n{new_block}\n{END}" + text[block.end() :])
-
+        write_block("benchmark-table", args.device, table)
 
 if __name__ == "__main__":
     main()
