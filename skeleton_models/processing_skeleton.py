@@ -10,6 +10,7 @@ import torch
 from transformers import BatchFeature, FeatureExtractionMixin
 
 from .augmentation import crop_resize, random_rotation, rotate_about_axis
+from .data.base import get_skeleton_spec
 from .skeletons import SkeletonLayout, get_layout
 
 _STREAM = re.compile(r"^(?P<base>joint|bone(?P<order>\d*))(?P<motion>_motion)?$")
@@ -119,8 +120,6 @@ class SkeletonProcessor(FeatureExtractionMixin):
     def for_dataset(cls, dataset, **kwargs) -> SkeletonProcessor:
         """A processor for a dataset built by `load_skeleton_dataset`: its layout, coordinate channels and persons
         per clip, with any other option (``window_size``, ``stream``, ...) given as keyword arguments."""
-        from .data.base import get_skeleton_spec
-
         spec = get_skeleton_spec(dataset)
         split = next(iter(dataset.values())) if hasattr(dataset, "values") else dataset
         defaults = {

@@ -215,3 +215,29 @@ def test_ntu120_xset_and_missing_data_dir(tmp_path):
         load_skeleton_dataset("ntu60", data_dir=tmp_path / "empty", cache_dir=tmp_path / "c4")
     with pytest.raises(ValueError, match="BuilderConfig"):
         load_skeleton_dataset("ntu60", data_dir=root, config="xset", cache_dir=tmp_path / "c5")
+
+
+def test_file_with_noisy_extra_bodies(tmp_path):
+    """A real-format file where Kinect also tracked a short-lived ghost and a lying object next to the actor."""
+    actor = synthetic_clip(3)[:, 0]  # raise both arms
+    n = len(actor)
+    ghost = actor[:8] + np.array([0.8, 0.0, 0.3])  # 8 frames only
+    lying = actor[..., [1, 0, 2]] + np.array([-1.0, 0.0, 0.5])  # x spread > 0.8 y spread: spread noise
+    frames = [[(100, actor[t]), (200, lying[t])] + ([(300, ghost[t])] if t < 8 else []) for t in range(n)]
+    path = write_ntu_skeleton(tmp_path / "S001C001P001R001A003.skeleton", frames)
+    assert len(read_ntu_skeleton(path)[0]) == 3
+    skeleton, actors = load_ntu_sample(path)
+    assert actors == 1 and len(skeleton) == n
+    np.testing.assert_allclose(skeleton[:, 0], actor, atol=1e-5)
+
+
+def test_parallel_build_reports_from_every_process(tmp_path):
+    root = tmp_path / "raw"
+    names = [f"S001C00{c}P00{p}R001A00{a}" for c in (1, 2) for p in (1, 3) for a in (1, 2)]
+    write_ntu_folder(root, names)
+    for name in ("S001C003P001R001A001", "S001C003P003R001A001"):
+        (root / f"{name}.skeleton").write_text("5\n")  # truncated, one per split
+    ds = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache", num_proc=2)
+    assert len(ds["train"]) == len(ds["test"]) == 4
+    errors = [r for r in build_report(ds)["skipped"] if r["kind"] == "error"]
+    assert sorted(r["split"] for r in errors) == ["test", "train"]

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import datasets
+import numpy as np
 
 from . import synthetic
 from .base import SkeletonDatasetBuilder, get_skeleton_spec
@@ -24,7 +25,7 @@ from .features import skeleton_features
 from .kinetics import KineticsSkeleton, read_kinetics_json
 from .ntu import NTU60, NTU120, load_ntu_sample
 from .nwucla import NWUCLA, read_nwucla_json
-from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, log_report, write_report
+from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, log_report, write_report
 from .pkummd import PKUMMD1, PKUMMD2, read_pkummd_skeleton
 from .pyskl import PysklAnnotations, RestrictedUnpickler, UnsafePickleError
 
@@ -130,8 +131,6 @@ def read_clip(path: str | os.PathLike):
     ``.npy`` (an array, no pickles), ``.skeleton`` (NTU, denoised to 2 actors), ``.json`` (NW-UCLA or
     Kinetics-Skeleton), ``.txt`` (a PKU-MMD skeleton sequence). Raises `SkeletonParseError`.
     """
-    import numpy as np
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
@@ -147,8 +146,6 @@ def read_clip(path: str | os.PathLike):
     if suffix == ".txt":
         return read_pkummd_skeleton(path)
     if suffix == ".json":
-        from .parsing import load_json
-
         data = load_json(path)
         if isinstance(data, dict) and "skeletons" in data:
             return read_nwucla_json(path)
