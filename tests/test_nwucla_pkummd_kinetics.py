@@ -207,3 +207,23 @@ def test_read_clip_dispatches_on_the_format(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(SkeletonParseError, match="cannot read a numpy array"):
         read_clip(tmp_path / "obj.npy")
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("ntu60", r"\.skeleton files"),
+        ("ntu120", r"nturgbd_skeletons_s018_to_s032\.zip"),
+        ("nwucla", r"all_sqe json files"),
+        ("pkummd1", r"skeleton/ and label/ folders"),
+        ("pkummd2", r"cross_subject_v2\.txt"),
+        ("kinetics_skeleton", r"kinetics_train_label\.json"),
+        ("pyskl", r"pyskl annotation pickle"),
+    ],
+)
+def test_missing_or_empty_data_dir_says_what_is_expected(tmp_path, name, expected):
+    with pytest.raises(ValueError, match=rf"needs `data_dir`.*{expected}"):
+        load_skeleton_dataset(name, cache_dir=tmp_path / "c1")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=expected):
+        load_skeleton_dataset(name, data_dir=tmp_path / "empty", cache_dir=tmp_path / "c2")

@@ -137,13 +137,13 @@ class PKUMMD1(SkeletonDatasetBuilder):
         )  # fmt: skip
         return self._skeleton_info(features, self.__doc__)
 
-    def _folder(self, root: Path, option: str | None, candidates: tuple[str, ...], what: str) -> Path:
+    def _folder(self, root: Path, option: str | None, candidates: tuple[str, ...], what: str, expected: str) -> Path:
         for name in [option] if option else candidates:
             if (root / name).is_dir():
                 return root / name
         names = [option] if option else list(candidates)
-        raise ValueError(f"pkummd{self.PHASE}: no {what} folder under {str(root)!r}; expected one of {names} "
-                         "(see skeleton_models/data/pkummd.py)")  # fmt: skip
+        raise ValueError(f"pkummd{self.PHASE}: no {what} folder ({' or '.join(names)}) under {str(root)!r}; "
+                         f"expected {expected}")  # fmt: skip
 
     def _split_generators(self, dl_manager):
         cfg, name = self.config, f"pkummd{self.PHASE}"
@@ -152,8 +152,8 @@ class PKUMMD1(SkeletonDatasetBuilder):
         split_name = SPLIT_FILES[self.PHASE][cfg.protocol]
         expected = f"skeleton/ and label/ folders of <video>.txt files and the split file {split_name}"
         root = require_data_dir(cfg.data_dir, name, expected)
-        skeleton_dir = self._folder(root, cfg.skeleton_dir, SKELETON_DIRS, "skeleton")
-        label_dir = self._folder(root, cfg.label_dir, LABEL_DIRS, "label")
+        skeleton_dir = self._folder(root, cfg.skeleton_dir, SKELETON_DIRS, "skeleton", expected)
+        label_dir = self._folder(root, cfg.label_dir, LABEL_DIRS, "label", expected)
         split_files = sorted(root.rglob(split_name))
         if not split_files:
             raise ValueError(f"{name}: the split file {split_name} is not under {str(root)!r}; expected {expected}")
