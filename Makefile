@@ -7,7 +7,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: install demo test benchmark clean
+.PHONY: install demo test benchmark modeling clean
 
 install: $(VENV)/.installed
 
@@ -22,10 +22,15 @@ demo: install
 
 test: install
 	$(BIN)/ruff check skeleton_models tests examples benchmarks
+	$(BIN)/ruff format --check skeleton_models tests examples benchmarks
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py --write-readme
+	$(BIN)/python benchmarks/run_data_benchmarks.py --write-readme
+
+modeling: install
+	$(BIN)/skeleton-models write-modeling
 
 clean:
 	rm -rf $(VENV) quickstart-output .pytest_cache

@@ -151,5 +151,6 @@ def main() -> None:
         (results / f"models-{args.device}.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
         write_block("benchmark-table", args.device, table)
 
+
 if __name__ == "__main__":
     main()

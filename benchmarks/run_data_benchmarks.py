@@ -43,8 +43,13 @@ BATCH = 64
 
 def make_ntu(root: Path, n: int) -> tuple[dict, int]:
     rng = np.random.default_rng(0)
-    names = sorted({f"S{rng.integers(1, 18):03d}C{rng.integers(1, 4):03d}P{rng.integers(1, 41):03d}"
-                    f"R{rng.integers(1, 3):03d}A{rng.integers(1, 61):03d}" for _ in range(n)})  # fmt: skip
+    names = sorted(
+        {
+            f"S{rng.integers(1, 18):03d}C{rng.integers(1, 4):03d}P{rng.integers(1, 41):03d}"
+            f"R{rng.integers(1, 3):03d}A{rng.integers(1, 61):03d}"
+            for _ in range(n)
+        }
+    )
     write_ntu_folder(root, names)
     return {"name": "ntu60", "data_dir": root, "config": "xsub"}, len(names)
 
@@ -66,8 +71,9 @@ def make_pkummd(root: Path, n: int) -> tuple[dict, int]:
         parts = [synthetic_clip((i + k) % 18, seed=i * 3 + k) for k in range(3)]
         write_pkummd_sequence(root / "skeleton" / f"{video}.txt", np.concatenate(parts))
         ends = np.cumsum([len(p) for p in parts])
-        write_pkummd_labels(root / "label" / f"{video}.txt",
-                            [(1 + k, s, e, 1) for k, (s, e) in enumerate(zip([0, *ends[:-1]], ends))])  # fmt: skip
+        write_pkummd_labels(
+            root / "label" / f"{video}.txt", [(1 + k, s, e, 1) for k, (s, e) in enumerate(zip([0, *ends[:-1]], ends))]
+        )
     write_pkummd_split(root / "cross-subject.txt", videos[: 3 * n // 4], videos[3 * n // 4 :])
     return {"name": "pkummd1", "data_dir": root, "config": "xsub"}, n
 
@@ -92,10 +98,19 @@ def make_pyskl(root: Path, n: int) -> tuple[dict, int]:
     for i in range(n):
         keypoint = project_2d(synthetic_clip(i % 18, seed=i), "coco17").transpose(1, 0, 2, 3)
         score = np.full(keypoint.shape[:3], 0.9, np.float32)
-        annotations.append({"frame_dir": f"clip{i:05d}", "label": i % 18, "keypoint": keypoint, "keypoint_score": score,
-                            "img_shape": (1080, 1920)})  # fmt: skip
-    split = {"train": [a["frame_dir"] for a in annotations[: 3 * n // 4]],
-             "val": [a["frame_dir"] for a in annotations[3 * n // 4 :]]}  # fmt: skip
+        annotations.append(
+            {
+                "frame_dir": f"clip{i:05d}",
+                "label": i % 18,
+                "keypoint": keypoint,
+                "keypoint_score": score,
+                "img_shape": (1080, 1920),
+            }
+        )
+    split = {
+        "train": [a["frame_dir"] for a in annotations[: 3 * n // 4]],
+        "val": [a["frame_dir"] for a in annotations[3 * n // 4 :]],
+    }
     write_pyskl_annotations(root / "annotations.pkl", annotations, split)
     return {"name": "pyskl", "data_dir": root / "annotations.pkl"}, 1
 
@@ -104,9 +119,14 @@ def make_synthetic(root: Path, n: int) -> tuple[dict, int]:
     return {"name": "synthetic", "config": "xsub", "num_subjects": 4, "num_replications": 1}, 0
 
 
-MAKERS = {"ntu60": (make_ntu, 400, "files"), "nwucla": (make_nwucla, 400, "files"),
-          "pkummd1": (make_pkummd, 40, "videos"), "kinetics_skeleton": (make_kinetics, 400, "files"),
-          "pyskl": (make_pyskl, 400, "pickle"), "synthetic": (make_synthetic, 0, "generated")}  # fmt: skip
+MAKERS = {
+    "ntu60": (make_ntu, 400, "files"),
+    "nwucla": (make_nwucla, 400, "files"),
+    "pkummd1": (make_pkummd, 40, "videos"),
+    "kinetics_skeleton": (make_kinetics, 400, "files"),
+    "pyskl": (make_pyskl, 400, "pickle"),
+    "synthetic": (make_synthetic, 0, "generated"),
+}
 
 
 def read_back(dataset, rng: np.random.Generator, batches: int) -> float:
@@ -157,9 +177,19 @@ def main() -> None:
         torch.set_num_threads(1)
         batch = read_back(dataset, rng, args.batches)
         torch.set_num_threads(threads)
-        rows.append({"dataset": name, "unit": unit, "files": files, "clips": clips, "build_s": build,
-                     "files_per_s": files / build if files else None, "clips_per_s": clips / build,
-                     "batch_ms": 1000 * batch, "read_clips_per_s": BATCH / batch})  # fmt: skip
+        rows.append(
+            {
+                "dataset": name,
+                "unit": unit,
+                "files": files,
+                "clips": clips,
+                "build_s": build,
+                "files_per_s": files / build if files else None,
+                "clips_per_s": clips / build,
+                "batch_ms": 1000 * batch,
+                "read_clips_per_s": BATCH / batch,
+            }
+        )
         print(rows[-1], flush=True)
     steps = {preset: training_step(preset, frames, threads) for preset, frames in (("hglnet", 64), ("ctrgcn", 64))}
     slowest = max(r["batch_ms"] for r in rows) / 1000
@@ -174,8 +204,10 @@ def main() -> None:
     for r in rows:
         files = f"{r['files']} {r['unit']}" if r["files"] else r["unit"]
         per_file = f"{r['files_per_s']:.0f}" if r["files_per_s"] and r["unit"] != "pickle" else "–"
-        lines.append(f"| {r['dataset']} | {files} ({r['clips']} clips) | {per_file} | {r['clips_per_s']:.0f} | "
-                     f"{r['read_clips_per_s']:.0f} | {r['batch_ms']:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {r['dataset']} | {files} ({r['clips']} clips) | {per_file} | {r['clips_per_s']:.0f} | "
+            f"{r['read_clips_per_s']:.0f} | {r['batch_ms']:.0f} |"
+        )
     lines += [
         "",
         f"One CPU training step on a batch of 64 (T = 64, M = 2): HGLNet {steps['hglnet']:.1f} s, CTR-GCN "

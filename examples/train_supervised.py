@@ -33,13 +33,13 @@ class ScriptArguments:
     dataset_config: str | None = field(default=None, metadata={"help": "protocol, e.g. xsub or xview"})
     data_dir: str | None = field(default=None, metadata={"help": "folder of the raw benchmark files"})
     dataset_options: str | None = field(
-        default=None, metadata={"help": 'builder options as JSON, e.g. \'{"seed": 1}\''}
+        default=None, metadata={"help": "builder options as JSON, e.g. '{\"seed\": 1}'"}
     )
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache folder"})
     model_type: str = field(default="hglnet", metadata={"help": f"one of {sorted(ARCHITECTURES)}"})
     preset: str | None = field(default=None, metadata={"help": "named configuration, e.g. hglnet-small"})
     config_overrides: str | None = field(
-        default=None, metadata={"help": 'config fields as JSON, e.g. \'{"use_gta": false}\''}
+        default=None, metadata={"help": "config fields as JSON, e.g. '{\"use_gta\": false}'"}
     )
     stream: str = field(default="joint", metadata={"help": "joint, bone, bone2, or any of them + _motion"})
     window_size: int = field(default=64, metadata={"help": "frames per clip after resampling"})

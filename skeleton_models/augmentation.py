@@ -63,12 +63,30 @@ def rotation_matrices(angles: np.ndarray) -> np.ndarray:
     """(N, 3) rotation angles about x, y, z -> (N, 3, 3) matrices ``Rz @ Ry @ Rx`` (CTR-GCN's ``_rot``)."""
     c, s = np.cos(angles), np.sin(angles)
     one, zero = np.ones(len(angles)), np.zeros(len(angles))
-    rx = np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c[:, 0], s[:, 0]], -1),
-                   np.stack([zero, -s[:, 0], c[:, 0]], -1)], -2)  # fmt: skip
-    ry = np.stack([np.stack([c[:, 1], zero, -s[:, 1]], -1), np.stack([zero, one, zero], -1),
-                   np.stack([s[:, 1], zero, c[:, 1]], -1)], -2)  # fmt: skip
-    rz = np.stack([np.stack([c[:, 2], s[:, 2], zero], -1), np.stack([-s[:, 2], c[:, 2], zero], -1),
-                   np.stack([zero, zero, one], -1)], -2)  # fmt: skip
+    rx = np.stack(
+        [
+            np.stack([one, zero, zero], -1),
+            np.stack([zero, c[:, 0], s[:, 0]], -1),
+            np.stack([zero, -s[:, 0], c[:, 0]], -1),
+        ],
+        -2,
+    )
+    ry = np.stack(
+        [
+            np.stack([c[:, 1], zero, -s[:, 1]], -1),
+            np.stack([zero, one, zero], -1),
+            np.stack([s[:, 1], zero, c[:, 1]], -1),
+        ],
+        -2,
+    )
+    rz = np.stack(
+        [
+            np.stack([c[:, 2], s[:, 2], zero], -1),
+            np.stack([-s[:, 2], c[:, 2], zero], -1),
+            np.stack([zero, zero, one], -1),
+        ],
+        -2,
+    )
     return (rz @ ry @ rx).astype(np.float32)
 
 
@@ -92,4 +110,3 @@ def rotate_about_axis(clips: np.ndarray, angle: np.ndarray, axis: int) -> np.nda
     out[..., a] = c * xa + s * xb
     out[..., b] = -s * xa + c * xb
     return out
-

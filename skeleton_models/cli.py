@@ -41,8 +41,11 @@ def _quickstart(args: argparse.Namespace) -> int:
     model = HGLNetForSkeletonClassification(config)
     params = sum(p.numel() for p in model.parameters())
     device = "the GPU" if torch.cuda.is_available() else "the CPU"
-    print(f"[2/4] Training HGLNet ({args.preset}, {params / 1e6:.2f} M parameters, window {args.window_size}) "
-          f"for {args.epochs:g} epochs on {device} ...", flush=True)  # fmt: skip
+    print(
+        f"[2/4] Training HGLNet ({args.preset}, {params / 1e6:.2f} M parameters, window {args.window_size}) "
+        f"for {args.epochs:g} epochs on {device} ...",
+        flush=True,
+    )
     training_args = TrainingArguments(
         output_dir=str(out_dir),
         num_train_epochs=args.epochs,
@@ -90,9 +93,12 @@ def _quickstart(args: argparse.Namespace) -> int:
     rows = [
         (f"top-1, all {len(names)} classes", results["top1"], ""),
         (f"top-1, {len(body)} body and interaction classes", results["top1_body_classes"], ""),
-        (f"top-1, {len(hands)} hand-gesture classes", results["top1_hand_gesture_classes"],
-         f"  (chance among them: {100 / len(hands):.0f} %; a body-only model cannot see the fingers)"),
-    ]  # fmt: skip
+        (
+            f"top-1, {len(hands)} hand-gesture classes",
+            results["top1_hand_gesture_classes"],
+            f"  (chance among them: {100 / len(hands):.0f} %; a body-only model cannot see the fingers)",
+        ),
+    ]
     label_width = max(len(label) for label, _, _ in rows)
     for label, value, note in rows:
         print(f"  {label + ':':<{label_width + 1}} {100 * value:5.1f} %{note}")
@@ -132,6 +138,40 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from .hub import load_checkpoint, push_model, save_for_hub
+    from .processing_skeleton import SkeletonProcessor
+
+    model = load_checkpoint(args.model)
+    processor = SkeletonProcessor.from_pretrained(args.model)
+    results = json.loads(Path(args.results).read_text()) if args.results else None
+    card = {
+        "results": results,
+        "dataset": args.dataset,
+        "dataset_config": args.dataset_config,
+        "license": args.license,
+        "base_model": args.base_model,
+    }
+    if args.dry_run:
+        folder = save_for_hub(model, processor, args.dry_run, args.repo_id, **card)
+        print(f"wrote {sorted(p.name for p in folder.iterdir())} to {folder} (nothing uploaded)")
+    else:
+        commit = push_model(model, processor, args.repo_id, private=args.private, **card)
+        print(f"pushed to https://huggingface.co/{args.repo_id} ({getattr(commit, 'oid', commit)})")
+    return 0
+
+
+def _write_modeling(args: argparse.Namespace) -> int:
+    from .hub import REPO_ROOT, write_modeling
+
+    stale = write_modeling(args.root or REPO_ROOT / "modeling", check=args.check)
+    if args.check and stale:
+        print("stale remote-code bundles (run `skeleton-models write-modeling`):\n  " + "\n  ".join(stale))
+        return 1
+    print(("updated " + ", ".join(stale)) if stale else "modeling/ is current")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skeleton-models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,10 +193,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="print the top-5 classes of one clip")
     predict.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")
-    predict.add_argument("file", help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, "
-                                      "PKU-MMD .txt")
+    predict.add_argument(
+        "file", help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, PKU-MMD .txt"
+    )
     predict.add_argument("--top-k", type=int, default=5)
     predict.set_defaults(func=_predict)
+
+    push = sub.add_parser("push", help="upload a checkpoint folder with a model card to the Hugging Face Hub")
+    push.add_argument("--model", required=True, help="checkpoint folder (model + processor)")
+    push.add_argument("--repo-id", required=True, help="e.g. org/hglnet-ntu60-xsub (<arch>-<dataset>[-<protocol>])")
+    push.add_argument("--results", help="json of metrics in [0, 1]: top1, top5, mean_class_accuracy")
+    push.add_argument("--dataset", help="the benchmark evaluated on, e.g. ntu60")
+    push.add_argument("--dataset-config", help="its protocol, e.g. xsub")
+    push.add_argument("--license", help="default: apache-2.0 for the synthetic benchmark, else other")
+    push.add_argument("--base-model", help="the checkpoint this one was fine-tuned from")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--dry-run", metavar="FOLDER", help="write the folder that would be uploaded, upload nothing")
+    push.set_defaults(func=_push)
+
+    modeling = sub.add_parser("write-modeling", help="regenerate the remote-code bundles in modeling/")
+    modeling.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
+    modeling.add_argument("--root", help="the modeling/ folder (default: the repository's)")
+    modeling.set_defaults(func=_write_modeling)
     return parser
 
 

@@ -59,6 +59,19 @@ class SkeletonPreTrainedModel(PreTrainedModel):
     accepts_loss_kwargs = False
     supports_gradient_checkpointing = True
 
+    # <library-only> (left out of the remote-code bundles: there transformers copies the flat code itself)
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """`PreTrainedModel.save_pretrained`, plus this architecture's remote-code bundle and ``auto_map``, so that
+        the folder also loads with ``trust_remote_code=True`` where skeleton_models is not installed."""
+        from .hub import remote_code_auto_map, write_remote_code
+
+        self.config.auto_map = remote_code_auto_map(self.config.model_type)
+        super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            write_remote_code(self.config.model_type, save_directory)
+
+    # </library-only>
+
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
         super()._init_weights(module)
@@ -75,8 +88,10 @@ def check_skeletons(skeletons: torch.Tensor, in_channels: int, num_joints: int, 
     if not skeletons.is_floating_point():
         raise ValueError(f"`skeletons` must be a floating-point tensor, got dtype {skeletons.dtype}")
     if skeletons.dim() != 5:
-        raise ValueError(f"`skeletons` must have shape {expected}, got a {skeletons.dim()}-D tensor "
-                         f"of shape {tuple(skeletons.shape)}")  # fmt: skip
+        raise ValueError(
+            f"`skeletons` must have shape {expected}, got a {skeletons.dim()}-D tensor "
+            f"of shape {tuple(skeletons.shape)}"
+        )
     n, c, t, v, m = skeletons.shape
     if c != in_channels or v != num_joints or (num_persons and m != num_persons) or t < 1 or n < 1:
         raise ValueError(f"`skeletons` must have shape {expected}, got {tuple(skeletons.shape)}")

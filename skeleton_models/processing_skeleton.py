@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import BatchFeature, FeatureExtractionMixin
 
 from .augmentation import crop_resize, random_rotation, rotate_about_axis
-from .data.base import get_skeleton_spec
 from .skeletons import SkeletonLayout, get_layout
 
 _STREAM = re.compile(r"^(?P<base>joint|bone(?P<order>\d*))(?P<motion>_motion)?$")
+_SPEC = re.compile(r"^skeleton_models: (\{.*\})$", flags=re.M)
+
+
+def format_skeleton_spec(layout: str, coordinate_dims: int) -> str:
+    """The line a dataset built by this library carries in its description: its layout and coordinate channels."""
+    return "skeleton_models: " + json.dumps({"layout": layout, "coordinate_dims": coordinate_dims}, sort_keys=True)
+
+
+def get_skeleton_spec(dataset) -> dict:
+    """``{"layout": ..., "coordinate_dims": ...}`` of a dataset (or DatasetDict) built by this library."""
+    if not hasattr(dataset, "info"):  # a DatasetDict
+        dataset = next(iter(dataset.values()))
+    match = _SPEC.search(dataset.info.description or "")
+    if match is None:
+        raise ValueError(
+            "this dataset does not say which skeleton layout it holds (it was not built by "
+            "skeleton_models.data.load_skeleton_dataset, or lost its description on the way); pass layout= and "
+            "coordinate_dims= yourself"
+        )
+    return json.loads(match.group(1))
 
 
 def parse_stream(stream: str) -> tuple[int, bool]:
@@ -23,8 +44,10 @@ def parse_stream(stream: str) -> tuple[int, bool]:
     """
     match = _STREAM.match(stream)
     if match is None:
-        raise ValueError(f"unknown stream {stream!r}; expected 'joint', 'bone' or 'bone<k>', optionally followed by "
-                         "'_motion' (e.g. 'joint_motion', 'bone2')")  # fmt: skip
+        raise ValueError(
+            f"unknown stream {stream!r}; expected 'joint', 'bone' or 'bone<k>', optionally followed by "
+            "'_motion' (e.g. 'joint_motion', 'bone2')"
+        )
     order = 0 if match["base"] == "joint" else int(match["order"] or 1)
     if match["base"] != "joint" and order < 1:
         raise ValueError(f"bone order must be >= 1 in stream {stream!r}")
@@ -116,17 +139,29 @@ class SkeletonProcessor(FeatureExtractionMixin):
         if self.align_view and get_layout(self.layout).shoulders is None:
             raise ValueError(f"align_view needs a layout with shoulders; {self.layout!r} has none")
 
+    # <library-only> (left out of the remote-code bundles: there transformers copies the flat code itself)
+    def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
+        """`FeatureExtractionMixin.save_pretrained` plus the processor's remote code and ``auto_map``."""
+        from .hub import PROCESSOR_AUTO_MAP, processor_code_files
+
+        self.auto_map = dict(PROCESSOR_AUTO_MAP)
+        saved = super().save_pretrained(save_directory, push_to_hub=push_to_hub, **kwargs)
+        for name, source in processor_code_files().items():
+            Path(save_directory, name).write_text(source)
+        return saved
+
+    # </library-only>
+
     @classmethod
     def for_dataset(cls, dataset, **kwargs) -> SkeletonProcessor:
         """A processor for a dataset built by `load_skeleton_dataset`: its layout, coordinate channels and persons
-        per clip, with any other option (``window_size``, ``stream``, ...) given as keyword arguments."""
-        spec = get_skeleton_spec(dataset)
-        split = next(iter(dataset.values())) if hasattr(dataset, "values") else dataset
-        defaults = {
-            "layout": spec["layout"],
-            "coordinate_dims": spec["coordinate_dims"],
-            "num_persons": split.features["skeleton"].shape[1],
-        }
+        per clip, with any other option (``window_size``, ``stream``, ...) given as keyword arguments. For a
+        dataset without the library's description (e.g. read back from Parquet), pass ``layout`` and
+        ``coordinate_dims``."""
+        split = dataset if hasattr(dataset, "info") else next(iter(dataset.values()))
+        defaults = {"num_persons": split.features["skeleton"].shape[1]}
+        if not {"layout", "coordinate_dims"} <= set(kwargs):
+            defaults.update(get_skeleton_spec(split))
         return cls(**{**defaults, **kwargs})
 
     def __call__(
@@ -195,8 +230,10 @@ class SkeletonProcessor(FeatureExtractionMixin):
             if skeletons.ndim == 4:
                 skeletons = [skeletons]
             elif skeletons.ndim != 5:
-                raise ValueError("skeletons must be one clip (T, M, V, C), a batch (N, T, M, V, C) or a list of "
-                                 f"clips, got an array of shape {skeletons.shape}")  # fmt: skip
+                raise ValueError(
+                    "skeletons must be one clip (T, M, V, C), a batch (N, T, M, V, C) or a list of "
+                    f"clips, got an array of shape {skeletons.shape}"
+                )
         if not isinstance(skeletons, (list, tuple, np.ndarray)) or len(skeletons) == 0:
             raise ValueError(f"skeletons must be a non-empty clip or sequence of clips, got {type(skeletons).__name__}")
         layout = get_layout(self.layout)

@@ -182,8 +182,9 @@ register_layout(
         joint_names=_NTU_NAMES,
         parents=_parents_from_edges(25, [(c - 1, p - 1) for c, p in _NTU_EDGES_1], center=20),
         center=20,
-        mirror=_mirror_from_pairs(25, [(4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19),
-                                       (21, 23), (22, 24)]),  # fmt: skip
+        mirror=_mirror_from_pairs(
+            25, [(4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24)]
+        ),  # fmt: skip
         groups={
             "torso": (0, 1, 2, 3, 20),
             "left_arm": (4, 5, 6, 7, 21, 22),

@@ -21,8 +21,9 @@ _NTU = get_layout("ntu25")
 
 def synthetic_clip(label: int, seed: int = 0, camera: int = 1) -> np.ndarray:
     """A synthetic clip (T, 2, 25, 3) in Kinect camera space (persons beyond the performers are zero)."""
-    return synthetic.generate_example(label, 1 + seed % 7, 1 + seed // 7 % 3, camera, num_subjects=8,
-                                      seed=seed)["skeleton"]  # fmt: skip
+    return synthetic.generate_example(label, 1 + seed % 7, 1 + seed // 7 % 3, camera, num_subjects=8, seed=seed)[
+        "skeleton"
+    ]
 
 
 # -- NTU RGB+D -----------------------------------------------------------------------------------------------------
@@ -71,8 +72,9 @@ def write_ntu_folder(root, names: list[str], seed: int = 0) -> list[Path]:
 def write_nwucla_json(path, skeleton: np.ndarray, label: int) -> Path:
     """Write an `all_sqe` json: `skeleton` (T, 20, 3), `label` the class index (written 1-based)."""
     path = Path(path)
-    path.write_text(json.dumps({"file_name": path.stem, "skeletons": np.round(skeleton, 6).tolist(),
-                                "label": label + 1}))  # fmt: skip
+    path.write_text(
+        json.dumps({"file_name": path.stem, "skeletons": np.round(skeleton, 6).tolist(), "label": label + 1})
+    )
     return path
 
 
@@ -108,8 +110,13 @@ def write_pkummd_split(path, train: list[str], test: list[str]) -> Path:
 
 # -- 2-D keypoints (Kinetics-Skeleton, pyskl COCO) -----------------------------------------------------------------
 _FROM_NTU = {"neck": "spine_shoulder"}
-_FACE = {"nose": (0.0, 0.0), "left_eye": (0.03, 0.03), "right_eye": (-0.03, 0.03), "left_ear": (0.07, 0.0),
-         "right_ear": (-0.07, 0.0)}  # fmt: skip
+_FACE = {
+    "nose": (0.0, 0.0),
+    "left_eye": (0.03, 0.03),
+    "right_eye": (-0.03, 0.03),
+    "left_ear": (0.07, 0.0),
+    "right_ear": (-0.07, 0.0),
+}
 
 
 def project_2d(clip: np.ndarray, layout: str, image_size=(1080, 1920), focal: float = 1000.0) -> np.ndarray:
@@ -130,8 +137,9 @@ def project_2d(clip: np.ndarray, layout: str, image_size=(1080, 1920), focal: fl
     return (pixels * present).astype(np.float32)
 
 
-def write_kinetics_json(path, keypoints: np.ndarray, scores: np.ndarray, label_index: int, first_frame: int = 0,
-                        image_size=(1080, 1920)) -> Path:  # fmt: skip
+def write_kinetics_json(
+    path, keypoints: np.ndarray, scores: np.ndarray, label_index: int, first_frame: int = 0, image_size=(1080, 1920)
+) -> Path:
     """Write an ST-GCN Kinetics-Skeleton json from pixel keypoints (T, M, 18, 2) and scores (T, M, 18)."""
     h, w = image_size
     frames = []
@@ -154,8 +162,9 @@ def write_pyskl_annotations(path, annotations: list[dict], split: dict[str, list
     Each annotation: ``frame_dir`` (str), ``label`` (int), ``keypoint`` (M, T, V, C) and, for 2-D keypoints,
     ``keypoint_score`` (M, T, V) and ``img_shape`` (h, w); ``total_frames`` is filled in when missing.
     """
-    annotations = [{**a, "total_frames": a.get("total_frames", np.asarray(a["keypoint"]).shape[1])}
-                   for a in annotations]  # fmt: skip
+    annotations = [
+        {**a, "total_frames": a.get("total_frames", np.asarray(a["keypoint"]).shape[1])} for a in annotations
+    ]
     path = Path(path)
     with open(path, "wb") as f:
         pickle.dump({"split": split, "annotations": annotations}, f, protocol=4)

@@ -16,8 +16,21 @@ from skeleton_models.data import synthetic
 @pytest.fixture(scope="module")
 def quickstart_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("quickstart")
-    code = main(["quickstart", "--output-dir", str(out), "--epochs", "1", "--num-subjects", "2", "--window-size", "8",
-                 "--cache-dir", str(tmp_path_factory.mktemp("cache"))])  # fmt: skip
+    code = main(
+        [
+            "quickstart",
+            "--output-dir",
+            str(out),
+            "--epochs",
+            "1",
+            "--num-subjects",
+            "2",
+            "--window-size",
+            "8",
+            "--cache-dir",
+            str(tmp_path_factory.mktemp("cache")),
+        ]
+    )
     assert code == 0
     return out
 

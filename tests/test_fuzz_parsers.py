@@ -34,8 +34,30 @@ from skeleton_models.testing_utils import (
 from .paths import REAL_SAMPLES
 
 SEED_DIR = Path(tempfile.mkdtemp(prefix="fuzz_seeds_"))
-TOKENS = ["", "0", "-1", "2", "25", "nan", "inf", "1e400", "99999999999999999999", "abc", "\x00", "{", "}", "[",
-          "]", ",", '"', ":", "1.5", "null", "true", "\r\n"]  # fmt: skip
+TOKENS = [
+    "",
+    "0",
+    "-1",
+    "2",
+    "25",
+    "nan",
+    "inf",
+    "1e400",
+    "99999999999999999999",
+    "abc",
+    "\x00",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    '"',
+    ":",
+    "1.5",
+    "null",
+    "true",
+    "\r\n",
+]
 
 
 def _seeds() -> dict[str, list[bytes]]:
@@ -48,9 +70,14 @@ def _seeds() -> dict[str, list[bytes]]:
         "pku_labels": [write_pkummd_labels(SEED_DIR / "labels.txt", [(13, 0, 10, 1), (5, 12, 30, 2)])],
         "pku_split": [write_pkummd_split(SEED_DIR / "split.txt", ["0002-L", "0002-M"], ["0291-L"])],
         "kinetics": [write_kinetics_json(SEED_DIR / "k.json", kinetics[:8], np.full(kinetics[:8].shape[:3], 0.5), 7)],
-        "pyskl": [write_pyskl_annotations(SEED_DIR / "p.pkl", [{"frame_dir": "a", "label": 0,
-                                          "keypoint": np.zeros((1, 3, 17, 2), np.float32)}], {"train": ["a"]})],
-    }  # fmt: skip
+        "pyskl": [
+            write_pyskl_annotations(
+                SEED_DIR / "p.pkl",
+                [{"frame_dir": "a", "label": 0, "keypoint": np.zeros((1, 3, 17, 2), np.float32)}],
+                {"train": ["a"]},
+            )
+        ],
+    }
     seeds["ntu"] += sorted((REAL_SAMPLES / "ntu_rgbd").glob("*A005.skeleton"))
     seeds["nwucla"] += sorted((REAL_SAMPLES / "nw_ucla").glob("a12_*.json"))
     return {kind: [Path(p).read_bytes() for p in paths] for kind, paths in seeds.items()}
@@ -68,8 +95,9 @@ PARSERS = {
 }
 
 mutation = st.tuples(
-    st.sampled_from(["delete_line", "duplicate_line", "swap_lines", "replace_token", "truncate", "flip_byte",
-                     "insert"]),  # fmt: skip
+    st.sampled_from(
+        ["delete_line", "duplicate_line", "swap_lines", "replace_token", "truncate", "flip_byte", "insert"]
+    ),
     st.integers(min_value=0, max_value=10**9),
     st.sampled_from(TOKENS),
 )

@@ -114,8 +114,10 @@ def test_frames_without_any_actor_are_removed():
         ("2\n1\n", "unexpected end of file"),
         ("1\n1\nabc 0 1 1 1 1 0 0 0 2\n25\n", "body line"),
         ("1\n1\n7 0 1 1 1 1 0 0 0 2\n24\n", "expected 25 joints"),
-        ("1\n1\n7 0 1 1 1 1 0 0 0 2\n25\n" + "1 2 3 4 5 6 7 8 9 10 11 2\n" * 24 + "1 2 nan 4 5 6 7 8 9 10 11 2\n",
-         "non-finite"),
+        (
+            "1\n1\n7 0 1 1 1 1 0 0 0 2\n25\n" + "1 2 3 4 5 6 7 8 9 10 11 2\n" * 24 + "1 2 nan 4 5 6 7 8 9 10 11 2\n",
+            "non-finite",
+        ),
         ("1\n0\n5\n", "unexpected data after the last"),
         ("x\n", "expected one integer"),
     ],
@@ -129,8 +131,13 @@ def test_parse_errors_name_the_file_and_reason(tmp_path, text, message):
 
 
 def test_name_parsing():
-    assert parse_ntu_name("S017C003P020R002A060") == {"setup": 17, "camera": 3, "subject": 20, "replication": 2,
-                                                      "action": 60}  # fmt: skip
+    assert parse_ntu_name("S017C003P020R002A060") == {
+        "setup": 17,
+        "camera": 3,
+        "subject": 20,
+        "replication": 2,
+        "action": 60,
+    }
     assert parse_ntu_name("S017C003P020R002A060.skeleton") is None and parse_ntu_name("bad") is None
 
 
@@ -143,8 +150,10 @@ def official_names() -> list[str]:
         for camera in (1, 2, 3):
             for performer in entry["performers"]:
                 for replication in (1, 2):
-                    names += [f"S{int(setup):03d}C{camera:03d}P{performer:03d}R{replication:03d}A{a:03d}"
-                              for a in range(first, last + 1)]  # fmt: skip
+                    names += [
+                        f"S{int(setup):03d}C{camera:03d}P{performer:03d}R{replication:03d}A{a:03d}"
+                        for a in range(first, last + 1)
+                    ]
     return names
 
 

@@ -98,8 +98,9 @@ def _pkummd_tree(root: Path, phase: int) -> list[str]:
     names = {1: ("cross-subject.txt", "cross-view.txt"), 2: ("cross_subject_v2.txt", "cross_view_v2.txt")}[phase]
     write_pkummd_split(root / names[0], videos[:2], videos[2:])
     (root / "Split").mkdir()
-    write_pkummd_split(root / "Split" / names[1], [v for v in videos if not v.endswith("-R")],
-                       [v for v in videos if v.endswith("-R")])  # fmt: skip
+    write_pkummd_split(
+        root / "Split" / names[1], [v for v in videos if not v.endswith("-R")], [v for v in videos if v.endswith("-R")]
+    )
     return videos
 
 
@@ -118,8 +119,7 @@ def test_pkummd_builder(tmp_path, phase):
     assert row["subject"] == (None if phase == 1 else 3)
     skipped = build_report(ds)["skipped"]
     assert sum("no frames inside the sequence" in r["reason"] for r in skipped) == len(videos)
-    xview = load_skeleton_dataset(f"pkummd{phase}", data_dir=tmp_path / "raw", config="xview",
-                                  cache_dir=tmp_path / "c")  # fmt: skip
+    xview = load_skeleton_dataset(f"pkummd{phase}", data_dir=tmp_path / "raw", config="xview", cache_dir=tmp_path / "c")
     assert set(xview["test"]["camera"]) == {3} and len(xview["train"]) == 6
 
 

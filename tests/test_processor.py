@@ -150,8 +150,15 @@ def test_view_alignment_makes_the_shoulders_frontal():
 
 
 def test_save_and_load(tmp_path):
-    processor = SkeletonProcessor(layout="coco17", window_size=48, num_persons=1, stream="bone_motion",
-                                  coordinate_dims=2, p_interval=(0.6, 0.9), random_rotation=0.0)  # fmt: skip
+    processor = SkeletonProcessor(
+        layout="coco17",
+        window_size=48,
+        num_persons=1,
+        stream="bone_motion",
+        coordinate_dims=2,
+        p_interval=(0.6, 0.9),
+        random_rotation=0.0,
+    )
     processor.save_pretrained(tmp_path)
     loaded = SkeletonProcessor.from_pretrained(tmp_path)
     assert loaded.to_dict() == processor.to_dict()

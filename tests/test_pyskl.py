@@ -22,8 +22,7 @@ def coco_annotation(name, label, seed):
     clip = synthetic_clip([1, 7, 8][label], seed=seed)  # wave right, squat, jump
     keypoint = project_2d(clip, "coco17")[:, :1].transpose(1, 0, 2, 3)  # (M=1, T, 17, 2)
     score = np.full(keypoint.shape[:3], 0.8, np.float32)
-    return {"frame_dir": name, "label": label, "keypoint": keypoint, "keypoint_score": score,
-            "img_shape": (1080, 1920)}  # fmt: skip
+    return {"frame_dir": name, "label": label, "keypoint": keypoint, "keypoint_score": score, "img_shape": (1080, 1920)}
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,9 @@ def coco_pickle(tmp_path_factory):
 
 
 def test_2d_coco_annotations(coco_pickle, tmp_path):
-    ds = load_skeleton_dataset("pyskl", data_dir=coco_pickle.parent, protocol="xsub", class_names=CLASSES,
-                               cache_dir=tmp_path)  # fmt: skip
+    ds = load_skeleton_dataset(
+        "pyskl", data_dir=coco_pickle.parent, protocol="xsub", class_names=CLASSES, cache_dir=tmp_path
+    )
     assert len(ds["train"]) == 18 and len(ds["test"]) == 6
     assert ds["train"].features["skeleton"].shape == (None, 2, 17, 3)
     assert ds["train"].features["label"].names == CLASSES
@@ -56,17 +56,25 @@ def test_2d_coco_annotations(coco_pickle, tmp_path):
 
 
 def test_3d_ntu_annotations_in_float16(tmp_path):
-    annotations = [{"frame_dir": f"S001C001P001R001A{a:03d}", "label": a - 1,
-                    "keypoint": synthetic_clip(a, seed=a).transpose(1, 0, 2, 3).astype(np.float16)}
-                   for a in (1, 2, 3, 4)]  # fmt: skip
-    path = write_pyskl_annotations(tmp_path / "ntu60_3danno.pkl", annotations,
-                                   {"xview_train": [a["frame_dir"] for a in annotations[:3]],
-                                    "xview_val": [annotations[3]["frame_dir"]]})  # fmt: skip
+    annotations = [
+        {
+            "frame_dir": f"S001C001P001R001A{a:03d}",
+            "label": a - 1,
+            "keypoint": synthetic_clip(a, seed=a).transpose(1, 0, 2, 3).astype(np.float16),
+        }
+        for a in (1, 2, 3, 4)
+    ]
+    path = write_pyskl_annotations(
+        tmp_path / "ntu60_3danno.pkl",
+        annotations,
+        {"xview_train": [a["frame_dir"] for a in annotations[:3]], "xview_val": [annotations[3]["frame_dir"]]},
+    )
     ds = load_skeleton_dataset("pyskl", data_dir=path, protocol="xview", class_names="ntu60", cache_dir=tmp_path)
     assert ds["train"].features["label"].names[0] == "drink water" and ds["train"].features["label"].num_classes == 60
     assert get_skeleton_spec(ds) == {"coordinate_dims": 3, "layout": "ntu25"}
-    np.testing.assert_allclose(ds["test"].with_format("numpy")[0]["skeleton"],
-                               synthetic_clip(4, seed=4).astype(np.float16).astype(np.float32))  # fmt: skip
+    np.testing.assert_allclose(
+        ds["test"].with_format("numpy")[0]["skeleton"], synthetic_clip(4, seed=4).astype(np.float16).astype(np.float32)
+    )
 
 
 class Exploit:
@@ -99,16 +107,26 @@ def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path):
 @pytest.mark.slow
 def test_own_data_end_to_end_build_train_predict(coco_pickle, tmp_path, capsys):
     """The documented path for your own pose-estimator output: pyskl pickle -> dataset -> Trainer -> predict."""
-    ds = load_skeleton_dataset("pyskl", data_dir=coco_pickle, protocol="xsub", class_names=CLASSES,
-                               cache_dir=tmp_path / "cache")  # fmt: skip
+    ds = load_skeleton_dataset(
+        "pyskl", data_dir=coco_pickle, protocol="xsub", class_names=CLASSES, cache_dir=tmp_path / "cache"
+    )
     processor = SkeletonProcessor.for_dataset(ds, window_size=16)
     assert (processor.layout, processor.coordinate_dims, processor.num_persons) == ("coco17", 2, 2)
-    config = HGLNetConfig.from_preset("hglnet-small", layout="coco17", in_channels=3, num_persons=2,
-                                      num_labels=3, id2label=dict(enumerate(CLASSES)))  # fmt: skip
+    config = HGLNetConfig.from_preset(
+        "hglnet-small", layout="coco17", in_channels=3, num_persons=2, num_labels=3, id2label=dict(enumerate(CLASSES))
+    )
     torch.manual_seed(0)
     model = HGLNetForSkeletonClassification(config)
-    args = TrainingArguments(str(tmp_path / "run"), max_steps=4, per_device_train_batch_size=6, learning_rate=2e-3,
-                             report_to="none", save_strategy="no", disable_tqdm=True, use_cpu=True)  # fmt: skip
+    args = TrainingArguments(
+        str(tmp_path / "run"),
+        max_steps=4,
+        per_device_train_batch_size=6,
+        learning_rate=2e-3,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        use_cpu=True,
+    )
     trainer = build_trainer(model, processor, ds["train"], ds["test"], args)
     trainer.train()
     assert "eval_top1" in trainer.evaluate()

@@ -35,7 +35,7 @@ def test_mirror_is_an_involution_mapping_left_groups_to_right_groups(name):
     assert (mirror[mirror] == np.arange(layout.num_joints)).all()
     left_groups = [g for g in layout.groups if g.startswith("left_")]
     for group in left_groups:
-        right = "right_" + group[len("left_"):]
+        right = "right_" + group[len("left_") :]
         assert right in layout.groups
         assert {layout.mirror[j] for j in layout.groups[group]} == set(layout.groups[right])
     for group in layout.groups:  # groups without a side are mapped onto themselves
@@ -56,6 +56,7 @@ def test_layout_groups_cover_arms_and_legs():
 
 def _ctrgcn_spatial_graph(num_node, inward_1based):
     """CTR-GCN graph/tools.py get_spatial_graph, transcribed as the reference."""
+
     def edge2mat(link):
         a = np.zeros((num_node, num_node))
         for i, j in link:

@@ -13,10 +13,30 @@ def test_class_structure():
     assert len(synthetic.CLASS_NAMES) >= 16
     assert len(groups["interaction"]) >= 4 and len(groups["hand_gesture"]) >= 5
     assert all(motion.ACTION_CLASSES[i].persons == 2 for i in groups["interaction"])
-    for required in ["wave with left hand", "wave with right hand", "clap", "raise both arms", "punch",
-                     "kick with left leg", "kick with right leg", "squat", "jump", "bow", "turn around",
-                     "walk in place", "hand to mouth", "touch head", "handshake", "push", "hug", "thumbs up",
-                     "victory sign", "ok sign", "fist", "open palm"]:  # fmt: skip
+    for required in [
+        "wave with left hand",
+        "wave with right hand",
+        "clap",
+        "raise both arms",
+        "punch",
+        "kick with left leg",
+        "kick with right leg",
+        "squat",
+        "jump",
+        "bow",
+        "turn around",
+        "walk in place",
+        "hand to mouth",
+        "touch head",
+        "handshake",
+        "push",
+        "hug",
+        "thumbs up",
+        "victory sign",
+        "ok sign",
+        "fist",
+        "open palm",
+    ]:
         assert required in synthetic.CLASS_NAMES
     descriptions = get_class_descriptions("synthetic")
     assert len(descriptions) == len(synthetic.CLASS_NAMES)
@@ -48,8 +68,9 @@ def test_xview_splits_by_camera(tmp_path):
 
 
 def test_generation_is_deterministic_and_seeded(tmp_path, synthetic_tiny):
-    again = load_skeleton_dataset("synthetic", config="xsub", cache_dir=tmp_path / "a", num_subjects=2,
-                                  num_replications=1)  # fmt: skip
+    again = load_skeleton_dataset(
+        "synthetic", config="xsub", cache_dir=tmp_path / "a", num_subjects=2, num_replications=1
+    )
     for split in ("train", "test"):
         a, b = synthetic_tiny[split].with_format("numpy"), again[split].with_format("numpy")
         assert a["sample_id"] == b["sample_id"]

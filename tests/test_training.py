@@ -23,8 +23,16 @@ def tiny_model(num_labels):
 
 
 def args(tmp_path, **kwargs):
-    defaults = dict(output_dir=str(tmp_path), per_device_train_batch_size=8, per_device_eval_batch_size=32,
-                    report_to="none", save_strategy="no", disable_tqdm=True, seed=0, use_cpu=True)  # fmt: skip
+    defaults = dict(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=32,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+        use_cpu=True,
+    )
     return TrainingArguments(**{**defaults, **kwargs})
 
 
@@ -32,8 +40,13 @@ def test_trainer_trains_and_evaluates(tmp_path, synthetic_tiny):
     num_labels = len(synthetic_tiny["train"].features["label"].names)
     model = tiny_model(num_labels)
     before = [p.detach().clone() for p in model.parameters()]
-    trainer = build_trainer(model, SkeletonProcessor(window_size=8), synthetic_tiny["train"], synthetic_tiny["test"],
-                            args(tmp_path, max_steps=3, learning_rate=1e-2))  # fmt: skip
+    trainer = build_trainer(
+        model,
+        SkeletonProcessor(window_size=8),
+        synthetic_tiny["train"],
+        synthetic_tiny["test"],
+        args(tmp_path, max_steps=3, learning_rate=1e-2),
+    )
     result = trainer.train()
     assert np.isfinite(result.training_loss)
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
@@ -49,9 +62,13 @@ def test_loss_is_not_rescaled_by_gradient_accumulation(tmp_path, synthetic_tiny)
     num_labels = len(synthetic_tiny["train"].features["label"].names)
     losses = []
     for steps, accumulation in ((4, 1), (2, 2)):
-        trainer = build_trainer(tiny_model(num_labels), processor, synthetic_tiny["train"], None,
-                                args(tmp_path, max_steps=steps, gradient_accumulation_steps=accumulation,
-                                     learning_rate=0.0))  # fmt: skip
+        trainer = build_trainer(
+            tiny_model(num_labels),
+            processor,
+            synthetic_tiny["train"],
+            None,
+            args(tmp_path, max_steps=steps, gradient_accumulation_steps=accumulation, learning_rate=0.0),
+        )
         losses.append(trainer.train().training_loss)
     assert losses[0] == pytest.approx(losses[1], rel=1e-4)
 
@@ -96,11 +113,32 @@ def test_evaluate_module_loads_by_path_offline():
 @pytest.mark.slow
 def test_example_script_trains_saves_and_reloads(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, str(ROOT / "examples" / "train_supervised.py"), "--dataset", "synthetic",
-           "--dataset_options", json.dumps({"num_subjects": 2, "num_replications": 1}), "--cache_dir",
-           str(tmp_path / "cache"), "--preset", "hglnet-small", "--stream", "bone_motion", "--window_size", "8",
-           "--output_dir", str(out), "--max_steps", "2", "--per_device_train_batch_size", "4", "--report_to", "none",
-           "--use_cpu", "true"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(ROOT / "examples" / "train_supervised.py"),
+        "--dataset",
+        "synthetic",
+        "--dataset_options",
+        json.dumps({"num_subjects": 2, "num_replications": 1}),
+        "--cache_dir",
+        str(tmp_path / "cache"),
+        "--preset",
+        "hglnet-small",
+        "--stream",
+        "bone_motion",
+        "--window_size",
+        "8",
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "4",
+        "--report_to",
+        "none",
+        "--use_cpu",
+        "true",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert {"config.json", "model.safetensors", "preprocessor_config.json", "eval_results.json"} <= {

@@ -44,8 +44,7 @@ DATASET_BUILDERS: dict[str, type[SkeletonDatasetBuilder]] = {
 # name -> per-class text: a short label (the ClassLabel name) and a one-sentence motion description.
 CLASS_DESCRIPTIONS: dict[str, list[dict[str, str]]] = {
     "synthetic": [
-        {"label": name, "description": text}
-        for name, text in zip(synthetic.CLASS_NAMES, synthetic.CLASS_DESCRIPTIONS)
+        {"label": name, "description": text} for name, text in zip(synthetic.CLASS_NAMES, synthetic.CLASS_DESCRIPTIONS)
     ],
 }
 

@@ -1,21 +1,22 @@
-"""The base class of every skeleton dataset builder, and the spec a built dataset carries."""
+"""The base class of every skeleton dataset builder."""
 
 from __future__ import annotations
 
-import json
-import re
 import tempfile
 
 import datasets
 
-_SPEC = re.compile(r"^skeleton_models: (\{.*\})$", flags=re.M)
+from ..processing_skeleton import format_skeleton_spec, get_skeleton_spec
+
+__all__ = ["SkeletonDatasetBuilder", "get_skeleton_spec"]
 
 
 class SkeletonDatasetBuilder(datasets.GeneratorBasedBuilder):
     """A `GeneratorBasedBuilder` whose datasets say which skeleton layout they hold.
 
-    Subclasses set `LAYOUT` and `COORDINATE_DIMS` (or override `skeleton_spec`). `load_skeleton_dataset` sets
-    `report_dir`, where generators record skipped files with `SkipRecorder`.
+    Subclasses set `LAYOUT` and `COORDINATE_DIMS` (or override `skeleton_spec`); the spec is written into the
+    dataset's description, where `get_skeleton_spec` and `SkeletonProcessor.for_dataset` read it.
+    `load_skeleton_dataset` sets `report_dir`, where generators record skipped files with `SkipRecorder`.
     """
 
     LAYOUT: str = "ntu25"
@@ -36,18 +37,5 @@ class SkeletonDatasetBuilder(datasets.GeneratorBasedBuilder):
         return {"layout": self.LAYOUT, "coordinate_dims": self.COORDINATE_DIMS}
 
     def _skeleton_info(self, features: datasets.Features, description: str) -> datasets.DatasetInfo:
-        spec = json.dumps(self.skeleton_spec(), sort_keys=True)
-        return datasets.DatasetInfo(description=f"{description.strip()}\n\nskeleton_models: {spec}", features=features)
-
-
-def get_skeleton_spec(dataset) -> dict:
-    """``{"layout": ..., "coordinate_dims": ...}`` of a dataset (or DatasetDict) built by this library."""
-    if isinstance(dataset, datasets.DatasetDict):
-        dataset = next(iter(dataset.values()))
-    match = _SPEC.search(dataset.info.description or "")
-    if match is None:
-        raise ValueError(
-            "this dataset does not say which skeleton layout it holds: it was not built by "
-            "skeleton_models.data.load_skeleton_dataset; pass layout= and coordinate_dims= yourself"
-        )
-    return json.loads(match.group(1))
+        spec = format_skeleton_spec(**self.skeleton_spec())
+        return datasets.DatasetInfo(description=f"{description.strip()}\n\n{spec}", features=features)

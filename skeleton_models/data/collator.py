@@ -19,8 +19,9 @@ class SkeletonClassificationDataset(Dataset):
     stacks them.
     """
 
-    def __init__(self, dataset, processor, training: bool = False, skeleton_column: str = "skeleton",
-                 label_column: str = "label"):  # fmt: skip
+    def __init__(
+        self, dataset, processor, training: bool = False, skeleton_column: str = "skeleton", label_column: str = "label"
+    ):
         self.dataset = dataset.select_columns([skeleton_column, label_column]).with_format("numpy")
         self.processor = processor
         self.training = training

@@ -59,13 +59,14 @@ def read_kinetics_json(path, max_persons: int = 5) -> np.ndarray:
                 pose = np.asarray(person["pose"], dtype=np.float32).reshape(NUM_JOINTS, 2)
                 score = np.asarray(person["score"], dtype=np.float32).reshape(NUM_JOINTS)
             except (KeyError, TypeError, ValueError):
-                raise SkeletonParseError(path, f"frame {index}: each skeleton needs 36 'pose' and 18 'score' "
-                                               "numbers") from None  # fmt: skip
+                raise SkeletonParseError(
+                    path, f"frame {index}: each skeleton needs 36 'pose' and 18 'score' numbers"
+                ) from None
             out[index - first, m, :, :2] = pose
             out[index - first, m, :, 2] = score
     if not np.isfinite(out).all():
         raise SkeletonParseError(path, "non-finite numbers")
-    out[..., :2] *= (out[..., 2:] != 0)  # ST-GCN: no position where OpenPose gave no confidence
+    out[..., :2] *= out[..., 2:] != 0  # ST-GCN: no position where OpenPose gave no confidence
     order = np.argsort(-out[..., 2].sum(axis=2), axis=1, kind="stable")  # per frame, by summed score
     return np.take_along_axis(out, order[:, :, None, None], axis=1)
 
@@ -86,8 +87,9 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
     COORDINATE_DIMS = 2
 
     def _info(self) -> datasets.DatasetInfo:
-        features = skeleton_features(_resources()["classes"], num_persons=self.config.max_persons,
-                                     num_joints=NUM_JOINTS, num_channels=3)  # fmt: skip
+        features = skeleton_features(
+            _resources()["classes"], num_persons=self.config.max_persons, num_joints=NUM_JOINTS, num_channels=3
+        )
         return self._skeleton_info(features, __doc__)
 
     def _split_generators(self, dl_manager):
@@ -101,8 +103,10 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
         for split, folder in SPLIT_FOLDERS.items():
             label_file = root / f"{folder}_label.json"
             if not (root / folder).is_dir() or not label_file.is_file():
-                raise ValueError(f"kinetics_skeleton: {folder}/ or {label_file.name} missing under {str(root)!r}; "
-                                 f"expected {expected}")  # fmt: skip
+                raise ValueError(
+                    f"kinetics_skeleton: {folder}/ or {label_file.name} missing under {str(root)!r}; "
+                    f"expected {expected}"
+                )
             labels = load_json(label_file)
             if not isinstance(labels, dict):
                 raise ValueError(f"{label_file}: expected a json object mapping video ids to their labels")
@@ -116,10 +120,14 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
                 else:
                     items.append((str(path), entry["label_index"]))
             for video in sorted(set(labels) - set(files)):
-                recorder.skip(root / folder / f"{video}.json", f"listed in {label_file.name} but missing", split,
-                              "excluded")  # fmt: skip
-            generators.append(datasets.SplitGenerator(
-                name=split, gen_kwargs={"items": items, "split": split, "report_dir": self.report_dir}))  # fmt: skip
+                recorder.skip(
+                    root / folder / f"{video}.json", f"listed in {label_file.name} but missing", split, "excluded"
+                )
+            generators.append(
+                datasets.SplitGenerator(
+                    name=split, gen_kwargs={"items": items, "split": split, "report_dir": self.report_dir}
+                )
+            )
         return generators
 
     def _generate_examples(self, items, split, report_dir):
@@ -134,10 +142,13 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
                 recorder.skip(path, err.reason, split)
                 continue
             video = Path(path).stem
-            yield video, {
-                "sample_id": video,
-                "skeleton": skeleton,
-                "label": label,
-                "num_frames": skeleton.shape[0],
-                "num_persons": int((np.abs(skeleton).max(axis=(0, 2, 3)) > 0).sum()),
-            }
+            yield (
+                video,
+                {
+                    "sample_id": video,
+                    "skeleton": skeleton,
+                    "label": label,
+                    "num_frames": skeleton.shape[0],
+                    "num_persons": int((np.abs(skeleton).max(axis=(0, 2, 3)) > 0).sum()),
+                },
+            )

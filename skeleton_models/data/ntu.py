@@ -78,8 +78,9 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
             (info,) = take(1)
             fields = info.split()
             if len(fields) != 10 or not re.fullmatch(r"\d+", fields[0]):
-                raise SkeletonParseError(path, f"expected a body line of 10 fields starting with an integer id, got "
-                                               f"{info[:60]!r}", i)  # fmt: skip
+                raise SkeletonParseError(
+                    path, f"expected a body line of 10 fields starting with an integer id, got {info[:60]!r}", i
+                )
             body_id = int(fields[0])
             if body_id in seen:
                 raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", i)
@@ -239,18 +240,25 @@ class NTU60(SkeletonDatasetBuilder):
     def _info(self) -> datasets.DatasetInfo:
         names = _resources()["classes"][: self.VARIANT.num_classes]
         features = skeleton_features(
-            names, num_persons=2, num_joints=NUM_JOINTS, num_channels=3,
+            names,
+            num_persons=2,
+            num_joints=NUM_JOINTS,
+            num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "setup", "replication")},
-        )  # fmt: skip
+        )
         return self._skeleton_info(features, self.__doc__)
 
     def _split_generators(self, dl_manager):
         if self.config.protocol not in self.VARIANT.protocols:
-            raise ValueError(f"{self.VARIANT.name} has no protocol {self.config.protocol!r}; "
-                             f"protocols: {list(self.VARIANT.protocols)}")  # fmt: skip
-        expected = ("the NTU RGB+D .skeleton files (S001C001P001R001A001.skeleton, ...), e.g. extracted from "
-                    "nturgbd_skeletons_s001_to_s017.zip" + (" and nturgbd_skeletons_s018_to_s032.zip"
-                                                            if self.VARIANT.max_setup > 17 else ""))  # fmt: skip
+            raise ValueError(
+                f"{self.VARIANT.name} has no protocol {self.config.protocol!r}; "
+                f"protocols: {list(self.VARIANT.protocols)}"
+            )
+        expected = (
+            "the NTU RGB+D .skeleton files (S001C001P001R001A001.skeleton, ...), e.g. extracted from "
+            "nturgbd_skeletons_s001_to_s017.zip"
+            + (" and nturgbd_skeletons_s018_to_s032.zip" if self.VARIANT.max_setup > 17 else "")
+        )
         root = require_data_dir(self.config.data_dir, self.VARIANT.name, expected)
         files = find_files(root, ["*.skeleton"])
         if not files:
@@ -267,9 +275,9 @@ class NTU60(SkeletonDatasetBuilder):
             recorder.skip(by_name[record["file"]], record["reason"], kind="excluded")
         return [
             datasets.SplitGenerator(
-                name=split, gen_kwargs={"files": [str(by_name[n]) for n in names], "split": split,
-                                        "report_dir": self.report_dir},
-            )  # fmt: skip
+                name=split,
+                gen_kwargs={"files": [str(by_name[n]) for n in names], "split": split, "report_dir": self.report_dir},
+            )
             for split, names in splits.items()
         ]
 
@@ -283,17 +291,20 @@ class NTU60(SkeletonDatasetBuilder):
                 continue
             name = Path(file).stem
             info = parse_ntu_name(name)
-            yield name, {
-                "sample_id": name,
-                "skeleton": skeleton,
-                "label": info["action"] - 1,
-                "num_frames": skeleton.shape[0],
-                "num_persons": actors,
-                "subject": info["subject"],
-                "camera": info["camera"],
-                "setup": info["setup"],
-                "replication": info["replication"],
-            }
+            yield (
+                name,
+                {
+                    "sample_id": name,
+                    "skeleton": skeleton,
+                    "label": info["action"] - 1,
+                    "num_frames": skeleton.shape[0],
+                    "num_persons": actors,
+                    "subject": info["subject"],
+                    "camera": info["camera"],
+                    "setup": info["setup"],
+                    "replication": info["replication"],
+                },
+            )
 
 
 class NTU120(NTU60):

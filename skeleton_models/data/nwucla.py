@@ -60,8 +60,9 @@ def read_nwucla_json(path) -> np.ndarray:
     info = parse_nwucla_name(Path(path).stem)
     if info is not None and "label" in data and label_of(info["action"]) is not None:
         if data["label"] != label_of(info["action"]) + 1:
-            raise SkeletonParseError(path, f"label {data['label']!r} disagrees with the file name's action folder "
-                                           f"a{info['action']:02d}")  # fmt: skip
+            raise SkeletonParseError(
+                path, f"label {data['label']!r} disagrees with the file name's action folder a{info['action']:02d}"
+            )
     return skeleton[:, None]
 
 
@@ -97,9 +98,12 @@ class NWUCLA(SkeletonDatasetBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         features = skeleton_features(
-            _resources()["classes"], num_persons=1, num_joints=NUM_JOINTS, num_channels=3,
+            _resources()["classes"],
+            num_persons=1,
+            num_joints=NUM_JOINTS,
+            num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
-        )  # fmt: skip
+        )
         return self._skeleton_info(features, __doc__)
 
     def _split_generators(self, dl_manager):
@@ -113,8 +117,10 @@ class NWUCLA(SkeletonDatasetBuilder):
         for record in excluded:
             recorder.skip(files[record["file"]], record["reason"], kind="excluded")
         return [
-            datasets.SplitGenerator(name=split, gen_kwargs={"files": [str(files[n]) for n in names], "split": split,
-                                                            "report_dir": self.report_dir})  # fmt: skip
+            datasets.SplitGenerator(
+                name=split,
+                gen_kwargs={"files": [str(files[n]) for n in names], "split": split, "report_dir": self.report_dir},
+            )
             for split, names in splits.items()
         ]
 
@@ -128,13 +134,16 @@ class NWUCLA(SkeletonDatasetBuilder):
                 continue
             name = Path(file).stem
             info = parse_nwucla_name(name)
-            yield name, {
-                "sample_id": name,
-                "skeleton": skeleton,
-                "label": label_of(info["action"]),
-                "num_frames": skeleton.shape[0],
-                "num_persons": 1,
-                "subject": info["subject"],
-                "camera": info["view"],
-                "replication": info["episode"],
-            }
+            yield (
+                name,
+                {
+                    "sample_id": name,
+                    "skeleton": skeleton,
+                    "label": label_of(info["action"]),
+                    "num_frames": skeleton.shape[0],
+                    "num_persons": 1,
+                    "subject": info["subject"],
+                    "camera": info["view"],
+                    "replication": info["episode"],
+                },
+            )

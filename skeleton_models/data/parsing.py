@@ -116,11 +116,21 @@ def log_report(report: dict, path: Path) -> None:
     for record in errors:
         logger.warning("skipped %s: %s", record["file"], record["reason"])
     if excluded:
-        logger.info("excluded %d files as the protocol prescribes (e.g. %s: %s)", len(excluded), excluded[0]["file"],
-                    excluded[0]["reason"])  # fmt: skip
+        logger.info(
+            "excluded %d files as the protocol prescribes (e.g. %s: %s)",
+            len(excluded),
+            excluded[0]["file"],
+            excluded[0]["reason"],
+        )
     if report["skipped"]:
-        logger.warning("%s/%s: %d unreadable files skipped, %d excluded by the protocol; build report: %s",
-                       report["dataset"], report["config"], len(errors), len(excluded), path)  # fmt: skip
+        logger.warning(
+            "%s/%s: %d unreadable files skipped, %d excluded by the protocol; build report: %s",
+            report["dataset"],
+            report["config"],
+            len(errors),
+            len(excluded),
+            path,
+        )
 
 
 def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
@@ -133,8 +143,10 @@ def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
 def require_data_dir(data_dir, dataset: str, expected: str) -> Path:
     """`data_dir` as a Path, or a ValueError that says what was expected where."""
     if data_dir is None:
-        raise ValueError(f"{dataset} needs `data_dir`: the folder with {expected}. The dataset is not downloaded by "
-                         "this library; obtain it under its licence and pass the folder.")  # fmt: skip
+        raise ValueError(
+            f"{dataset} needs `data_dir`: the folder with {expected}. The dataset is not downloaded by "
+            "this library; obtain it under its licence and pass the folder."
+        )
     path = Path(data_dir).expanduser()
     if not path.exists():
         raise ValueError(f"{dataset}: data_dir {str(path)!r} does not exist; expected {expected} there")

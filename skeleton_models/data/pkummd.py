@@ -106,8 +106,16 @@ def cut_clips(sequence: np.ndarray, labels, path) -> tuple[list[dict], list[str]
         elif not np.abs(skeleton).max() > 0:
             rejected.append(f"action {index} ({action},{start},{end}): all-zero clip")
         else:
-            clips.append({"index": index, "skeleton": skeleton, "label": action - 1, "start": start, "end": end,
-                          "confidence": confidence})  # fmt: skip
+            clips.append(
+                {
+                    "index": index,
+                    "skeleton": skeleton,
+                    "label": action - 1,
+                    "start": start,
+                    "end": end,
+                    "confidence": confidence,
+                }
+            )
     return clips, rejected
 
 
@@ -130,11 +138,19 @@ class PKUMMD1(SkeletonDatasetBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         features = skeleton_features(
-            _resources()["classes"], num_persons=2, num_joints=25, num_channels=3,
-            metadata={"video": datasets.Value("string"), "subject": datasets.Value("int32"),
-                      "camera": datasets.Value("int32"), "start_frame": datasets.Value("int32"),
-                      "end_frame": datasets.Value("int32"), "confidence": datasets.Value("int32")},
-        )  # fmt: skip
+            _resources()["classes"],
+            num_persons=2,
+            num_joints=25,
+            num_channels=3,
+            metadata={
+                "video": datasets.Value("string"),
+                "subject": datasets.Value("int32"),
+                "camera": datasets.Value("int32"),
+                "start_frame": datasets.Value("int32"),
+                "end_frame": datasets.Value("int32"),
+                "confidence": datasets.Value("int32"),
+            },
+        )
         return self._skeleton_info(features, self.__doc__)
 
     def _folder(self, root: Path, option: str | None, candidates: tuple[str, ...], what: str, expected: str) -> Path:
@@ -142,8 +158,9 @@ class PKUMMD1(SkeletonDatasetBuilder):
             if (root / name).is_dir():
                 return root / name
         names = [option] if option else list(candidates)
-        raise ValueError(f"pkummd{self.PHASE}: no {what} folder ({' or '.join(names)}) under {str(root)!r}; "
-                         f"expected {expected}")  # fmt: skip
+        raise ValueError(
+            f"pkummd{self.PHASE}: no {what} folder ({' or '.join(names)}) under {str(root)!r}; expected {expected}"
+        )
 
     def _split_generators(self, dl_manager):
         cfg, name = self.config, f"pkummd{self.PHASE}"
@@ -175,8 +192,9 @@ class PKUMMD1(SkeletonDatasetBuilder):
         if not videos["train"] and not videos["test"]:
             raise ValueError(f"{name}: no usable <video>.txt files in {str(skeleton_dir)!r}; expected {expected}")
         return [
-            datasets.SplitGenerator(name=split, gen_kwargs={"videos": items, "split": split,
-                                                            "report_dir": self.report_dir})  # fmt: skip
+            datasets.SplitGenerator(
+                name=split, gen_kwargs={"videos": items, "split": split, "report_dir": self.report_dir}
+            )
             for split, items in videos.items()
         ]
 
@@ -196,19 +214,22 @@ class PKUMMD1(SkeletonDatasetBuilder):
             for clip in clips:
                 sample_id = f"{video}_{clip['index']}"
                 skeleton = clip["skeleton"]
-                yield sample_id, {
-                    "sample_id": sample_id,
-                    "skeleton": skeleton,
-                    "label": clip["label"],
-                    "num_frames": len(skeleton),
-                    "num_persons": 1 + int(np.abs(skeleton[:, 1]).max() > 0),
-                    "video": video,
-                    "subject": info["subject"],
-                    "camera": info["camera"],
-                    "start_frame": clip["start"],
-                    "end_frame": clip["end"],
-                    "confidence": clip["confidence"],
-                }
+                yield (
+                    sample_id,
+                    {
+                        "sample_id": sample_id,
+                        "skeleton": skeleton,
+                        "label": clip["label"],
+                        "num_frames": len(skeleton),
+                        "num_persons": 1 + int(np.abs(skeleton[:, 1]).max() > 0),
+                        "video": video,
+                        "subject": info["subject"],
+                        "camera": info["camera"],
+                        "start_frame": clip["start"],
+                        "end_frame": clip["end"],
+                        "confidence": clip["confidence"],
+                    },
+                )
 
 
 class PKUMMD2(PKUMMD1):

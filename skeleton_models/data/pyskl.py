@@ -47,8 +47,14 @@ class RestrictedUnpickler(pickle.Unpickler):
             (f"{core}.multiarray", "scalar"),
             (f"{core}.numeric", "_frombuffer"),
         )
-    ) | {("numpy", "ndarray"), ("numpy", "dtype"), ("collections", "OrderedDict"), ("builtins", "set"),
-         ("builtins", "frozenset"), ("builtins", "complex")}  # fmt: skip
+    ) | {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("collections", "OrderedDict"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "complex"),
+    }
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
@@ -116,8 +122,13 @@ def resolve_class_names(class_names, num_classes: int) -> list[str]:
     if class_names is None:
         return [f"class_{i}" for i in range(num_classes)]
     if isinstance(class_names, str):
-        known = {"ntu60": ("ntu.json", 60), "ntu120": ("ntu.json", 120), "nwucla": ("nwucla.json", None),
-                 "pkummd": ("pkummd.json", None), "kinetics400": ("kinetics400.json", None)}  # fmt: skip
+        known = {
+            "ntu60": ("ntu.json", 60),
+            "ntu120": ("ntu.json", 120),
+            "nwucla": ("nwucla.json", None),
+            "pkummd": ("pkummd.json", None),
+            "kinetics400": ("kinetics400.json", None),
+        }
         if class_names in known:
             file, count = known[class_names]
             names = json.loads(resources.files("skeleton_models.data").joinpath(f"resources/{file}").read_text())
@@ -154,8 +165,10 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 root = require_data_dir(cfg.data_dir, "pyskl", expected)
                 candidates = [root] if root.is_file() else sorted(root.glob("*.pkl"))
                 if len(candidates) != 1:
-                    raise ValueError(f"pyskl: expected {expected} at {str(root)!r}, found {len(candidates)} .pkl "
-                                     "files; pass annotation_file=")  # fmt: skip
+                    raise ValueError(
+                        f"pyskl: expected {expected} at {str(root)!r}, found {len(candidates)} .pkl "
+                        "files; pass annotation_file="
+                    )
                 path = candidates[0]
             split, annotations = read_annotation_file(path)
             self._loaded = (path, split, annotations)
@@ -187,20 +200,26 @@ class PysklAnnotations(SkeletonDatasetBuilder):
         if len(names) < num_classes:
             raise ValueError(f"pyskl: labels go up to {num_classes - 1} but only {len(names)} class names were given")
         features = skeleton_features(
-            names, num_persons=self.config.max_persons, num_joints=num_joints, num_channels=channels,
+            names,
+            num_persons=self.config.max_persons,
+            num_joints=num_joints,
+            num_channels=channels,
             metadata={"total_frames": datasets.Value("int32")},
-        )  # fmt: skip
+        )
         return self._skeleton_info(features, __doc__)
 
     def _split_generators(self, dl_manager):
         path, split, annotations = self._annotations()
         prefix = f"{self.config.protocol}_" if self.config.protocol else ""
-        names = {"train": f"{prefix}train", "test": next((f"{prefix}{s}" for s in ("val", "test")
-                                                          if f"{prefix}{s}" in split), f"{prefix}val")}  # fmt: skip
+        names = {
+            "train": f"{prefix}train",
+            "test": next((f"{prefix}{s}" for s in ("val", "test") if f"{prefix}{s}" in split), f"{prefix}val"),
+        }
         missing = [n for n in names.values() if n not in split]
         if missing:
-            raise ValueError(f"{path}: no split {missing} in the pickle; its splits: {sorted(split)} "
-                             "(choose them with protocol=)")  # fmt: skip
+            raise ValueError(
+                f"{path}: no split {missing} in the pickle; its splits: {sorted(split)} (choose them with protocol=)"
+            )
         by_id = {}
         recorder = SkipRecorder(self.report_dir)
         for index, annotation in enumerate(annotations):
@@ -241,11 +260,14 @@ class PysklAnnotations(SkeletonDatasetBuilder):
             except ValueError as err:
                 recorder.skip(f"{path}#{key}", str(err), split)
                 continue
-            yield key, {
-                "sample_id": key,
-                "skeleton": skeleton,
-                "label": int(label),
-                "num_frames": skeleton.shape[0],
-                "num_persons": int(np.asarray(annotation["keypoint"]).shape[0]),
-                "total_frames": int(annotation.get("total_frames", skeleton.shape[0])),
-            }
+            yield (
+                key,
+                {
+                    "sample_id": key,
+                    "skeleton": skeleton,
+                    "label": int(label),
+                    "num_frames": skeleton.shape[0],
+                    "num_persons": int(np.asarray(annotation["keypoint"]).shape[0]),
+                    "total_frames": int(annotation.get("total_frames", skeleton.shape[0])),
+                },
+            )

@@ -46,8 +46,10 @@ class SyntheticSkeletonConfig(datasets.BuilderConfig):
         if self.protocol not in ("xsub", "xview"):
             raise ValueError(f"protocol must be 'xsub' or 'xview', got {self.protocol!r}")
         if self.num_subjects < 2 or self.num_replications < 1:
-            raise ValueError("num_subjects must be >= 2 and num_replications >= 1, "
-                             f"got {self.num_subjects} and {self.num_replications}")  # fmt: skip
+            raise ValueError(
+                "num_subjects must be >= 2 and num_replications >= 1, "
+                f"got {self.num_subjects} and {self.num_replications}"
+            )
 
 
 class SyntheticSkeleton(SkeletonDatasetBuilder):
@@ -99,8 +101,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
 
     def _generate_examples(self, recordings):
         for label, subject, replication, camera in recordings:
-            example = generate_example(label, subject, replication, camera, self.config.num_subjects,
-                                       self.config.seed)  # fmt: skip
+            example = generate_example(label, subject, replication, camera, self.config.num_subjects, self.config.seed)
             yield example["sample_id"], example
 
 

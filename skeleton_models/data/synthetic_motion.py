@@ -64,10 +64,24 @@ def sample_body(rng: np.random.Generator) -> Body:
     """A subject: height 1.50-1.90 m and every segment jittered by about 5 %."""
     height = rng.uniform(1.50, 1.90)
     fractions = dict(
-        spine_low=0.165, spine_high=0.125, neck=0.045, head=0.075, shoulder_half=0.105, upper_arm=0.165,
-        forearm=0.145, hand=0.045, hand_tip=0.05, thumb=0.035, hip_half=0.055, thigh=0.235, shin=0.225,
-        foot=0.075, ankle_height=0.04, palm=0.055, finger=0.05,
-    )  # fmt: skip
+        spine_low=0.165,
+        spine_high=0.125,
+        neck=0.045,
+        head=0.075,
+        shoulder_half=0.105,
+        upper_arm=0.165,
+        forearm=0.145,
+        hand=0.045,
+        hand_tip=0.05,
+        thumb=0.035,
+        hip_half=0.055,
+        thigh=0.235,
+        shin=0.225,
+        foot=0.075,
+        ankle_height=0.04,
+        palm=0.055,
+        finger=0.05,
+    )
     jitter = np.clip(1 + 0.05 * rng.standard_normal(len(fractions)), 0.88, 1.12)
     lengths = {k: float(height * f * j) for (k, f), j in zip(fractions.items(), jitter)}
     habits = np.clip(1 + 0.08 * rng.standard_normal(2), 0.85, 1.15)
@@ -197,8 +211,9 @@ def _wave(side: str) -> ActionFn:
     def act(p, tau, s, rng):
         env = hold(tau, 0.0, 3.0, 0.5)
         swing = np.pi / 2 + 0.45 * s.amplitude * np.sin(2 * np.pi * s.frequency * tau + s.phase)
-        p[0].arms[side].set(env, elev=1.65 + 0.15 * rng.standard_normal(), azim=1.2 + 0.1 * rng.standard_normal(),
-                            flex=swing, bend=_UP)  # fmt: skip
+        p[0].arms[side].set(
+            env, elev=1.65 + 0.15 * rng.standard_normal(), azim=1.2 + 0.1 * rng.standard_normal(), flex=swing, bend=_UP
+        )
         p[0].set_hand(side, "open_palm", env, rng)
 
     return act
@@ -208,8 +223,9 @@ def _clap(p, tau, s, rng):
     env = hold(tau, 0.0, 3.0, 0.5)
     beat = 0.5 + 0.5 * np.cos(2 * np.pi * s.frequency * tau + s.phase)
     for side in SIDES:
-        p[0].arms[side].set(env, elev=1.15, azim=0.35, flex=0.9 + 0.55 * s.amplitude * beat,
-                            bend=_medial(side) + 0.3 * _UP)  # fmt: skip
+        p[0].arms[side].set(
+            env, elev=1.15, azim=0.35, flex=0.9 + 0.55 * s.amplitude * beat, bend=_medial(side) + 0.3 * _UP
+        )
         p[0].set_hand(side, "open_palm", env, rng)
 
 
@@ -290,15 +306,17 @@ def _walk_in_place(p, tau, s, rng):
 
 def _hand_to_mouth(p, tau, s, rng):
     env = hold(tau, 0.2, 2.6, 0.6)
-    p[0].arms["right"].set(env, elev=0.55 + 0.08 * np.sin(2 * np.pi * 0.7 * tau + s.phase), azim=-0.45, flex=2.35,
-                           bend=_UP + 0.2 * _FWD)  # fmt: skip
+    p[0].arms["right"].set(
+        env, elev=0.55 + 0.08 * np.sin(2 * np.pi * 0.7 * tau + s.phase), azim=-0.45, flex=2.35, bend=_UP + 0.2 * _FWD
+    )
     p[0].head_pitch -= env * 0.2
 
 
 def _touch_head(p, tau, s, rng):
     env = hold(tau, 0.2, 2.6, 0.6)
-    p[0].arms["right"].set(env, elev=2.2, azim=0.9, flex=1.9 + 0.1 * np.sin(2 * np.pi * 1.5 * tau + s.phase),
-                           bend=_UP + 0.8 * _LEFT)  # fmt: skip
+    p[0].arms["right"].set(
+        env, elev=2.2, azim=0.9, flex=1.9 + 0.1 * np.sin(2 * np.pi * 1.5 * tau + s.phase), bend=_UP + 0.8 * _LEFT
+    )
     p[0].head_pitch += env * 0.25
 
 
@@ -333,8 +351,9 @@ def _hug(p, tau, s, rng):
         for k, side in enumerate(SIDES):
             lift = np.maximum(0.0, np.sin(2 * np.pi * 1.0 * tau + np.pi * k))
             person.legs[side].set(walking, elev=0.3 * lift, flex=0.5 * lift)
-            person.arms[side].set(embrace, elev=1.35, azim=0.75 - 0.5 * ramp(tau, 1.4, 0.6), flex=1.3,
-                                  bend=_medial(side))  # fmt: skip
+            person.arms[side].set(
+                embrace, elev=1.35, azim=0.75 - 0.5 * ramp(tau, 1.4, 0.6), flex=1.3, bend=_medial(side)
+            )
 
 
 def _point_at_other(p, tau, s, rng):
@@ -348,8 +367,13 @@ def _point_at_other(p, tau, s, rng):
 def _gesture_body(p, tau, s, rng):
     """The one body motion of every hand-gesture class: raise the right hand in front of the chest, hold, lower."""
     env = hold(tau, 0.2, 2.8, 0.6)
-    p[0].arms["right"].set(env, elev=0.65 + 0.08 * rng.standard_normal(), azim=-0.2 + 0.08 * rng.standard_normal(),
-                           flex=1.85 + 0.1 * rng.standard_normal(), bend=_UP + 0.2 * _FWD)  # fmt: skip
+    p[0].arms["right"].set(
+        env,
+        elev=0.65 + 0.08 * rng.standard_normal(),
+        azim=-0.2 + 0.08 * rng.standard_normal(),
+        flex=1.85 + 0.1 * rng.standard_normal(),
+        bend=_UP + 0.2 * _FWD,
+    )
 
 
 def _gesture(shape: str) -> ActionFn:
@@ -374,30 +398,166 @@ class ActionClass:
 
 
 ACTION_CLASSES: tuple[ActionClass, ...] = (
-    ActionClass("wave with left hand", "A person raises the left arm to the side and waves the forearm back and forth.", "body", 3.0, _wave("left")),  # noqa: E501
-    ActionClass("wave with right hand", "A person raises the right arm to the side and waves the forearm back and forth.", "body", 3.0, _wave("right")),  # noqa: E501
-    ActionClass("clap", "A person holds both hands in front of the chest and claps them together several times.", "body", 3.0, _clap),  # noqa: E501
-    ActionClass("raise both arms", "A person lifts both arms high above the head, holds them there and lowers them.", "body", 3.0, _raise_both_arms),  # noqa: E501
-    ActionClass("punch", "A person takes a guard with both fists and punches forward twice with the right arm.", "body", 2.6, _punch),  # noqa: E501
-    ActionClass("kick with left leg", "A person lifts the left knee and kicks the left foot forward, then puts it down.", "body", 2.0, _kick("left")),  # noqa: E501
-    ActionClass("kick with right leg", "A person lifts the right knee and kicks the right foot forward, then puts it down.", "body", 2.0, _kick("right")),  # noqa: E501
-    ActionClass("squat", "A person bends both knees to lower the body with the arms stretched forward, then stands up.", "body", 3.0, _squat),  # noqa: E501
+    ActionClass(
+        "wave with left hand",
+        "A person raises the left arm to the side and waves the forearm back and forth.",
+        "body",
+        3.0,
+        _wave("left"),
+    ),  # noqa: E501
+    ActionClass(
+        "wave with right hand",
+        "A person raises the right arm to the side and waves the forearm back and forth.",
+        "body",
+        3.0,
+        _wave("right"),
+    ),  # noqa: E501
+    ActionClass(
+        "clap",
+        "A person holds both hands in front of the chest and claps them together several times.",
+        "body",
+        3.0,
+        _clap,
+    ),  # noqa: E501
+    ActionClass(
+        "raise both arms",
+        "A person lifts both arms high above the head, holds them there and lowers them.",
+        "body",
+        3.0,
+        _raise_both_arms,
+    ),  # noqa: E501
+    ActionClass(
+        "punch",
+        "A person takes a guard with both fists and punches forward twice with the right arm.",
+        "body",
+        2.6,
+        _punch,
+    ),  # noqa: E501
+    ActionClass(
+        "kick with left leg",
+        "A person lifts the left knee and kicks the left foot forward, then puts it down.",
+        "body",
+        2.0,
+        _kick("left"),
+    ),  # noqa: E501
+    ActionClass(
+        "kick with right leg",
+        "A person lifts the right knee and kicks the right foot forward, then puts it down.",
+        "body",
+        2.0,
+        _kick("right"),
+    ),  # noqa: E501
+    ActionClass(
+        "squat",
+        "A person bends both knees to lower the body with the arms stretched forward, then stands up.",
+        "body",
+        3.0,
+        _squat,
+    ),  # noqa: E501
     ActionClass("jump", "A person crouches and jumps straight up twice, swinging the arms upward.", "body", 2.6, _jump),  # noqa: E501
-    ActionClass("bow", "A person bends the upper body forward from the hips with the head down, then straightens up.", "body", 3.0, _bow),  # noqa: E501
-    ActionClass("turn around", "A person turns on the spot by half a circle with small steps.", "body", 2.6, _turn_around),  # noqa: E501
-    ActionClass("walk in place", "A person marches on the spot, lifting the knees alternately and swinging the arms.", "body", 4.0, _walk_in_place),  # noqa: E501
-    ActionClass("hand to mouth", "A person brings the right hand up to the mouth as if drinking, holds it, and lowers it.", "body", 3.0, _hand_to_mouth),  # noqa: E501
-    ActionClass("touch head", "A person puts the right hand on top of the head, holds it there, and lowers it.", "body", 3.0, _touch_head),  # noqa: E501
-    ActionClass("handshake", "Two people facing each other reach out their right hands and shake hands.", "interaction", 3.5, _handshake, 2, (0.9, 1.05)),  # noqa: E501
-    ActionClass("push", "One person pushes the other with both hands and the other person staggers backward.", "interaction", 2.5, _push, 2, (0.8, 0.95)),  # noqa: E501
-    ActionClass("hug", "Two people step towards each other and wrap their arms around each other.", "interaction", 4.0, _hug, 2, (1.3, 1.5)),  # noqa: E501
-    ActionClass("point at the other", "One person points the right arm and index finger at the other person.", "interaction", 3.0, _point_at_other, 2, (1.5, 2.0)),  # noqa: E501
-    ActionClass("thumbs up", "A person raises the right hand in front of the chest and shows a thumbs-up sign.", "hand_gesture", 3.0, _gesture("thumbs_up")),  # noqa: E501
-    ActionClass("victory sign", "A person raises the right hand in front of the chest and shows a V sign with two fingers.", "hand_gesture", 3.0, _gesture("victory")),  # noqa: E501
-    ActionClass("ok sign", "A person raises the right hand in front of the chest and forms a ring with thumb and index finger.", "hand_gesture", 3.0, _gesture("ok_sign")),  # noqa: E501
-    ActionClass("fist", "A person raises the right hand in front of the chest and closes it into a fist.", "hand_gesture", 3.0, _gesture("fist")),  # noqa: E501
-    ActionClass("open palm", "A person raises the right hand in front of the chest and shows the open palm with spread fingers.", "hand_gesture", 3.0, _gesture("open_palm")),  # noqa: E501
-)  # fmt: skip
+    ActionClass(
+        "bow",
+        "A person bends the upper body forward from the hips with the head down, then straightens up.",
+        "body",
+        3.0,
+        _bow,
+    ),  # noqa: E501
+    ActionClass(
+        "turn around", "A person turns on the spot by half a circle with small steps.", "body", 2.6, _turn_around
+    ),  # noqa: E501
+    ActionClass(
+        "walk in place",
+        "A person marches on the spot, lifting the knees alternately and swinging the arms.",
+        "body",
+        4.0,
+        _walk_in_place,
+    ),  # noqa: E501
+    ActionClass(
+        "hand to mouth",
+        "A person brings the right hand up to the mouth as if drinking, holds it, and lowers it.",
+        "body",
+        3.0,
+        _hand_to_mouth,
+    ),  # noqa: E501
+    ActionClass(
+        "touch head",
+        "A person puts the right hand on top of the head, holds it there, and lowers it.",
+        "body",
+        3.0,
+        _touch_head,
+    ),  # noqa: E501
+    ActionClass(
+        "handshake",
+        "Two people facing each other reach out their right hands and shake hands.",
+        "interaction",
+        3.5,
+        _handshake,
+        2,
+        (0.9, 1.05),
+    ),  # noqa: E501
+    ActionClass(
+        "push",
+        "One person pushes the other with both hands and the other person staggers backward.",
+        "interaction",
+        2.5,
+        _push,
+        2,
+        (0.8, 0.95),
+    ),  # noqa: E501
+    ActionClass(
+        "hug",
+        "Two people step towards each other and wrap their arms around each other.",
+        "interaction",
+        4.0,
+        _hug,
+        2,
+        (1.3, 1.5),
+    ),  # noqa: E501
+    ActionClass(
+        "point at the other",
+        "One person points the right arm and index finger at the other person.",
+        "interaction",
+        3.0,
+        _point_at_other,
+        2,
+        (1.5, 2.0),
+    ),  # noqa: E501
+    ActionClass(
+        "thumbs up",
+        "A person raises the right hand in front of the chest and shows a thumbs-up sign.",
+        "hand_gesture",
+        3.0,
+        _gesture("thumbs_up"),
+    ),  # noqa: E501
+    ActionClass(
+        "victory sign",
+        "A person raises the right hand in front of the chest and shows a V sign with two fingers.",
+        "hand_gesture",
+        3.0,
+        _gesture("victory"),
+    ),  # noqa: E501
+    ActionClass(
+        "ok sign",
+        "A person raises the right hand in front of the chest and forms a ring with thumb and index finger.",
+        "hand_gesture",
+        3.0,
+        _gesture("ok_sign"),
+    ),  # noqa: E501
+    ActionClass(
+        "fist",
+        "A person raises the right hand in front of the chest and closes it into a fist.",
+        "hand_gesture",
+        3.0,
+        _gesture("fist"),
+    ),  # noqa: E501
+    ActionClass(
+        "open palm",
+        "A person raises the right hand in front of the chest and shows the open palm with spread fingers.",
+        "hand_gesture",
+        3.0,
+        _gesture("open_palm"),
+    ),  # noqa: E501
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ def classification_metrics(scores, references, num_labels: int | None = None, to
         raise ValueError(f"scores must be (N, num_labels) for N={len(references)} references, got {scores.shape}")
     num_labels = num_labels or scores.shape[1]
     if references.size and (references.min() < 0 or references.max() >= num_labels):
-        raise ValueError(f"references must be class indices in [0, {num_labels}), got range "
-                         f"[{references.min()}, {references.max()}]")  # fmt: skip
+        raise ValueError(
+            f"references must be class indices in [0, {num_labels}), got range [{references.min()}, {references.max()}]"
+        )
     order = np.argsort(-scores, axis=1, kind="stable")
     results = {}
     for k in top_k:

@@ -89,12 +89,15 @@ class HGLNetConfig(PretrainedConfig):
         self.dropout = dropout
         super().__init__(**kwargs)
         if len(self.hidden_sizes) != len(self.strides) or not self.hidden_sizes:
-            raise ValueError(f"hidden_sizes ({self.hidden_sizes}) and strides ({self.strides}) must be non-empty "
-                             "lists of the same length")  # fmt: skip
+            raise ValueError(
+                f"hidden_sizes ({self.hidden_sizes}) and strides ({self.strides}) must be non-empty "
+                "lists of the same length"
+            )
         branches = len(self.temporal_dilations) + 2
         if any(h % branches for h in self.hidden_sizes):
-            raise ValueError(f"every hidden size must be a multiple of the {branches} temporal branches, "
-                             f"got {self.hidden_sizes}")  # fmt: skip
+            raise ValueError(
+                f"every hidden size must be a multiple of the {branches} temporal branches, got {self.hidden_sizes}"
+            )
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> HGLNetConfig:

@@ -172,8 +172,9 @@ class CompositeTopologySpatial(nn.Module):
             self.global_topology = ChannelTopologyRefinement(in_channels, out_channels, k, config.relation_reduction)
             self.alpha = nn.Parameter(torch.empty(1))  # CTR-GC's alpha, shared by the subsets
         if self.use_lse:
-            self.local_topology = LocalSpatialEnhancement(self.preprocess.out_channels, adjacency,
-                                                          config.lse_hidden_size)  # fmt: skip
+            self.local_topology = LocalSpatialEnhancement(
+                self.preprocess.out_channels, adjacency, config.lse_hidden_size
+            )
         else:
             self.shared_topology = nn.Parameter(adjacency.clone())  # CTR-GCN's PA
             self._adjacency_init = adjacency.clone()
@@ -275,8 +276,15 @@ class DualPathHierarchicalTemporal(nn.Module):
 class HGLNetBlock(GradientCheckpointingLayer):
     """One HGLNet block: CTS -> DHT, plus a (strided) residual and ReLU. (B, C_in, T, V) -> (B, C_out, T', V)."""
 
-    def __init__(self, config: HGLNetConfig, in_channels: int, out_channels: int, stride: int, residual: bool,
-                 adjacency: torch.Tensor):  # fmt: skip
+    def __init__(
+        self,
+        config: HGLNetConfig,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        residual: bool,
+        adjacency: torch.Tensor,
+    ):
         super().__init__()
         self.spatial = CompositeTopologySpatial(in_channels, out_channels, adjacency, config)
         self.temporal = DualPathHierarchicalTemporal(out_channels, stride, config)
