@@ -6,7 +6,16 @@ Importing the package registers every architecture with transformers' Auto class
 __version__ = "0.1.0"
 
 from .data import load_skeleton_dataset
-from .models import ARCHITECTURES, HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel, register_architectures
+from .models import (
+    ARCHITECTURES,
+    HGLNetConfig,
+    HGLNetForSkeletonClassification,
+    HGLNetModel,
+    HocSLMConfig,
+    HocSLMForSkeletonClassification,
+    HocSLMModel,
+    register_architectures,
+)
 from .processing_skeleton import SkeletonProcessor
 from .skeletons import SkeletonLayout, get_layout, list_layouts, register_layout
 
@@ -17,6 +26,9 @@ __all__ = [
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",
+    "HocSLMConfig",
+    "HocSLMForSkeletonClassification",
+    "HocSLMModel",
     "SkeletonLayout",
     "SkeletonProcessor",
     "__version__",

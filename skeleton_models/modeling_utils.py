@@ -66,9 +66,17 @@ class SkeletonPreTrainedModel(PreTrainedModel):
         from .hub import remote_code_auto_map, write_remote_code
 
         self.config.auto_map = remote_code_auto_map(self.config.model_type)
+        kept = self.state_dict_for_saving()
+        if kept is not None:
+            given = kwargs.get("state_dict")
+            kwargs["state_dict"] = kept if given is None else {k: v for k, v in given.items() if k in kept}
         super().save_pretrained(save_directory, *args, **kwargs)
         if kwargs.get("is_main_process", True):
             write_remote_code(self.config.model_type, save_directory)
+
+    def state_dict_for_saving(self) -> dict[str, torch.Tensor] | None:
+        """The weights to save, when a model leaves some out (None: all of them)."""
+        return None
 
     # </library-only>
 

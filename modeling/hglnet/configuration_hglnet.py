@@ -51,6 +51,7 @@ class HGLNetConfig(PretrainedConfig):
     """
 
     model_type = "hglnet"
+    keys_to_ignore_at_inference = ["pooler_output", "hidden_states"]  # the Trainer gathers only the logits
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ import numpy as np
 from . import synthetic
 from .base import SkeletonDatasetBuilder, get_skeleton_spec
 from .collator import SkeletonClassificationDataset
+from .descriptions import add_descriptions, get_class_descriptions, load_descriptions
 from .features import skeleton_features
 from .kinetics import KineticsSkeleton, read_kinetics_json
 from .ntu import NTU60, NTU120, load_ntu_sample
@@ -39,13 +40,6 @@ DATASET_BUILDERS: dict[str, type[SkeletonDatasetBuilder]] = {
     "pkummd2": PKUMMD2,
     "kinetics_skeleton": KineticsSkeleton,
     "pyskl": PysklAnnotations,
-}
-
-# name -> per-class text: a short label (the ClassLabel name) and a one-sentence motion description.
-CLASS_DESCRIPTIONS: dict[str, list[dict[str, str]]] = {
-    "synthetic": [
-        {"label": name, "description": text} for name, text in zip(synthetic.CLASS_NAMES, synthetic.CLASS_DESCRIPTIONS)
-    ],
 }
 
 
@@ -154,24 +148,18 @@ def read_clip(path: str | os.PathLike):
     raise SkeletonParseError(path, f"unsupported file type {suffix!r}; expected .npy, .skeleton, .json or .txt")
 
 
-def get_class_descriptions(name: str) -> list[dict[str, str]]:
-    """Two texts per class of a dataset: ``{"label": short label, "description": one-sentence motion}``."""
-    if name not in CLASS_DESCRIPTIONS:
-        raise ValueError(f"no class descriptions for {name!r}; available: {sorted(CLASS_DESCRIPTIONS)}")
-    return CLASS_DESCRIPTIONS[name]
-
-
 __all__ = [
-    "CLASS_DESCRIPTIONS",
     "DATASET_BUILDERS",
     "RestrictedUnpickler",
     "SkeletonClassificationDataset",
     "SkeletonDatasetBuilder",
     "SkeletonParseError",
     "UnsafePickleError",
+    "add_descriptions",
     "build_report",
     "get_class_descriptions",
     "get_skeleton_spec",
+    "load_descriptions",
     "load_skeleton_dataset",
     "read_clip",
     "skeleton_features",

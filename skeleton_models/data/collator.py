@@ -16,17 +16,31 @@ class SkeletonClassificationDataset(Dataset):
     the random state comes from torch's generator, so the Trainer's seed and each DataLoader worker's seed apply.
 
     Each sample is ``{"skeletons": (C, T, V, M) float32 tensor, "labels": int64 tensor}``; the default collator
-    stacks them.
+    stacks them. With a `tokenizer`, the `text_column` is tokenized too (cut to `max_text_tokens` including the
+    end-of-sequence token that closes each text) into ``description_ids`` and ``description_mask``, right-padded
+    to the longest text of the batch.
     """
 
     def __init__(
-        self, dataset, processor, training: bool = False, skeleton_column: str = "skeleton", label_column: str = "label"
+        self,
+        dataset,
+        processor,
+        training: bool = False,
+        skeleton_column: str = "skeleton",
+        label_column: str = "label",
+        tokenizer=None,
+        text_column: str = "description",
+        max_text_tokens: int = 64,
     ):
-        self.dataset = dataset.select_columns([skeleton_column, label_column]).with_format("numpy")
+        columns = [skeleton_column, label_column] + ([text_column] if tokenizer is not None else [])
+        self.dataset = dataset.select_columns(columns).with_format("numpy")
         self.processor = processor
         self.training = training
         self.skeleton_column = skeleton_column
         self.label_column = label_column
+        self.tokenizer = tokenizer
+        self.text_column = text_column
+        self.max_text_tokens = max_text_tokens
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -41,4 +55,22 @@ class SkeletonClassificationDataset(Dataset):
             clips = list(clips)  # equal lengths come back stacked
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item())) if self.training else None
         batch = self.processor(clips, labels=rows[self.label_column], training=self.training, rng=rng)
-        return [{"skeletons": s, "labels": y} for s, y in zip(batch["skeletons"], batch["labels"])]
+        samples = [{"skeletons": s, "labels": y} for s, y in zip(batch["skeletons"], batch["labels"])]
+        if self.tokenizer is not None:
+            ids, mask = self._tokenize([str(text) for text in rows[self.text_column]])
+            for sample, i, m in zip(samples, ids, mask):
+                sample["description_ids"], sample["description_mask"] = i, m
+        return samples
+
+    def _tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        eos = self.tokenizer.eos_token_id
+        tokens = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        tokens = [t[: self.max_text_tokens - (eos is not None)] + ([eos] if eos is not None else []) for t in tokens]
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else (eos or 0)
+        length = max(len(t) for t in tokens)
+        ids = torch.full((len(tokens), length), pad, dtype=torch.long)
+        mask = torch.zeros((len(tokens), length), dtype=torch.long)
+        for row, t in enumerate(tokens):
+            ids[row, : len(t)] = torch.tensor(t, dtype=torch.long)
+            mask[row, : len(t)] = 1
+        return ids, mask

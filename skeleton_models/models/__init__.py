@@ -9,6 +9,7 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, Pretrained
 
 from ..processing_skeleton import SkeletonProcessor
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
+from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ ARCHITECTURES: dict[str, Architecture] = {
     "hglnet": Architecture(
         "hglnet", HGLNetConfig, HGLNetModel, {"AutoModelForVideoClassification": HGLNetForSkeletonClassification}
     ),
+    "hocslm": Architecture(
+        "hocslm", HocSLMConfig, HocSLMModel, {"AutoModelForVideoClassification": HocSLMForSkeletonClassification}
+    ),
 }
 
 
@@ -50,5 +54,8 @@ __all__ = [
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",
+    "HocSLMConfig",
+    "HocSLMForSkeletonClassification",
+    "HocSLMModel",
     "register_architectures",
 ]

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments, default_data_collator
 
 from ..data.collator import SkeletonClassificationDataset
 from ..processing_skeleton import SkeletonProcessor
 from .metrics import make_compute_metrics
+
+
+class SkeletonTrainer(Trainer):
+    """The `transformers.Trainer`, plus the running mean of every loss term a model returns (its ``loss_*``
+    outputs, e.g. HocSLM's ``loss_cls`` and ``loss_gen``) in the training logs."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training and isinstance(outputs, dict):
+            terms = getattr(self, "_loss_terms", {})
+            for key, value in outputs.items():
+                if key.startswith("loss_") and isinstance(value, torch.Tensor):
+                    total, count = terms.get(key, (0.0, 0))
+                    terms[key] = (total + value.detach().float(), count + 1)
+            self._loss_terms = terms
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict, *args, **kwargs) -> None:
+        terms = getattr(self, "_loss_terms", {})
+        if "loss" in logs and terms:
+            logs.update({key: round(float(total) / count, 4) for key, (total, count) in terms.items()})
+            self._loss_terms = {}
+        super().log(logs, *args, **kwargs)
 
 
 def build_trainer(
@@ -15,16 +39,26 @@ def build_trainer(
     train_dataset,
     eval_dataset,
     args: TrainingArguments,
+    dataset_kwargs: dict | None = None,
     **trainer_kwargs,
 ) -> Trainer:
-    """A `Trainer` over `datasets` splits: training rows get the processor's random crop and rotation, evaluation
-    rows its centred crop; metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model`` also saves the
-    processor (``preprocessor_config.json``) next to the weights."""
-    return Trainer(
+    """A `SkeletonTrainer` over `datasets` splits: training rows get the processor's random crop and rotation,
+    evaluation rows its centred crop; metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
+    also saves the processor (``preprocessor_config.json``) next to the weights. Further keyword arguments go to
+    the Trainer; ``dataset_kwargs`` to `SkeletonClassificationDataset` (e.g. a tokenizer for descriptions)."""
+
+    def wrap(split, training):
+        return (
+            SkeletonClassificationDataset(split, processor, training=training, **(dataset_kwargs or {}))
+            if split
+            else None
+        )
+
+    return SkeletonTrainer(
         model=model,
         args=args,
-        train_dataset=SkeletonClassificationDataset(train_dataset, processor, training=True) if train_dataset else None,
-        eval_dataset=SkeletonClassificationDataset(eval_dataset, processor, training=False) if eval_dataset else None,
+        train_dataset=wrap(train_dataset, training=True),
+        eval_dataset=wrap(eval_dataset, training=False),
         data_collator=default_data_collator,
         processing_class=processor,
         compute_metrics=make_compute_metrics(),

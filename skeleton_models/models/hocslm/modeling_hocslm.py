@@ -1,0 +1,309 @@
+"""HocSLM: HGLNet + the skeleton-language sequential fusion (SSF) with a frozen causal language model.
+
+Wang et al., arXiv 2603.27103, section 3.4. Classification runs the skeleton branch only; the language model is
+needed for the generation loss in training and for `generate_description`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from einops import repeat
+from torch import nn
+from transformers import AutoModelForCausalLM
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+from transformers.utils.generic import can_return_tuple
+
+from ...modeling_utils import SkeletonPreTrainedModel
+from ..hglnet.modeling_hglnet import HGLNetModel
+from .configuration_hocslm import HocSLMConfig
+
+
+@dataclass
+class HocSLMModelOutput(ModelOutput):
+    """Skeleton branch of HocSLM.
+
+    Args:
+        pooler_output: (N, C) f_s, HGLNet's features averaged over frames, joints and persons (Eq. 11).
+        skeleton_token: (N, 1, D*) the [SK] token in the language model's embedding space (Eq. 12).
+        last_hidden_state: (N, C, T', V, M) HGLNet's last features.
+        hidden_states: optional per-block features.
+    """
+
+    pooler_output: torch.Tensor | None = None
+    skeleton_token: torch.Tensor | None = None
+    last_hidden_state: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class HocSLMClassifierOutput(ModelOutput):
+    """Output of `HocSLMForSkeletonClassification`.
+
+    Args:
+        loss: lambda_gen * loss_gen + lambda_cls * loss_cls of the terms that were computed (Eq. 14).
+        logits: (N, num_labels) class scores of the skeleton classifier.
+        loss_cls: cross-entropy of the classifier, when `labels` were given.
+        loss_gen: the language model's cross-entropy on the description tokens, when descriptions were given.
+        pooler_output: (N, C) f_s.
+        skeleton_token: (N, 1, D*) [SK].
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    loss_cls: torch.Tensor | None = None
+    loss_gen: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    skeleton_token: torch.Tensor | None = None
+
+
+class SkeletonLanguageProjector(nn.Module):
+    """Eq. 12: [SK] = LayerNorm(W2 ReLU(W1 f_s + b1) + b2). (N, C) -> (N, 1, D*)."""
+
+    def __init__(self, in_features: int, text_hidden_size: int):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, in_features)
+        self.fc2 = nn.Linear(in_features, text_hidden_size)
+        self.norm = nn.LayerNorm(text_hidden_size)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.fc2(F.relu(self.fc1(features)))).unsqueeze(1)
+
+
+class HocSLMPreTrainedModel(SkeletonPreTrainedModel):
+    config_class = HocSLMConfig
+    base_model_prefix = "hocslm"
+    _no_split_modules = ["HGLNetBlock"]
+
+
+class HocSLMModel(HocSLMPreTrainedModel):
+    """The skeleton branch: HGLNet features f_s and the [SK] token. (N, C, T, V, M) skeletons in."""
+
+    def __init__(self, config: HocSLMConfig):
+        super().__init__(config)
+        self.hglnet = HGLNetModel(config.skeleton_config)
+        self.projector = SkeletonLanguageProjector(config.skeleton_config.hidden_sizes[-1], config.text_hidden_size)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, skeletons: torch.Tensor, output_hidden_states: bool | None = None) -> HocSLMModelOutput:
+        features = self.hglnet(skeletons, output_hidden_states=output_hidden_states)
+        return HocSLMModelOutput(
+            pooler_output=features.pooler_output,
+            skeleton_token=self.projector(features.pooler_output),
+            last_hidden_state=features.last_hidden_state,
+            hidden_states=features.hidden_states,
+        )
+
+
+class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
+    """HocSLM: HGLNet with its classifier, trained jointly with description generation through SSF.
+
+    The language model is built from `config.text_config` when it is set; when it is loaded by name
+    (`config.text_model_name_or_path`) it is attached with `attach_text_model()` (or
+    ``from_pretrained(..., load_text_model=True)``), and its frozen weights are never saved with the checkpoint,
+    so a classification checkpoint loads and runs without it.
+    """
+
+    def __init__(self, config: HocSLMConfig):
+        super().__init__(config)
+        self.hocslm = HocSLMModel(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.skeleton_config.hidden_sizes[-1], config.num_labels)
+        self.prompt = nn.Parameter(torch.empty(config.num_prompt_tokens, config.text_hidden_size))  # E_p, Eq. 13
+        self.text_model = None
+        if config.text_config is not None:
+            self.text_model = AutoModelForCausalLM.from_config(config.text_config)
+        self.post_init()
+        if self.text_model is not None:
+            self._prepare_text_model()
+        self._apply_freezing()
+
+    # -- the language model ----------------------------------------------------------------------------------------
+    def attach_text_model(self, text_model: nn.Module | None = None, **from_pretrained_kwargs) -> nn.Module:
+        """Attach the language model: `text_model` if given, else ``AutoModelForCausalLM.from_pretrained(
+        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``)."""
+        if text_model is None:
+            name = self.config.text_model_name_or_path
+            if not name:
+                raise ValueError("config.text_model_name_or_path is not set; pass text_model=")
+            text_model = AutoModelForCausalLM.from_pretrained(name, **from_pretrained_kwargs)
+        hidden = text_model.get_input_embeddings().embedding_dim
+        if hidden != self.config.text_hidden_size:
+            raise ValueError(
+                f"the language model's hidden size is {hidden}, the [SK] projector was built for "
+                f"{self.config.text_hidden_size}; set text_hidden_size={hidden} in the config"
+            )
+        self.text_model = text_model.to(self.prompt.device)
+        self._prepare_text_model()
+        self._apply_freezing()
+        return self.text_model
+
+    def _prepare_text_model(self) -> None:
+        if self.config.text_lora_rank > 0 and not getattr(self.text_model, "_hf_peft_config_loaded", False):
+            try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+                from peft import LoraConfig
+            except ImportError as err:
+                raise ImportError("text_lora_rank > 0 needs peft (pip install peft)") from err
+
+            rank = self.config.text_lora_rank
+            lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+            self.text_model.add_adapter(lora, adapter_name="hocslm_lora")
+
+    def _apply_freezing(self) -> None:
+        for module in (self.hocslm.hglnet, self.classifier):
+            module.requires_grad_(not self.config.freeze_skeleton_encoder)
+        if self.text_model is not None:
+            for name, parameter in self.text_model.named_parameters():
+                parameter.requires_grad_(not self.config.freeze_text_model or "lora_" in name)
+
+    def train(self, mode: bool = True):
+        """Frozen parts stay in evaluation mode (their BatchNorm statistics and dropout stay fixed)."""
+        super().train(mode)
+        if self.config.freeze_skeleton_encoder:
+            self.hocslm.hglnet.eval()
+        if self.text_model is not None and self.config.freeze_text_model:
+            self.text_model.eval()
+        return self
+
+    # <library-only> (left out of the remote-code bundles)
+    def state_dict_for_saving(self) -> dict[str, torch.Tensor] | None:
+        """Leave out the weights of a language model loaded by name (they come from its own repo); keep LoRA."""
+        if self.config.text_config is not None or self.text_model is None:
+            return None
+        return {k: v for k, v in self.state_dict().items() if not k.startswith("text_model.") or "lora_" in k}
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path,
+        *args,
+        load_text_model: bool = False,
+        text_model_kwargs: dict | None = None,
+        **kwargs,
+    ):
+        """`PreTrainedModel.from_pretrained`; with ``load_text_model=True`` the language model named in the config
+        is attached too (with ``text_model_kwargs``), and any LoRA weights of the checkpoint are loaded into it."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if load_text_model and model.text_model is None:
+            model.attach_text_model(**(text_model_kwargs or {}))
+            if model.config.text_lora_rank > 0:
+                from huggingface_hub import hf_hub_download
+                from safetensors.torch import load_file
+
+                path = Path(pretrained_model_name_or_path)
+                file = path / "model.safetensors" if path.is_dir() else hf_hub_download(str(path), "model.safetensors")
+                lora = {k: v for k, v in load_file(str(file)).items() if "lora_" in k}
+                missing = model.load_state_dict(lora, strict=False).unexpected_keys
+                if missing:
+                    raise ValueError(f"LoRA weights that do not fit the language model: {missing[:3]}")
+        return model
+
+    @classmethod
+    def from_skeleton_model(cls, skeleton_model, **config_kwargs) -> HocSLMForSkeletonClassification:
+        """A HocSLM whose HGLNet and classifier start from a trained `HGLNetForSkeletonClassification` (a model or
+        a checkpoint path) -- Table 6's strategies T1-T3. ``config_kwargs`` set the other HocSLM fields."""
+        from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification
+
+        if not isinstance(skeleton_model, HGLNetForSkeletonClassification):
+            skeleton_model = HGLNetForSkeletonClassification.from_pretrained(skeleton_model)
+        skeleton_config = skeleton_model.config
+        config = HocSLMConfig(
+            skeleton_config=skeleton_config.to_dict(), id2label=skeleton_config.id2label, **config_kwargs
+        )
+        model = cls(config)
+        model.hocslm.hglnet.load_state_dict(skeleton_model.hglnet.state_dict())
+        model.classifier.load_state_dict(skeleton_model.classifier.state_dict())
+        return model
+
+    # </library-only>
+
+    # -- forward ---------------------------------------------------------------------------------------------------
+    def _language_inputs(self, skeleton_token: torch.Tensor, description_ids=None, description_mask=None):
+        """Eq. 13: X = [SK] ++ E_p ++ E_t, with the attention mask and the labels of the generation loss."""
+        n = skeleton_token.shape[0]
+        embed = self.text_model.get_input_embeddings()
+        parts = [skeleton_token, repeat(self.prompt, "p d -> n p d", n=n)]
+        prefix = 1 + self.prompt.shape[0]
+        mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)
+        labels = None
+        if description_ids is not None:
+            if description_mask is None:
+                description_mask = torch.ones_like(description_ids)
+            parts.append(embed(description_ids))
+            mask = torch.cat([mask, description_mask.long()], dim=1)
+            ignore = torch.full((n, prefix), -100, dtype=torch.long, device=skeleton_token.device)
+            labels = torch.cat([ignore, description_ids.masked_fill(description_mask == 0, -100)], dim=1)
+        inputs = torch.cat([p.to(embed.weight.dtype) for p in parts], dim=1)
+        return inputs, mask, labels
+
+    @can_return_tuple
+    def forward(
+        self,
+        skeletons: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        description_ids: torch.Tensor | None = None,
+        description_mask: torch.Tensor | None = None,
+    ) -> HocSLMClassifierOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor.
+            labels: optional (N,) class indices: the classification loss.
+            description_ids: optional (N, L) token ids of each clip's description (right-padded): the generation
+                loss. Without them the language model is not called.
+            description_mask: (N, L) 1 for description tokens, 0 for padding.
+
+        Returns:
+            `HocSLMClassifierOutput`; ``loss`` = lambda_gen * loss_gen + lambda_cls * loss_cls (Eq. 14).
+        """
+        branch = self.hocslm(skeletons)
+        logits = self.classifier(self.dropout(branch.pooler_output))
+        loss_cls = loss_gen = None
+        if labels is not None:
+            loss_cls = F.cross_entropy(logits, labels.to(logits.device).long())
+        if description_ids is not None and self.config.lambda_gen > 0:
+            if self.text_model is None:
+                raise ValueError("the generation loss needs the language model: call attach_text_model() first")
+            inputs, mask, targets = self._language_inputs(branch.skeleton_token, description_ids, description_mask)
+            loss_gen = self.text_model(inputs_embeds=inputs, attention_mask=mask, labels=targets).loss.float()
+        terms = [
+            (w, t) for w, t in ((self.config.lambda_cls, loss_cls), (self.config.lambda_gen, loss_gen)) if t is not None
+        ]
+        loss = sum(w * t for w, t in terms) if terms else None
+        return HocSLMClassifierOutput(
+            loss=loss,
+            logits=logits,
+            loss_cls=loss_cls,
+            loss_gen=loss_gen,
+            pooler_output=branch.pooler_output,
+            skeleton_token=branch.skeleton_token,
+        )
+
+    @torch.no_grad()
+    def generate_description(self, skeletons: torch.Tensor, max_new_tokens: int = 48, tokenizer=None, **kwargs):
+        """Describe clips in text: the language model continues [SK] + the prompt (section 3.1, inference).
+
+        Returns the generated token ids (N, L), or their decoded strings when a `tokenizer` is given.
+        """
+        if self.text_model is None:
+            raise ValueError("generate_description needs the language model: call attach_text_model() first")
+        skeleton_token = self.hocslm(skeletons).skeleton_token
+        inputs, mask, _ = self._language_inputs(skeleton_token)
+        ids = self.text_model.generate(
+            inputs_embeds=inputs, attention_mask=mask, max_new_tokens=max_new_tokens, **kwargs
+        )
+        if tokenizer is None:
+            return ids
+        return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+    def _init_weights(self, module: nn.Module):
+        super()._init_weights(module)
+        if module is self.classifier:
+            init.normal_(module.weight, 0.0, (2.0 / self.config.num_labels) ** 0.5)  # as HGLNet's classifier
+            init.zeros_(module.bias)
+        elif isinstance(module, HocSLMForSkeletonClassification):
+            init.normal_(module.prompt, 0.0, 0.02)

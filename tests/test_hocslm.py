@@ -1,0 +1,262 @@
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen3Config, TrainingArguments
+
+from skeleton_models import (
+    HGLNetConfig,
+    HGLNetForSkeletonClassification,
+    HocSLMConfig,
+    HocSLMForSkeletonClassification,
+    SkeletonProcessor,
+)
+from skeleton_models.data import SkeletonClassificationDataset, add_descriptions, get_class_descriptions
+from skeleton_models.data.descriptions import load_descriptions
+from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.training import build_trainer
+
+SKELETON = dict(hidden_sizes=[8, 8], strides=[1, 2], lse_hidden_size=4)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """A byte-level BPE trained offline on the synthetic benchmark's descriptions (no download)."""
+    texts = [t for d in get_class_descriptions("synthetic") for t in d.values()]
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+
+
+def tiny_text_config(tokenizer) -> Qwen3Config:
+    return Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=128,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+@pytest.fixture(scope="module")
+def text_model_dir(tmp_path_factory, tokenizer):
+    """A tiny Qwen3 saved to a folder, standing in for Qwen3-4B loaded by name."""
+    folder = tmp_path_factory.mktemp("tiny_qwen3")
+    torch.manual_seed(1)
+    AutoModelForCausalLM.from_config(tiny_text_config(tokenizer)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def hocslm(tokenizer, **kwargs) -> HocSLMForSkeletonClassification:
+    torch.manual_seed(0)
+    defaults = dict(
+        skeleton_config=SKELETON,
+        text_model_name_or_path=None,
+        text_config=tiny_text_config(tokenizer),
+        num_labels=4,
+        num_prompt_tokens=3,
+    )
+    return HocSLMForSkeletonClassification(HocSLMConfig(**{**defaults, **kwargs}))
+
+
+def descriptions(tokenizer, n=2):
+    batch = tokenizer(["A person claps.", "Two people shake hands firmly."][:n], padding=True, return_tensors="pt")
+    return batch["input_ids"], batch["attention_mask"]
+
+
+def test_ssf_sequence_and_loss(tokenizer):
+    model = hocslm(tokenizer, lambda_gen=0.5, lambda_cls=2.0)
+    x, y = torch.randn(2, 3, 8, 25, 2), torch.tensor([1, 3])
+    ids, mask = descriptions(tokenizer)
+    out = model(x, labels=y, description_ids=ids, description_mask=mask)
+    assert out.skeleton_token.shape == (2, 1, 32) and out.pooler_output.shape == (2, 8)
+    torch.testing.assert_close(out.loss, 0.5 * out.loss_gen + 2.0 * out.loss_cls)
+    torch.testing.assert_close(out.loss_cls, torch.nn.functional.cross_entropy(out.logits, y))
+    inputs, attention, labels = model._language_inputs(out.skeleton_token, ids, mask)
+    assert inputs.shape == (2, 1 + 3 + ids.shape[1], 32)  # [SK] ++ E_p ++ E_t (Eq. 13)
+    assert (labels[:, :4] == -100).all()  # no loss on [SK] and the prompt
+    assert (labels[:, 4:][mask == 0] == -100).all() and (labels[:, 4:][mask == 1] == ids[mask == 1]).all()
+    torch.testing.assert_close(inputs[:, 0], out.skeleton_token[:, 0])
+    manual = model.text_model(inputs_embeds=inputs, attention_mask=attention, labels=labels).loss
+    torch.testing.assert_close(out.loss_gen, manual)
+    # The projector is Eq. 12: LayerNorm(W2 ReLU(W1 f_s + b1) + b2).
+    p = model.hocslm.projector
+    expected = p.norm(p.fc2(torch.relu(p.fc1(out.pooler_output))))
+    torch.testing.assert_close(out.skeleton_token[:, 0], expected)
+
+
+def test_language_model_is_frozen_and_only_ssf_and_skeleton_train(tokenizer):
+    model = hocslm(tokenizer)
+    trainable = {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"hocslm", "classifier", "prompt"}
+    model.train()
+    assert not model.text_model.training and model.hocslm.hglnet.training
+    stage1 = hocslm(tokenizer, freeze_skeleton_encoder=True, lambda_cls=0.0)  # Table 6, T1 stage 1
+    trainable = {n for n, p in stage1.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("hocslm.projector", "prompt")) for n in trainable)
+    stage1.train()
+    assert not stage1.hocslm.hglnet.training
+    x = torch.randn(2, 3, 8, 25, 2)
+    out = stage1(x, labels=torch.tensor([0, 1]), description_ids=descriptions(tokenizer)[0])
+    torch.testing.assert_close(out.loss, out.loss_gen)  # lambda_cls = 0: generation only
+
+
+def test_classification_needs_no_language_model(tokenizer, text_model_dir, tmp_path):
+    model = hocslm(tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir), text_hidden_size=32)
+    assert model.text_model is None
+    x = torch.randn(2, 3, 8, 25, 2)
+    model.eval()
+    logits = model(x).logits  # the skeleton branch only
+    with pytest.raises(ValueError, match="attach_text_model"):
+        model(x, description_ids=descriptions(tokenizer)[0])
+    model.attach_text_model()
+    assert all(not p.requires_grad for p in model.text_model.parameters())
+    model.save_pretrained(tmp_path)
+    with safe_open(tmp_path / "model.safetensors", "pt") as f:
+        keys = list(f.keys())
+    assert keys and not any(k.startswith("text_model.") for k in keys)  # the language model comes from its repo
+    loaded = HocSLMForSkeletonClassification.from_pretrained(tmp_path).eval()
+    assert loaded.text_model is None
+    torch.testing.assert_close(loaded(x).logits, logits)
+    with_lm = HocSLMForSkeletonClassification.from_pretrained(tmp_path, load_text_model=True).eval()
+    ids, mask = descriptions(tokenizer)
+    model.eval()
+    torch.testing.assert_close(
+        with_lm(x, description_ids=ids, description_mask=mask).loss_gen,
+        model(x, description_ids=ids, description_mask=mask).loss_gen,
+    )
+    with pytest.raises(ValueError, match="hidden size is 32"):
+        hocslm(tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir)).attach_text_model()
+
+
+def test_lora_on_the_language_model_is_saved_and_restored(tokenizer, text_model_dir, tmp_path):
+    model = hocslm(
+        tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir), text_hidden_size=32, text_lora_rank=2
+    )
+    model.attach_text_model()
+    lora = {n for n, p in model.text_model.named_parameters() if p.requires_grad}
+    assert lora and all("lora_" in n for n in lora)
+    ids, mask = descriptions(tokenizer)
+    x = torch.randn(2, 3, 8, 25, 2)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.5)
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(x, description_ids=ids, description_mask=mask).loss.backward()
+        optimizer.step()
+    model.save_pretrained(tmp_path)
+    with safe_open(tmp_path / "model.safetensors", "pt") as f:
+        saved_lm = [k for k in f.keys() if k.startswith("text_model.")]
+    assert saved_lm and all("lora_" in k for k in saved_lm)
+    loaded = HocSLMForSkeletonClassification.from_pretrained(tmp_path, load_text_model=True).eval()
+    model.eval()
+    torch.testing.assert_close(
+        loaded(x, description_ids=ids, description_mask=mask).loss_gen,
+        model(x, description_ids=ids, description_mask=mask).loss_gen,
+    )
+
+
+def test_from_a_trained_hglnet(tokenizer, tmp_path):
+    torch.manual_seed(0)
+    hglnet = HGLNetForSkeletonClassification(HGLNetConfig(**SKELETON, num_labels=4)).eval()
+    hglnet.save_pretrained(tmp_path)
+    model = HocSLMForSkeletonClassification.from_skeleton_model(
+        tmp_path, text_model_name_or_path=None, text_config=tiny_text_config(tokenizer), num_prompt_tokens=2
+    ).eval()
+    x = torch.randn(3, 3, 8, 25, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x).logits, hglnet(x).logits)  # T1-T3 start from the trained encoder
+    assert model.config.num_labels == 4 and model.config.skeleton_config.hidden_sizes == [8, 8]
+
+
+def test_generate_description(tokenizer):
+    model = hocslm(tokenizer).eval()
+    x = torch.randn(2, 3, 8, 25, 2)
+    ids = model.generate_description(x, max_new_tokens=5, do_sample=False)
+    assert ids.shape[0] == 2 and ids.shape[1] <= 5
+    texts = model.generate_description(x, max_new_tokens=5, tokenizer=tokenizer, do_sample=False)
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+@pytest.mark.slow
+def test_trains_evaluates_saves_and_reloads_with_the_trainer(tokenizer, synthetic_tiny, tmp_path):
+    dataset = add_descriptions(synthetic_tiny, class_descriptions="synthetic")
+    names = dataset["train"].features["label"].names
+    model = hocslm(
+        tokenizer,
+        skeleton_config=HGLNetConfig.from_preset("hglnet-small").to_dict(),
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+    )
+    processor = SkeletonProcessor.for_dataset(dataset, window_size=16)
+    args = TrainingArguments(
+        str(tmp_path / "run"),
+        max_steps=4,
+        per_device_train_batch_size=8,
+        learning_rate=2e-3,
+        logging_steps=2,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        use_cpu=True,
+    )
+    trainer = build_trainer(
+        model,
+        processor,
+        dataset["train"],
+        dataset["test"],
+        args,
+        dataset_kwargs={"tokenizer": tokenizer, "max_text_tokens": 24},
+    )
+    trainer.train()
+    logged = [h for h in trainer.state.log_history if "loss" in h]
+    assert logged and all({"loss_cls", "loss_gen"} <= set(h) for h in logged)
+    metrics = trainer.evaluate()
+    assert {"eval_top1", "eval_loss"} <= set(metrics)
+    model.save_pretrained(tmp_path / "ckpt")
+    processor.save_pretrained(tmp_path / "ckpt")
+    reloaded = HocSLMForSkeletonClassification.from_pretrained(tmp_path / "ckpt").eval()
+    x = processor(dataset["test"].with_format("numpy")[:2]["skeleton"])["skeletons"]
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(x).logits, model.eval()(x).logits)
+    assert len(reloaded.generate_description(x, max_new_tokens=4, tokenizer=tokenizer)) == 2
+
+
+def test_description_files_and_fallback(synthetic_tiny, tmp_path, tokenizer):
+    first = synthetic_tiny["train"][0]["sample_id"]
+    (tmp_path / "d.json").write_text(json.dumps({first: "A person waves the left hand high."}))
+    (tmp_path / "d.jsonl").write_text(json.dumps({"sample_id": first, "description": "Left hand waving."}) + "\n")
+    assert load_descriptions(tmp_path / "d.json") == {first: "A person waves the left hand high."}
+    assert load_descriptions(tmp_path / "d.jsonl") == {first: "Left hand waving."}
+    (tmp_path / "bad.jsonl").write_text('{"id": 1}\n')
+    with pytest.raises(SkeletonParseError, match="sample_id"):
+        load_descriptions(tmp_path / "bad.jsonl")
+    out = add_descriptions(synthetic_tiny, tmp_path / "d.json", class_descriptions="synthetic")
+    assert out["train"][0]["description"] == "A person waves the left hand high."
+    second = out["train"][1]
+    assert second["description"] == get_class_descriptions("synthetic")[second["label"]]["description"]
+    with pytest.raises(ValueError, match="no description for sample"):
+        add_descriptions(synthetic_tiny["test"], {})
+    assert len(get_class_descriptions("ntu60")) == 60 and len(get_class_descriptions("ntu120")) == 120
+    assert get_class_descriptions("ntu120")[0]["label"] == "drink water"
+    wrapped = SkeletonClassificationDataset(
+        out["train"], SkeletonProcessor(window_size=8), tokenizer=tokenizer, max_text_tokens=6
+    )
+    batch = wrapped.__getitems__([0, 1])
+    ids, mask = batch[0]["description_ids"], batch[0]["description_mask"]
+    assert ids.shape == mask.shape == batch[1]["description_ids"].shape and ids.shape[0] <= 6
+    assert ids[mask.sum() - 1] == tokenizer.eos_token_id
