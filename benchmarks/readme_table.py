@@ -5,6 +5,7 @@ Tables measured on different devices (cpu, cuda) live side by side in one block,
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 from pathlib import Path
@@ -36,3 +37,11 @@ def write_block(name: str, device: str, table: str, readme: Path = ROOT / "READM
     kept = [p for p in parts if not p.startswith(key)]
     new_block = "\n\n".join(sorted([*kept, f"{key}\n{table.strip()}"]))
     readme.write_text(text[: block.start()] + f"{start}\n{new_block}\n{end}" + text[block.end() :])
+
+
+def save_results(name: str, device: str, table: str, results) -> None:
+    """Write `results` to ``benchmarks/results/<name>-<device>.json`` and `table` into README.md's `name` block."""
+    folder = ROOT / "benchmarks" / "results"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}-{device}.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_block(name, device, table)

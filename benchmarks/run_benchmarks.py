@@ -16,7 +16,6 @@ as relative.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -26,7 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import ARCHITECTURES, get_layout
 
-from readme_table import ROOT, device_name, write_block
+from readme_table import device_name, save_results
 
 
 @dataclass
@@ -41,6 +40,8 @@ VARIANTS = [
     Variant("HGLNet (paper, NTU-60)", "hglnet", {}, 64),
     Variant("CTR-GCN = HGLNet, all switches off", "hglnet", {"preset": "ctrgcn"}, 64),
     Variant("HGLNet-small (quickstart)", "hglnet", {"preset": "hglnet-small", "num_labels": 23}, 32),
+    # Classification runs the skeleton branch only (the frozen Qwen3-4B is used for the generation loss in training)
+    Variant("HocSLM, classification path (no language model)", "hocslm", {}, 64),
 ]
 
 
@@ -90,7 +91,8 @@ def measure(variant: Variant, device: str, latency_repeats: int, train_steps: in
     torch.manual_seed(0)
     model = build(variant).to(device)
     config = model.config
-    shape = (1, config.in_channels, variant.frames, get_layout(config.layout).num_joints, config.num_persons)
+    skeleton = getattr(config, "skeleton_config", config)  # HocSLM wraps an HGLNet configuration
+    shape = (1, skeleton.in_channels, variant.frames, get_layout(skeleton.layout).num_joints, skeleton.num_persons)
     x1 = torch.randn(shape, device=device)
     params = sum(p.numel() for p in model.parameters())
     macs = count_macs(model.eval(), x1)
@@ -146,10 +148,7 @@ def main() -> None:
     table = markdown(rows, args.device)
     print(table)
     if args.write_readme:
-        results = ROOT / "benchmarks" / "results"
-        results.mkdir(exist_ok=True)
-        (results / f"models-{args.device}.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-        write_block("benchmark-table", args.device, table)
+        save_results("models", args.device, table, [asdict(r) for r in rows])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from skeleton_models.testing_utils import (
     write_pyskl_annotations,
 )
 
-from readme_table import ROOT, device_name, write_block
+from readme_table import device_name, save_results
 
 BATCH = 64
 
@@ -218,11 +218,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write_readme:
-        (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-        (ROOT / "benchmarks" / "results" / "data-cpu.json").write_text(
-            json.dumps({"loaders": rows, "training_step_s": steps}, indent=2) + "\n"
-        )
-        write_block("data-benchmark", "cpu", table)
+        save_results("data-benchmark", "cpu", table, {"loaders": rows, "training_step_s": steps})
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Synthetic files in the raw benchmark formats, for tests, benchmarks and trying a loader without the real data.
+"""Synthetic files in the raw benchmark formats (and a tiny offline tokenizer), for tests, benchmarks and trying
+a loader without the real data.
 
 The motion comes from the synthetic benchmark's generator, so the files hold plausible skeletons; the writers
 follow each format exactly as the loaders' docstrings describe it. `write_pyskl_annotations` is also the way to
@@ -169,3 +170,27 @@ def write_pyskl_annotations(path, annotations: list[dict], split: dict[str, list
     with open(path, "wb") as f:
         pickle.dump({"split": split, "annotations": annotations}, f, protocol=4)
     return path
+
+
+# -- Tokenizers ----------------------------------------------------------------------------------------------------
+def train_bpe_tokenizer(texts: list[str], vocab_size: int = 300, extra_special_tokens: dict[str, str] | None = None):
+    """A byte-level BPE tokenizer trained on `texts`, offline and deterministic (end-of-text: ``<|endoftext|>``,
+    also the padding token). ``extra_special_tokens`` (name -> token, e.g. ``{"image_token": "<image>"}``) are
+    added as special tokens."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    extra = dict(extra_special_tokens or {})
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>", *extra.values()],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", pad_token="<|endoftext|>", extra_special_tokens=extra
+    )

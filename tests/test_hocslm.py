@@ -3,8 +3,7 @@ import json
 import pytest
 import torch
 from safetensors import safe_open
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen3Config, TrainingArguments
+from transformers import AutoModelForCausalLM, Qwen3Config, TrainingArguments
 
 from skeleton_models import (
     HGLNetConfig,
@@ -16,6 +15,7 @@ from skeleton_models import (
 from skeleton_models.data import SkeletonClassificationDataset, add_descriptions, get_class_descriptions
 from skeleton_models.data.descriptions import load_descriptions
 from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.testing_utils import train_bpe_tokenizer
 from skeleton_models.training import build_trainer
 
 SKELETON = dict(hidden_sizes=[8, 8], strides=[1, 2], lse_hidden_size=4)
@@ -24,16 +24,7 @@ SKELETON = dict(hidden_sizes=[8, 8], strides=[1, 2], lse_hidden_size=4)
 @pytest.fixture(scope="module")
 def tokenizer():
     """A byte-level BPE trained offline on the synthetic benchmark's descriptions (no download)."""
-    texts = [t for d in get_class_descriptions("synthetic") for t in d.values()]
-    tok = Tokenizer(models.BPE())
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    return train_bpe_tokenizer([t for d in get_class_descriptions("synthetic") for t in d.values()])
 
 
 def tiny_text_config(tokenizer) -> Qwen3Config:
@@ -260,3 +251,55 @@ def test_description_files_and_fallback(synthetic_tiny, tmp_path, tokenizer):
     ids, mask = batch[0]["description_ids"], batch[0]["description_mask"]
     assert ids.shape == mask.shape == batch[1]["description_ids"].shape and ids.shape[0] <= 6
     assert ids[mask.sum() - 1] == tokenizer.eos_token_id
+
+
+@pytest.mark.slow
+def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torch.manual_seed(0)
+    hglnet = HGLNetForSkeletonClassification(HGLNetConfig.from_preset("hglnet-small", num_labels=23))
+    hglnet.save_pretrained(tmp_path / "hglnet")
+    script = Path(__file__).resolve().parents[1] / "examples" / "train_hocslm.py"
+    cmd = [
+        sys.executable,
+        str(script),
+        "--dataset",
+        "synthetic",
+        "--dataset_options",
+        json.dumps({"num_subjects": 2, "num_replications": 1}),
+        "--skeleton_model",
+        str(tmp_path / "hglnet"),
+        "--text_model_name_or_path",
+        str(text_model_dir),
+        "--window_size",
+        "8",
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "4",
+        "--logging_steps",
+        "1",
+        "--report_to",
+        "none",
+        "--use_cpu",
+        "true",
+    ]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, HF_DATASETS_CACHE=str(tmp_path / "cache")),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "loss_gen" in done.stdout + done.stderr
+    out = tmp_path / "out"
+    assert {"model.safetensors", "preprocessor_config.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
+    model = HocSLMForSkeletonClassification.from_pretrained(out)
+    assert model.text_model is None and model.config.text_model_name_or_path == str(text_model_dir)

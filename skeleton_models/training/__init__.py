@@ -1,9 +1,12 @@
-"""Training: metrics, the supervised Trainer set-up, and (later) callbacks and evaluation protocols."""
+"""Training: metrics, the Trainer set-up and evaluation protocols (multi-stream ensembles)."""
 
+from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
 from .supervised import SkeletonTrainer, build_trainer
 
 __all__ = [
+    "EnsembleResult",
+    "evaluate_ensemble",
     "METRIC_PATH",
     "SkeletonTrainer",
     "build_trainer",
