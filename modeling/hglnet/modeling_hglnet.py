@@ -17,7 +17,7 @@ from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils.generic import can_return_tuple
 
-from .graph import ChannelTopologyRefinement, constant_norm_init, graph_aggregate, kaiming_conv_init, relation_channels
+from .graph import ChannelTopologyRefinement, classifier_init, constant_norm_init, graph_aggregate, kaiming_conv_init, relation_channels
 from .temporal import MultiScaleTemporalConv, TemporalConv
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_skeletons
 from .skeletons import get_layout
@@ -381,5 +381,4 @@ class HGLNetForSkeletonClassification(HGLNetPreTrainedModel):
     def _init_weights(self, module: nn.Module):
         super()._init_weights(module)
         if module is self.classifier:
-            init.normal_(module.weight, 0.0, (2.0 / self.config.num_labels) ** 0.5)  # CTR-GCN's fc init
-            init.zeros_(module.bias)
+            classifier_init(module)

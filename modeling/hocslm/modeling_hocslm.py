@@ -19,6 +19,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
+from .graph import classifier_init
 from .modeling_utils import SkeletonPreTrainedModel
 from .modeling_hglnet import HGLNetModel
 from .configuration_hocslm import HocSLMConfig
@@ -253,7 +254,6 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
     def _init_weights(self, module: nn.Module):
         super()._init_weights(module)
         if module is self.classifier:
-            init.normal_(module.weight, 0.0, (2.0 / self.config.num_labels) ** 0.5)  # as HGLNet's classifier
-            init.zeros_(module.bias)
+            classifier_init(module)  # as HGLNet's classifier
         elif isinstance(module, HocSLMForSkeletonClassification):
             init.normal_(module.prompt, 0.0, 0.02)

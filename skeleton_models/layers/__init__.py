@@ -2,6 +2,7 @@
 
 from .graph import (
     ChannelTopologyRefinement,
+    classifier_init,
     constant_norm_init,
     graph_aggregate,
     kaiming_conv_init,
@@ -13,6 +14,7 @@ __all__ = [
     "ChannelTopologyRefinement",
     "MultiScaleTemporalConv",
     "TemporalConv",
+    "classifier_init",
     "constant_norm_init",
     "graph_aggregate",
     "kaiming_conv_init",

@@ -79,6 +79,12 @@ def kaiming_conv_init(conv: nn.Module, groups: int = 1) -> None:
         init.zeros_(conv.bias)
 
 
+def classifier_init(linear: nn.Linear) -> None:
+    """CTR-GCN's fc init: weights ~ N(0, sqrt(2 / num_classes)), zero bias."""
+    init.normal_(linear.weight, 0.0, (2.0 / linear.out_features) ** 0.5)
+    init.zeros_(linear.bias)
+
+
 def constant_norm_init(norm: nn.Module, scale: float) -> None:
     """CTR-GCN's ``bn_init``: constant scale, zero shift."""
     init.constant_(norm.weight, scale)

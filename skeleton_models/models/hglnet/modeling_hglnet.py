@@ -20,6 +20,7 @@ from ...layers import (
     ChannelTopologyRefinement,
     MultiScaleTemporalConv,
     TemporalConv,
+    classifier_init,
     constant_norm_init,
     graph_aggregate,
     kaiming_conv_init,
@@ -392,5 +393,4 @@ class HGLNetForSkeletonClassification(HGLNetPreTrainedModel):
     def _init_weights(self, module: nn.Module):
         super()._init_weights(module)
         if module is self.classifier:
-            init.normal_(module.weight, 0.0, (2.0 / self.config.num_labels) ** 0.5)  # CTR-GCN's fc init
-            init.zeros_(module.bias)
+            classifier_init(module)
