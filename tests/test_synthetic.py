@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skeleton_models.data import get_class_descriptions, load_skeleton_dataset, synthetic
-from skeleton_models.data import synthetic_motion as motion
+from skeleton_models.data import synthetic as motion
 from skeleton_models.skeletons import get_layout
 
 NTU = get_layout("ntu25")

@@ -3,7 +3,8 @@
 Generated deterministically from a seed in a few seconds, so the quickstart and the tests need no download.
 Like NTU RGB+D, every performance (class, subject, replication) is recorded by three cameras at once, and the
 `xsub` (cross-subject) and `xview` (cross-view) configs split by subject and by camera. The motions themselves
-are in `synthetic_motion.py`.
+are made by the modules of this package: `body` and `hands` (the subjects), `actions` (the classes),
+`performance` (the animation) and `camera` (the recording).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
-from . import synthetic_motion as motion
-from .base import SkeletonDatasetBuilder
-from .features import skeleton_features
+from ..base import SkeletonDatasetBuilder
+from ..features import skeleton_features
+from .actions import ACTION_CLASSES, ActionClass
+from .body import Body, sample_body
+from .camera import record
+from .performance import Performance, perform
 
-CLASS_NAMES = [a.name for a in motion.ACTION_CLASSES]
-CLASS_DESCRIPTIONS = [a.description for a in motion.ACTION_CLASSES]
+CLASS_NAMES = [a.name for a in ACTION_CLASSES]
+CLASS_DESCRIPTIONS = [a.description for a in ACTION_CLASSES]
 CLASS_GROUPS = {
-    group: [i for i, a in enumerate(motion.ACTION_CLASSES) if a.group == group]
+    group: [i for i, a in enumerate(ACTION_CLASSES) if a.group == group]
     for group in ("body", "interaction", "hand_gesture")
 }
 NUM_PERSONS = 2
@@ -66,6 +70,9 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
     LAYOUT = "ntu25"
     COORDINATE_DIMS = 3
 
+    def column_specs(self) -> dict[str, dict]:
+        return {**super().column_specs(), "hands": {"layout": "mediapipe_hand21", "coordinate_dims": 3}}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config.validate()  # options given to the builder are set on a copy of the config, after its __init__
@@ -107,11 +114,11 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
 
 def generate_example(label: int, subject: int, replication: int, camera: int, num_subjects: int, seed: int) -> dict:
     """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in."""
-    action = motion.ACTION_CLASSES[label]
+    action = ACTION_CLASSES[label]
     partner = subject % num_subjects + 1  # the second performer of two-person classes
-    bodies = [motion.sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
-    performance = motion.perform(action, bodies, np.random.default_rng([seed, 1, label, subject, replication]))
-    skeleton, hands = motion.record(
+    bodies = [sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
+    performance = perform(action, bodies, np.random.default_rng([seed, 1, label, subject, replication]))
+    skeleton, hands = record(
         performance, camera, NUM_PERSONS, np.random.default_rng([seed, 2, label, subject, replication, camera])
     )
     return {
@@ -125,3 +132,24 @@ def generate_example(label: int, subject: int, replication: int, camera: int, nu
         "camera": camera,
         "replication": replication,
     }
+
+
+__all__ = [
+    "ACTION_CLASSES",
+    "ActionClass",
+    "Body",
+    "CAMERAS",
+    "CLASS_DESCRIPTIONS",
+    "CLASS_GROUPS",
+    "CLASS_NAMES",
+    "NUM_PERSONS",
+    "Performance",
+    "SyntheticSkeleton",
+    "SyntheticSkeletonConfig",
+    "XVIEW_TRAIN_CAMERAS",
+    "generate_example",
+    "perform",
+    "record",
+    "sample_body",
+    "xsub_train_subjects",
+]
