@@ -23,7 +23,7 @@ import torch
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import SkeletonClassificationDataset, load_skeleton_dataset
-from skeleton_models.testing_utils import (
+from skeleton_models.data.raw_formats import (
     ntu_to_nwucla,
     project_2d,
     synthetic_clip,

@@ -23,9 +23,10 @@ import tempfile
 import torch
 from transformers import TrainingArguments
 
-from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
+from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor, load_checkpoint
 from skeleton_models.data import load_skeleton_dataset
-from skeleton_models.hub import load_checkpoint, push_model, save_for_hub
+from skeleton_models.hub import push_model, save_for_hub
+from skeleton_models.registry import load_processor
 from skeleton_models.training import build_trainer
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="push_to_hub_")
     if args.model_name_or_path:
         model = load_checkpoint(args.model_name_or_path, dtype=torch.float32)
-        processor = SkeletonProcessor.from_pretrained(args.model_name_or_path)
+        processor = load_processor(args.model_name_or_path)
         training = None
     else:
         names = dataset["train"].features["label"].names

@@ -14,7 +14,7 @@ Samples without their own description (``--descriptions``, e.g. from ``examples/
 their class's description. The other strategies of Table 6 (see `HocSLMConfig`) are reached with
 ``--freeze_skeleton_encoder``, ``--lambda_gen`` / ``--lambda_cls`` and, for a second stage,
 ``--hocslm_model`` (continue from a HocSLM checkpoint). The language model's weights are not saved with the
-checkpoint; its tokenizer is.
+checkpoint; its tokenizer is, with the processor.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 import torch
 from transformers import AutoConfig, AutoTokenizer, HfArgumentParser, TrainingArguments
 
-from skeleton_models import HGLNetConfig, HocSLMConfig, HocSLMForSkeletonClassification, SkeletonProcessor
+from skeleton_models import (
+    HGLNetConfig,
+    HocSLMConfig,
+    HocSLMForSkeletonClassification,
+    SkeletonProcessor,
+    SkeletonTextProcessor,
+)
 from skeleton_models.data import add_descriptions, load_skeleton_dataset
 from skeleton_models.training import build_trainer
 
@@ -77,44 +83,36 @@ def main() -> None:
         lambda_cls=script.lambda_cls,
         freeze_skeleton_encoder=script.freeze_skeleton_encoder,
         text_lora_rank=script.text_lora_rank,
-        max_description_tokens=script.max_description_tokens,
     )
     text_kwargs = {"dtype": script.text_dtype if script.text_dtype == "auto" else getattr(torch, script.text_dtype)}
+    tokenizer = AutoTokenizer.from_pretrained(script.text_model_name_or_path)
     if script.hocslm_model:  # a later stage: same weights, this stage's settings
         model = HocSLMForSkeletonClassification.from_pretrained(script.hocslm_model, **options)
-        processor = SkeletonProcessor.from_pretrained(script.hocslm_model)
+        skeletons = SkeletonProcessor.from_pretrained(script.hocslm_model)
     else:
-        processor = SkeletonProcessor.for_dataset(dataset, window_size=script.window_size, stream=script.stream)
+        skeletons = SkeletonProcessor.for_dataset(dataset, window_size=script.window_size, stream=script.stream)
         if script.skeleton_model:
             model = HocSLMForSkeletonClassification.from_skeleton_model(script.skeleton_model, **options)
         else:
             skeleton = HGLNetConfig.from_preset(
                 script.preset,
-                layout=processor.layout,
+                layout=skeletons.layout,
                 in_channels=dataset["train"].features["skeleton"].shape[-1],
-                num_persons=processor.num_persons,
+                num_persons=skeletons.num_persons,
             )
             config = HocSLMConfig(
                 skeleton_config=skeleton.to_dict(), num_labels=len(names), id2label=dict(enumerate(names)), **options
             )
             model = HocSLMForSkeletonClassification(config)
     model.attach_text_model(**text_kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(script.text_model_name_or_path)
-    trainer = build_trainer(
-        model,
-        processor,
-        dataset["train"],
-        dataset["test"],
-        training_args,
-        dataset_kwargs={"tokenizer": tokenizer, "max_text_tokens": script.max_description_tokens},
-    )
+    processor = SkeletonTextProcessor(skeletons, tokenizer, max_text_tokens=script.max_description_tokens)
+    trainer = build_trainer(model, processor, dataset["train"], dataset["test"], training_args)
     trainer.train()
     metrics = trainer.evaluate()
     trainer.log_metrics("eval", metrics)
     trainer.save_metrics("eval", metrics)
     model.save_pretrained(training_args.output_dir)
-    processor.save_pretrained(training_args.output_dir)
-    tokenizer.save_pretrained(training_args.output_dir)
+    processor.save_pretrained(training_args.output_dir)  # skeleton processing and the tokenizer
 
 
 if __name__ == "__main__":

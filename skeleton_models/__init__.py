@@ -7,33 +7,35 @@ __version__ = "0.1.0"
 
 from .data import load_skeleton_dataset
 from .models import (
-    ARCHITECTURES,
     HGLNetConfig,
     HGLNetForSkeletonClassification,
     HGLNetModel,
     HocSLMConfig,
     HocSLMForSkeletonClassification,
     HocSLMModel,
-    register_architectures,
 )
-from .processing_skeleton import SkeletonProcessor
+from .processing_skeleton import SkeletonProcessor, SkeletonTextProcessor
+from .registry import ARCHITECTURES, Architecture, InputSpec, get_architecture, load_checkpoint
 from .skeletons import SkeletonLayout, get_layout, list_layouts, register_layout
-
-register_architectures()
 
 __all__ = [
     "ARCHITECTURES",
+    "Architecture",
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",
     "HocSLMConfig",
     "HocSLMForSkeletonClassification",
     "HocSLMModel",
+    "InputSpec",
     "SkeletonLayout",
     "SkeletonProcessor",
+    "SkeletonTextProcessor",
     "__version__",
+    "get_architecture",
     "get_layout",
     "list_layouts",
+    "load_checkpoint",
     "load_skeleton_dataset",
     "register_layout",
 ]

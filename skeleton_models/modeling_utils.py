@@ -1,4 +1,5 @@
-"""What every skeleton model shares: the base `PreTrainedModel`, output dataclasses and input validation."""
+"""What every skeleton model shares: the base `PreTrainedModel` (initialisation, freezing, saving, dummy inputs,
+input checks) and the output dataclasses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from .registry import InputSpec
+from .remote_code import write_remote_code
+from .skeletons import get_layout
+
+__all__ = [
+    "SkeletonClassifierOutput",
+    "SkeletonModelOutput",
+    "SkeletonPreTrainedModel",
+    "check_inputs",
+    "check_skeletons",
+    "make_dummy_inputs",
+]
+
 
 @dataclass
 class SkeletonModelOutput(ModelOutput):
@@ -17,7 +31,7 @@ class SkeletonModelOutput(ModelOutput):
     Args:
         last_hidden_state: (N, C, T', V, M) features of the last block.
         pooler_output: (N, C) features averaged over persons, frames and joints.
-        hidden_states: optional tuple of per-block features, each (N, C_i, T_i, V, M).
+        hidden_states: with ``output_hidden_states``, the output of every block, each (N, C_i, T_i, V, M).
     """
 
     last_hidden_state: torch.Tensor | None = None
@@ -33,7 +47,7 @@ class SkeletonClassifierOutput(ModelOutput):
         loss: scalar cross-entropy, when `labels` were given.
         logits: (N, num_labels) class scores before softmax.
         pooler_output: (N, C) the pooled features the classifier saw.
-        hidden_states: optional tuple of per-block features, each (N, C_i, T_i, V, M).
+        hidden_states: with ``output_hidden_states``, the output of every block, each (N, C_i, T_i, V, M).
     """
 
     loss: torch.Tensor | None = None
@@ -48,9 +62,19 @@ class SkeletonPreTrainedModel(PreTrainedModel):
     - ``main_input_name = "skeletons"``: the Trainer's ``include_for_metrics=["inputs"]`` collects them.
     - ``accepts_loss_kwargs = False``: forward computes a per-batch mean loss, so the Trainer must not rescale it
       by gradient-accumulation steps or world size (../shared/research/hf_ecosystem.md section 2.1).
-    - Modules with a non-default initialisation implement ``_reset_parameters()``; ``_init_weights`` calls it
-      after transformers' defaults (children are visited before parents, so a block can override its layers).
-      It uses `transformers.initialization`, which never overwrites loaded weights.
+    - **Initialisation.** Modules with a non-default initialisation implement ``_reset_parameters()``;
+      ``_init_weights`` calls it after transformers' defaults, visiting children before parents so that a block
+      can override its layers. transformers 5 skips, for code outside its package, every module that holds no
+      parameter of its own (a container); `_initialize_weights` turns that shortcut off so that the containers'
+      ``_reset_parameters`` run too. Loaded weights are never overwritten: every init goes through
+      `transformers.initialization`, which leaves tensors flagged as loaded alone.
+    - **Freezing.** A model that freezes parts of itself (from its configuration) does it in `apply_freezing`,
+      which runs after construction and again after ``from_pretrained`` (transformers 5 loads weights as new
+      parameters with ``requires_grad=True``).
+    - **Saving** writes the architecture's remote-code bundle and ``auto_map`` next to the weights, so that the
+      folder also loads with ``trust_remote_code=True`` where skeleton_models is not installed.
+    - ``loss_input_names``: the inputs that, when given, make ``forward`` return a loss (``("labels",)`` for
+      classifiers; empty for models whose forward always computes its loss).
     """
 
     base_model_prefix = "backbone"
@@ -58,27 +82,33 @@ class SkeletonPreTrainedModel(PreTrainedModel):
     input_modalities = "video"
     accepts_loss_kwargs = False
     supports_gradient_checkpointing = True
+    loss_input_names: tuple[str, ...] = ()
 
-    # <library-only> (left out of the remote-code bundles: there transformers copies the flat code itself)
+    def post_init(self):
+        super().post_init()
+        self.apply_freezing()
+
+    def apply_freezing(self) -> None:
+        """Set ``requires_grad`` of the parts the configuration freezes (the default freezes nothing)."""
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, then the model's freezing policy again (see `apply_freezing`)."""
+        model = super().from_pretrained(*args, **kwargs)
+        model.apply_freezing()
+        return model
+
     def save_pretrained(self, save_directory, *args, **kwargs):
-        """`PreTrainedModel.save_pretrained`, plus this architecture's remote-code bundle and ``auto_map``, so that
-        the folder also loads with ``trust_remote_code=True`` where skeleton_models is not installed."""
-        from .hub import remote_code_auto_map, write_remote_code
-
-        self.config.auto_map = remote_code_auto_map(self.config.model_type)
-        kept = self.state_dict_for_saving()
-        if kept is not None:
-            given = kwargs.get("state_dict")
-            kwargs["state_dict"] = kept if given is None else {k: v for k, v in given.items() if k in kept}
+        """`PreTrainedModel.save_pretrained` plus the architecture's remote-code bundle and ``auto_map``."""
+        is_main = kwargs.get("is_main_process", True)
+        auto_map = write_remote_code(self, save_directory) if is_main else None
+        if auto_map is not None:
+            self.config.auto_map = auto_map
         super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            write_remote_code(self.config.model_type, save_directory)
 
-    def state_dict_for_saving(self) -> dict[str, torch.Tensor] | None:
-        """The weights to save, when a model leaves some out (None: all of them)."""
-        return None
-
-    # </library-only>
+    def _initialize_weights(self, module: nn.Module, is_custom_code: bool = False):
+        # Never take transformers' custom-code shortcut that skips modules without parameters of their own.
+        super()._initialize_weights(module, is_custom_code=False)
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
@@ -87,21 +117,84 @@ class SkeletonPreTrainedModel(PreTrainedModel):
         if reset is not None and not isinstance(module, nn.MultiheadAttention):
             reset()
 
+    @property
+    def dummy_inputs(self) -> dict[str, torch.Tensor]:
+        """Small valid inputs for this model's configuration (no loss inputs)."""
+        return make_dummy_inputs(self.config, with_loss_inputs=(), device=self.device)
 
-def check_skeletons(skeletons: torch.Tensor, in_channels: int, num_joints: int, num_persons: int | None) -> None:
-    """Raise a ValueError that names what was expected when `skeletons` is not a finite (N, C, T, V, M) tensor."""
-    expected = f"(N, C={in_channels}, T, V={num_joints}, M={num_persons if num_persons else 'any'})"
+
+# -- inputs --------------------------------------------------------------------------------------------------------
+def make_dummy_inputs(
+    config,
+    batch_size: int = 2,
+    frames: int = 16,
+    with_loss_inputs: tuple[str, ...] = ("labels",),
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Random valid inputs for a configuration, from its ``input_specs``.
+
+    Skeletons are (N, C, T, V, M) normal noise (T = the spec's fixed frames, else `frames`; M = the spec's persons,
+    else 2); text inputs are ``<name>_ids`` (N, 6) random tokens with ``<name>_mask`` (the last row padded after
+    4 tokens); ``labels`` (N,) class indices are added when listed in `with_loss_inputs`.
+    """
+    inputs = {}
+    for spec in config.input_specs:
+        if spec.kind == "skeleton":
+            v = get_layout(spec.layout).num_joints
+            shape = (batch_size, spec.channels, spec.frames or frames, v, spec.persons or 2)
+            inputs[spec.name] = torch.randn(shape, generator=generator)
+        elif spec.kind == "text":
+            if spec.vocab_size is None:  # a text model attached later decides the vocabulary
+                continue
+            ids = torch.randint(0, spec.vocab_size, (batch_size, 6), generator=generator)
+            mask = torch.ones_like(ids)
+            mask[-1, 4:] = 0
+            inputs[f"{spec.name}_ids"], inputs[f"{spec.name}_mask"] = ids, mask
+        else:  # video frames
+            inputs[spec.name] = torch.rand((batch_size, spec.frames or 8, spec.channels, 32, 32), generator=generator)
+    if "labels" in with_loss_inputs:
+        inputs["labels"] = torch.randint(0, config.num_labels, (batch_size,), generator=generator)
+    return {k: v.to(device) for k, v in inputs.items()} if device is not None else inputs
+
+
+def check_skeletons(skeletons, spec: InputSpec) -> None:
+    """Raise a ValueError that names what was expected when `skeletons` is not a finite (N, C, T, V, M) tensor of
+    the spec's layout."""
+    v = get_layout(spec.layout).num_joints
+    frames = spec.frames or "T"
+    persons = spec.persons or "any"
+    expected = f"(N, C={spec.channels}, T={frames}, V={v}, M={persons}) for the {spec.layout} layout"
+    name = f"`{spec.name}`"
     if not isinstance(skeletons, torch.Tensor):
-        raise ValueError(f"`skeletons` must be a torch.Tensor of shape {expected}, got {type(skeletons).__name__}")
+        raise ValueError(f"{name} must be a torch.Tensor of shape {expected}, got {type(skeletons).__name__}")
     if not skeletons.is_floating_point():
-        raise ValueError(f"`skeletons` must be a floating-point tensor, got dtype {skeletons.dtype}")
+        raise ValueError(f"{name} must be a floating-point tensor of shape {expected}, got dtype {skeletons.dtype}")
     if skeletons.dim() != 5:
         raise ValueError(
-            f"`skeletons` must have shape {expected}, got a {skeletons.dim()}-D tensor "
-            f"of shape {tuple(skeletons.shape)}"
+            f"{name} must have shape {expected}, got a {skeletons.dim()}-D tensor of shape {tuple(skeletons.shape)}"
         )
-    n, c, t, v, m = skeletons.shape
-    if c != in_channels or v != num_joints or (num_persons and m != num_persons) or t < 1 or n < 1:
-        raise ValueError(f"`skeletons` must have shape {expected}, got {tuple(skeletons.shape)}")
+    n, c, t, v_in, m = skeletons.shape
+    wrong = (
+        c != spec.channels
+        or v_in != v
+        or (spec.persons and m != spec.persons)
+        or (spec.frames and t != spec.frames)
+        or min(n, t, m) < 1
+    )
+    if wrong:
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(skeletons.shape)}")
     if not torch.isfinite(skeletons).all():
-        raise ValueError("`skeletons` contains NaN or infinite values")
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def check_inputs(config, **inputs) -> None:
+    """Check every given input against the configuration's ``input_specs`` (see `check_skeletons`)."""
+    for spec in config.input_specs:
+        if spec.kind == "skeleton" and spec.name in inputs:
+            check_skeletons(inputs[spec.name], spec)
+        elif spec.kind == "text" and inputs.get(f"{spec.name}_ids") is not None:
+            ids = inputs[f"{spec.name}_ids"]
+            if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.is_floating_point():
+                shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+                raise ValueError(f"`{spec.name}_ids` must be an integer tensor of shape (N, L), got {shape}")

@@ -23,3 +23,10 @@ def synthetic_tiny(tmp_path_factory):
 
     cache = tmp_path_factory.mktemp("synthetic_cache")
     return load_skeleton_dataset("synthetic", config="xsub", cache_dir=cache, num_subjects=2, num_replications=1)
+
+
+def pytest_generate_tests(metafunc):
+    """Common model tests (tests/model_tester.py) run once per model class of their architecture."""
+    if "model_class" in metafunc.fixturenames and metafunc.cls is not None and hasattr(metafunc.cls, "arch"):
+        classes = metafunc.cls.arch().model_classes
+        metafunc.parametrize("model_class", classes, ids=[c.__name__ for c in classes])

@@ -82,7 +82,7 @@ def test_predict_rejects_bad_files(quickstart_dir, tmp_path):
         main(["predict", "--model", str(quickstart_dir), str(other)])
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((10, 1, 17, 3), np.float32))
-    with pytest.raises(SystemExit, match=r"wrong.npy: clip 0: expected shape \(T, M, V=25.*ntu25 layout"):
+    with pytest.raises(SystemExit, match=r"wrong.npy: skeletons, clip 0: expected shape \(T, M, V=25.*ntu25 layout"):
         main(["predict", "--model", str(quickstart_dir), str(wrong)])
     broken = tmp_path / "broken.npy"
     broken.write_bytes(b"not numpy")

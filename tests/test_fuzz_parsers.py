@@ -17,7 +17,7 @@ from skeleton_models.data.nwucla import read_nwucla_json
 from skeleton_models.data.parsing import SkeletonParseError
 from skeleton_models.data.pkummd import read_pkummd_labels, read_pkummd_skeleton, read_split_file
 from skeleton_models.data.pyskl import load_pickle
-from skeleton_models.testing_utils import (
+from skeleton_models.data.raw_formats import (
     ntu_frames_from_clip,
     ntu_to_nwucla,
     project_2d,

@@ -1,4 +1,3 @@
-import ast
 import json
 import os
 import shutil
@@ -6,176 +5,70 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import datasets
 import numpy as np
 import pytest
 import torch
+import transformers
+from fsspec.implementations.dirfs import DirFileSystem
+from fsspec.implementations.local import LocalFileSystem
 from huggingface_hub import HfApi, ModelCard
-from huggingface_hub.errors import EntryNotFoundError
-from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForVideoClassification
+from huggingface_hub.errors import RepositoryNotFoundError
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForVideoClassification, ProcessorMixin
 
 import skeleton_models
-from skeleton_models import ARCHITECTURES, SkeletonProcessor
+from skeleton_models import ARCHITECTURES, SkeletonProcessor, load_checkpoint
 from skeleton_models.cli import main
-from skeleton_models.hub import (
-    CARDS,
-    load_checkpoint,
-    model_card,
-    push_dataset,
-    push_model,
-    remote_code_auto_map,
-    remote_code_files,
-    write_modeling,
-)
+from skeleton_models.hub import TEMPLATES, model_card, push_model, write_catalog
+from skeleton_models.processing_skeleton import get_skeleton_spec
+from skeleton_models.registry import load_processor
+from skeleton_models.remote_code import remote_code_files
+
+from .model_tester import processor_for
 
 ROOT = Path(__file__).resolve().parents[1]
-# A small configuration per registered architecture; a new architecture must add one.
-TINY = {
-    "hglnet": dict(hidden_sizes=[8, 8], strides=[1, 2], num_labels=5, lse_hidden_size=4),
-    "hocslm": dict(
-        skeleton_config=dict(hidden_sizes=[8, 8], strides=[1, 2], lse_hidden_size=4),
-        text_model_name_or_path=None,
-        text_config=dict(
-            model_type="qwen3",
-            vocab_size=64,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            head_dim=16,
-            max_position_embeddings=64,
-        ),
-        num_labels=5,
-        num_prompt_tokens=2,
-    ),
-}
-
-
-def layout_of(config) -> str:
-    return getattr(config, "skeleton_config", config).layout
+TEST_FILES = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
 
 
 def tiny_model(model_type, task="AutoModelForVideoClassification"):
     arch = ARCHITECTURES[model_type]
     torch.manual_seed(0)
-    return arch.task_classes[task](arch.config_class(**TINY[model_type])).eval()
+    return arch.task_classes[task](arch.tiny()).eval()
 
 
-def _imports_outside_try(tree):
-    """Import statements the remote-code loader requires (it ignores those inside try blocks)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Try):
-            stack += node.finalbody + node.orelse
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        stack += list(ast.iter_child_nodes(node))
-
-
-def test_every_architecture_has_a_tiny_config_and_a_card_template():
-    assert set(TINY) == set(ARCHITECTURES)
-    assert all((CARDS / f"{model_type}.md").exists() for model_type in ARCHITECTURES)
+def tiny_processor(model):
+    return processor_for(model.config)
 
 
 @pytest.mark.parametrize("model_type", sorted(ARCHITECTURES))
-def test_remote_code_bundle_is_flat_and_self_contained(model_type):
-    files = remote_code_files(model_type)
-    assert {"modeling_utils.py", "processing_skeleton.py", "skeletons.py"} <= set(files)
-    modules = {name[:-3] for name in files}
-    allowed = {
-        "torch",
-        "transformers",
-        "einops",
-        "numpy",
-        "__future__",
-        "dataclasses",
-        "collections",
-        "re",
-        "json",
-        "pathlib",
-        "typing",
-        "math",
-    }
-    for name, source in files.items():
-        assert source.startswith("# Generated from skeleton_models/")
-        assert "<library-only>" not in source
-        for node in _imports_outside_try(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                assert node.level == 1 and node.module in modules, (name, node.module)
-            else:
-                roots = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-                assert {r.split(".")[0] for r in roots} <= allowed, (name, roots)
-    auto_map = remote_code_auto_map(model_type)
-    assert {"AutoConfig", "AutoModel", *ARCHITECTURES[model_type].task_classes} == set(auto_map)
-    assert all(entry.split(".")[0] in modules for entry in auto_map.values())
-
-
-def test_modeling_folder_is_current():
-    """CI fails when modeling/ is stale: regenerate it with `skeleton-models write-modeling`."""
-    assert write_modeling(ROOT / "modeling", check=True) == []
-
-
-def test_write_modeling_updates_and_prunes(tmp_path):
-    shutil.copytree(ROOT / "modeling", tmp_path / "modeling")
-    (tmp_path / "modeling" / "hglnet" / "graph.py").write_text("# edited by hand\n")
-    (tmp_path / "modeling" / "hglnet" / "old.py").write_text("")
-    assert main(["write-modeling", "--check", "--root", str(tmp_path / "modeling")]) == 1
-    assert main(["write-modeling", "--root", str(tmp_path / "modeling")]) == 0
-    assert write_modeling(tmp_path / "modeling", check=True) == []
-    assert not (tmp_path / "modeling" / "hglnet" / "old.py").exists()
-
-
-@pytest.mark.parametrize("model_type", sorted(ARCHITECTURES))
-def test_saved_folder_loads_where_the_library_is_not_installed(model_type, tmp_path):
-    model = tiny_model(model_type)
-    processor = SkeletonProcessor(window_size=16, layout=layout_of(model.config))
-    model.save_pretrained(tmp_path)
-    processor.save_pretrained(tmp_path)
-    assert json.loads((tmp_path / "config.json").read_text())["auto_map"] == remote_code_auto_map(model_type)
-    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
-    np.save(tmp_path / "clip.npy", clip)
-    with torch.no_grad():
-        np.save(tmp_path / "expected.npy", model(**processor(clip)).logits.numpy())
-    script = f"""
-import sys
-sys.modules["skeleton_models"] = None  # importing it fails in this process
-import numpy as np, torch
-from transformers import AutoFeatureExtractor, AutoModel, AutoModelForVideoClassification
-folder = {str(tmp_path)!r}
-model = AutoModelForVideoClassification.from_pretrained(folder, trust_remote_code=True).eval()
-processor = AutoFeatureExtractor.from_pretrained(folder, trust_remote_code=True)
-assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
-with torch.no_grad():
-    logits = model(**processor(np.load(folder + "/clip.npy"))).logits.numpy()
-np.testing.assert_allclose(logits, np.load(folder + "/expected.npy"), rtol=1e-5, atol=1e-6)
-backbone = AutoModel.from_pretrained(folder, trust_remote_code=True)
-print("OK", type(backbone).__name__)
-"""
-    env = dict(os.environ, HF_HOME=tempfile.mkdtemp(), HF_HUB_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == f"OK {ARCHITECTURES[model_type].base_model_class.__name__}"
+def test_every_architecture_has_its_parts(model_type):
+    """What "adding an architecture" asks for: a card body, a common-test subclass, a README section."""
+    arch = ARCHITECTURES[model_type]
+    assert (TEMPLATES / f"{model_type}.md").exists()
+    assert f'model_type = "{model_type}"' in TEST_FILES
+    assert f'`model_type="{model_type}"`' in (ROOT / "README.md").read_text()
+    assert arch.title and arch.paper
 
 
 @pytest.mark.parametrize("model_type", sorted(ARCHITECTURES))
 def test_auto_classes_load_every_architecture_with_the_library(model_type, tmp_path):
     model = tiny_model(model_type)
+    processor = tiny_processor(model)
     model.save_pretrained(tmp_path)
-    SkeletonProcessor(layout=layout_of(model.config)).save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
     arch = ARCHITECTURES[model_type]
     assert type(AutoConfig.from_pretrained(tmp_path)) is arch.config_class
     assert type(AutoModel.from_pretrained(tmp_path)) is arch.base_model_class
     for auto, cls in arch.task_classes.items():
-        import transformers
-
         assert type(getattr(transformers, auto).from_pretrained(tmp_path)) is cls
     assert type(AutoFeatureExtractor.from_pretrained(tmp_path)) is SkeletonProcessor
     assert type(load_checkpoint(tmp_path)) is type(model)
+    assert type(load_processor(tmp_path)) is arch.processor_class
+    if issubclass(arch.processor_class, ProcessorMixin):
+        assert type(transformers.AutoProcessor.from_pretrained(tmp_path)) is arch.processor_class
 
 
 @pytest.mark.parametrize("model_type", sorted(ARCHITECTURES))
@@ -231,8 +124,8 @@ def test_model_card_carries_the_model_index(tmp_path):
 class FakeHub:
     """Stands in for HfApi: records calls and keeps a copy of every uploaded folder."""
 
-    def __init__(self, existing_readme: Path | None = None):
-        self.calls, self.uploads, self.existing_readme = [], [], existing_readme
+    def __init__(self):
+        self.calls, self.uploads = [], []
 
     def create_repo(self, repo_id, **kwargs):
         self.calls.append(("create_repo", repo_id, kwargs))
@@ -242,11 +135,6 @@ class FakeHub:
         shutil.copytree(folder_path, copy)
         self.uploads.append((repo_id, copy, kwargs))
         return "commit-0"
-
-    def hf_hub_download(self, repo_id, filename, **kwargs):
-        if self.existing_readme is None:
-            raise EntryNotFoundError("no README.md")
-        return str(self.existing_readme)
 
 
 def test_push_model_uploads_a_self_contained_folder():
@@ -288,24 +176,111 @@ def test_push_model_uploads_a_self_contained_folder():
     assert create.call_args.args == ("org/x",) and upload.call_args.kwargs["repo_id"] == "org/x"
 
 
-def test_push_dataset_as_parquet_per_config(synthetic_tiny, tmp_path):
-    hub = FakeHub()
-    push_dataset(synthetic_tiny, "org/synthetic-skeletons", "xsub", api=hub)
-    _, folder, kwargs = hub.uploads[0]
-    assert kwargs["repo_type"] == "dataset"
+class LocalHub:
+    """Stands in for the Hub's dataset repositories: the `HfApi` calls of ``DatasetDict.push_to_hub`` act on a local
+    folder, which `datasets` also reads through its file system (patched to the same folder)."""
+
+    def __init__(self, root: Path):
+        self.root, self.staged = root, {}
+
+    def folder(self, repo_id):
+        return self.root / "datasets" / repo_id  # where datasets looks for revision "main"
+
+    def repo_info(self, repo_id, **kwargs):
+        if not self.folder(repo_id).exists():
+            raise RepositoryNotFoundError(f"{repo_id} not found", response=mock.Mock(status_code=404))
+        return SimpleNamespace(id=repo_id, sha="main")
+
+    def create_repo(self, repo_id, **kwargs):
+        self.folder(repo_id).mkdir(parents=True, exist_ok=True)
+        return SimpleNamespace(repo_id=repo_id)
+
+    def preupload_lfs_files(self, repo_id, additions, **kwargs):
+        for addition in additions:  # "upload" now: datasets deletes its temporary file afterwards
+            self.staged[addition.path_in_repo] = Path(addition.path_or_fileobj).read_bytes()
+
+    def create_commit(self, repo_id, operations, **kwargs):
+        for op in operations:
+            path = self.folder(repo_id) / op.path_in_repo
+            if type(op).__name__ == "CommitOperationDelete":
+                path.unlink()
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            content = self.staged.pop(op.path_in_repo, None)
+            if content is None:
+                source = op.path_or_fileobj
+                content = source if isinstance(source, bytes) else Path(source).read_bytes()
+            path.write_bytes(content)
+        return SimpleNamespace(oid="commit")
+
+    def patches(self):
+        methods = ("repo_info", "create_repo", "preupload_lfs_files", "create_commit")
+        fs = lambda **kwargs: DirFileSystem(path=str(self.root), fs=LocalFileSystem())  # noqa: E731
+        return [mock.patch.object(HfApi, name, getattr(self, name)) for name in methods] + [
+            mock.patch("datasets.dataset_dict.HfFileSystem", fs)
+        ]
+
+
+def test_push_dataset_with_datasets_push_to_hub(synthetic_tiny, tmp_path):
+    """A built benchmark goes to the Hub with ``DatasetDict.push_to_hub`` (one Parquet folder per config) and
+    comes back with its features, the skeleton layout (the feature id) included."""
+    hub = LocalHub(tmp_path / "hub")
+    patches = hub.patches()
+    for patch in patches:
+        patch.start()
+    try:
+        synthetic_tiny.push_to_hub("org/synthetic-skeletons", config_name="xsub")
+        synthetic_tiny.push_to_hub("org/synthetic-skeletons", config_name="xview")
+    finally:
+        for patch in patches:
+            patch.stop()
+    folder = hub.folder("org/synthetic-skeletons")
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")) == [
         "xsub/test-00000-of-00001.parquet",
         "xsub/train-00000-of-00001.parquet",
+        "xview/test-00000-of-00001.parquet",
+        "xview/train-00000-of-00001.parquet",
     ]
+    readme = (folder / "README.md").read_text()
+    assert "config_name: xsub" in readme and "config_name: xview" in readme
     loaded = datasets.load_dataset(str(folder), "xsub")
     assert loaded["train"].features == synthetic_tiny["train"].features
+    assert get_skeleton_spec(loaded) == {"coordinate_dims": 3, "layout": "ntu25"}
     np.testing.assert_array_equal(
         loaded["test"].with_format("numpy")[3]["skeleton"], synthetic_tiny["test"].with_format("numpy")[3]["skeleton"]
     )
-    second = FakeHub(existing_readme=folder / "README.md")
-    push_dataset(synthetic_tiny, "org/synthetic-skeletons", "xview", api=second)
-    readme = (second.uploads[0][1] / "README.md").read_text()
-    assert "config_name: xsub" in readme and "config_name: xview" in readme
+    processor = SkeletonProcessor.for_dataset(loaded, window_size=8)
+    assert processor.layout == "ntu25"
+
+
+def test_zoo_catalog_is_current():
+    """hub_cards/, skeleton_models/zoo.json and the README's zoo table match the results files: regenerate them
+    with `python utils/write_zoo.py`."""
+    done = subprocess.run([sys.executable, str(ROOT / "utils" / "write_zoo.py"), "--check"], capture_output=True)
+    assert done.returncode == 0, done.stdout.decode()[-2000:]
+    entries = skeleton_models.zoo.entries()
+    assert entries and {e.model_type for e in entries} >= {"hglnet", "hocslm"}
+    for entry in entries:
+        card = ModelCard.load(ROOT / "hub_cards" / f"{entry.name}.md")
+        top1 = {r.metric_name: r.metric_value for r in card.data.eval_results}["Top-1 accuracy (%)"]
+        assert top1 == round(100 * entry.metrics["top1"], 2) and entry.repo_id in card.text
+        assert f"[`{entry.name}`](hub_cards/{entry.name}.md)" in (ROOT / "README.md").read_text()
+    assert skeleton_models.zoo.get(entries[0].name) == entries[0]
+
+
+def test_write_catalog_renders_and_prunes(tmp_path):
+    results = {"checkpoints": [json.loads((ROOT / "tests" / "data" / "zoo_entry.json").read_text())]}
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    (tmp_path / "README.md").write_text("# x\n<!-- zoo:start -->\nold\n<!-- zoo:end -->\n")
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "gone.md").write_text("")
+    kwargs = dict(cards_dir=tmp_path / "cards", readme=tmp_path / "README.md", zoo_file=tmp_path / "zoo.json")
+    assert len(write_catalog(tmp_path / "results.json", check=True, **kwargs)) == 4
+    write_catalog(tmp_path / "results.json", **kwargs)
+    assert write_catalog(tmp_path / "results.json", check=True, **kwargs) == []
+    assert [p.name for p in (tmp_path / "cards").iterdir()] == ["hglnet-synthetic-xsub-bone.md"]
+    assert "| [`hglnet-synthetic-xsub-bone`]" in (tmp_path / "README.md").read_text()
+    assert json.loads((tmp_path / "zoo.json").read_text())[0]["repo_id"] == "skeleton-models/hglnet-synthetic-xsub-bone"
 
 
 def test_cli_push_dry_run_and_upload(tmp_path, capsys):

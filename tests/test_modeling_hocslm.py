@@ -1,46 +1,54 @@
 import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors import safe_open
-from transformers import AutoModelForCausalLM, Qwen3Config, TrainingArguments
+from transformers import AutoModelForCausalLM, AutoProcessor, TrainingArguments
 
 from skeleton_models import (
     HGLNetConfig,
     HGLNetForSkeletonClassification,
     HocSLMConfig,
     HocSLMForSkeletonClassification,
+    HocSLMModel,
     SkeletonProcessor,
+    SkeletonTextProcessor,
 )
-from skeleton_models.data import SkeletonClassificationDataset, add_descriptions, get_class_descriptions
+from skeleton_models.data import ModelInputsDataset, add_descriptions, get_class_descriptions
 from skeleton_models.data.descriptions import load_descriptions
 from skeleton_models.data.parsing import SkeletonParseError
-from skeleton_models.testing_utils import train_bpe_tokenizer
+from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import build_trainer
 
+from .model_tester import ModelTesterMixin
+
 SKELETON = dict(hidden_sizes=[8, 8], strides=[1, 2], lse_hidden_size=4)
+
+
+class TestHocSLM(ModelTesterMixin):
+    model_type = "hocslm"
+
+    def expected_output_shapes(self, config, model_class):
+        n, t, c, d = self.batch_size, self.frames, config.skeleton_config.hidden_sizes[-1], config.text_hidden_size
+        shapes = {"pooler_output": (n, c), "skeleton_token": (n, 1, d)}
+        if model_class is HocSLMModel:  # temporal strides 1, 2
+            return {"last_hidden_state": (n, c, t // 2, 25, 2), **shapes}
+        return {"logits": (n, config.num_labels), **shapes}
+
+    def freezing_overrides(self):
+        # the language model is frozen by default (Table 6); T1's first stage also freezes the skeleton encoder
+        return [{}, {"freeze_skeleton_encoder": True, "lambda_cls": 0.0}]
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
     """A byte-level BPE trained offline on the synthetic benchmark's descriptions (no download)."""
     return train_bpe_tokenizer([t for d in get_class_descriptions("synthetic") for t in d.values()])
-
-
-def tiny_text_config(tokenizer) -> Qwen3Config:
-    return Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +159,15 @@ def test_lora_on_the_language_model_is_saved_and_restored(tokenizer, text_model_
         optimizer.step()
     model.save_pretrained(tmp_path)
     with safe_open(tmp_path / "model.safetensors", "pt") as f:
-        saved_lm = [k for k in f.keys() if k.startswith("text_model.")]
-    assert saved_lm and all("lora_" in k for k in saved_lm)
+        assert not [k for k in f.keys() if k.startswith("text_model.")]  # neither the language model nor LoRA
+    # the adapters are in peft's format, next to the weights
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= {
+        p.name for p in (tmp_path / "text_adapter").iterdir()
+    }
+    with safe_open(tmp_path / "text_adapter" / "adapter_model.safetensors", "pt") as f:
+        assert f.keys() and all("lora_" in k for k in f.keys())
     loaded = HocSLMForSkeletonClassification.from_pretrained(tmp_path, load_text_model=True).eval()
+    assert {n for n, p in loaded.text_model.named_parameters() if p.requires_grad} == lora
     model.eval()
     torch.testing.assert_close(
         loaded(x, description_ids=ids, description_mask=mask).loss_gen,
@@ -193,7 +207,9 @@ def test_trains_evaluates_saves_and_reloads_with_the_trainer(tokenizer, syntheti
         num_labels=len(names),
         id2label=dict(enumerate(names)),
     )
-    processor = SkeletonProcessor.for_dataset(dataset, window_size=16)
+    processor = SkeletonTextProcessor(
+        SkeletonProcessor.for_dataset(dataset, window_size=16), tokenizer, max_text_tokens=24
+    )
     args = TrainingArguments(
         str(tmp_path / "run"),
         max_steps=4,
@@ -205,14 +221,7 @@ def test_trains_evaluates_saves_and_reloads_with_the_trainer(tokenizer, syntheti
         disable_tqdm=True,
         use_cpu=True,
     )
-    trainer = build_trainer(
-        model,
-        processor,
-        dataset["train"],
-        dataset["test"],
-        args,
-        dataset_kwargs={"tokenizer": tokenizer, "max_text_tokens": 24},
-    )
+    trainer = build_trainer(model, processor, dataset["train"], dataset["test"], args)
     trainer.train()
     logged = [h for h in trainer.state.log_history if "loss" in h]
     assert logged and all({"loss_cls", "loss_gen"} <= set(h) for h in logged)
@@ -221,7 +230,15 @@ def test_trains_evaluates_saves_and_reloads_with_the_trainer(tokenizer, syntheti
     model.save_pretrained(tmp_path / "ckpt")
     processor.save_pretrained(tmp_path / "ckpt")
     reloaded = HocSLMForSkeletonClassification.from_pretrained(tmp_path / "ckpt").eval()
-    x = processor(dataset["test"].with_format("numpy")[:2]["skeleton"])["skeletons"]
+    reloaded_processor = AutoProcessor.from_pretrained(tmp_path / "ckpt")
+    assert isinstance(reloaded_processor, SkeletonTextProcessor) and reloaded_processor.max_text_tokens == 24
+    rows = dataset["test"].with_format("numpy")[:2]
+    expected, got = (
+        processor(rows["skeleton"], text=rows["description"]),
+        reloaded_processor(rows["skeleton"], text=rows["description"]),
+    )
+    assert expected.keys() == got.keys() and all(torch.equal(expected[k], got[k]) for k in expected)
+    x = expected["skeletons"]
     with torch.no_grad():
         torch.testing.assert_close(reloaded(x).logits, model.eval()(x).logits)
     assert len(reloaded.generate_description(x, max_new_tokens=4, tokenizer=tokenizer)) == 2
@@ -244,22 +261,21 @@ def test_description_files_and_fallback(synthetic_tiny, tmp_path, tokenizer):
         add_descriptions(synthetic_tiny["test"], {})
     assert len(get_class_descriptions("ntu60")) == 60 and len(get_class_descriptions("ntu120")) == 120
     assert get_class_descriptions("ntu120")[0]["label"] == "drink water"
-    wrapped = SkeletonClassificationDataset(
-        out["train"], SkeletonProcessor(window_size=8), tokenizer=tokenizer, max_text_tokens=6
-    )
+    processor = SkeletonTextProcessor(SkeletonProcessor(window_size=8), tokenizer, max_text_tokens=6)
+    wrapped = ModelInputsDataset(out["train"], processor)
     batch = wrapped.__getitems__([0, 1])
     ids, mask = batch[0]["description_ids"], batch[0]["description_mask"]
     assert ids.shape == mask.shape == batch[1]["description_ids"].shape and ids.shape[0] <= 6
-    assert ids[mask.sum() - 1] == tokenizer.eos_token_id
+    assert batch[0]["skeletons"].shape == (3, 8, 25, 2) and batch[0]["labels"].dim() == 0
+    # A text that fits ends with the end-of-sequence token; the tokenizer pads on the right and truncates.
+    short = processor(text=["a b", "a person waves the left hand high above the head"])
+    assert short["description_ids"].shape == (2, 6) and short["description_mask"][0].tolist()[-1] == 0
+    first_len = int(short["description_mask"][0].sum())
+    assert short["description_ids"][0, first_len - 1] == tokenizer.eos_token_id
 
 
 @pytest.mark.slow
 def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     torch.manual_seed(0)
     hglnet = HGLNetForSkeletonClassification(HGLNetConfig.from_preset("hglnet-small", num_labels=23))
     hglnet.save_pretrained(tmp_path / "hglnet")
@@ -303,3 +319,59 @@ def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path)
     assert {"model.safetensors", "preprocessor_config.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
     model = HocSLMForSkeletonClassification.from_pretrained(out)
     assert model.text_model is None and model.config.text_model_name_or_path == str(text_model_dir)
+
+
+REMOTE_LM_SCRIPT = """
+import json, sys
+sys.modules["skeleton_models"] = None  # importing the library fails in this process
+import torch
+torch.set_num_threads({threads})  # as the test process: the same summation order
+from pathlib import Path
+from safetensors import safe_open
+from safetensors.torch import load_file
+from transformers import AutoModelForVideoClassification
+folder, resaved = {folder!r}, {resaved!r}
+data = load_file(folder + "/inputs.safetensors")
+plain = AutoModelForVideoClassification.from_pretrained(folder, trust_remote_code=True)
+assert plain.text_model is None
+model = type(plain).from_pretrained(folder, load_text_model=True).eval()
+trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad and n.startswith("text_model."))
+with torch.no_grad():
+    loss = model(data["x"], description_ids=data["ids"], description_mask=data["mask"]).loss_gen
+model.save_pretrained(resaved)
+with safe_open(resaved + "/model.safetensors", "pt") as f:
+    keys = sorted(f.keys())
+print(json.dumps({{"loss_gen": loss.item(), "keys": keys, "trainable_lm": trainable,
+                  "adapter": sorted(p.name for p in Path(resaved, "text_adapter").iterdir())}}))
+"""
+
+
+def test_remote_code_hocslm_with_a_language_model_loaded_by_name(tokenizer, text_model_dir, tmp_path):
+    """Remote code behaves as the library: `load_text_model=True` exists there, the language model's weights are
+    not written on a re-save, its LoRA adapters are (in peft's format), and the frozen parts stay frozen."""
+    from safetensors.torch import save_file
+
+    model = hocslm(
+        tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir), text_hidden_size=32, text_lora_rank=2
+    )
+    model.attach_text_model()
+    folder = tmp_path / "ckpt"
+    model.save_pretrained(folder)
+    ids, mask = descriptions(tokenizer)
+    x = torch.randn(2, 3, 8, 25, 2)
+    save_file({"x": x, "ids": ids, "mask": mask}, folder / "inputs.safetensors")
+    with torch.no_grad():
+        expected = model.eval()(x, description_ids=ids, description_mask=mask).loss_gen.item()
+    with safe_open(folder / "model.safetensors", "pt") as f:
+        keys = sorted(f.keys())
+    script = REMOTE_LM_SCRIPT.format(
+        folder=str(folder), resaved=str(tmp_path / "resaved"), threads=torch.get_num_threads()
+    )
+    env = dict(os.environ, HF_HOME=tempfile.mkdtemp(), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["loss_gen"] == pytest.approx(expected, rel=1e-5)
+    assert report["keys"] == keys and not any(k.startswith("text_model.") for k in keys)
+    assert report["trainable_lm"] and all("lora_" in n for n in report["trainable_lm"])
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= set(report["adapter"])

@@ -17,7 +17,7 @@ from skeleton_models.data.ntu import (
     read_ntu_skeleton,
     select_actors,
 )
-from skeleton_models.testing_utils import ntu_frames_from_clip, synthetic_clip, write_ntu_folder, write_ntu_skeleton
+from skeleton_models.data.raw_formats import ntu_frames_from_clip, synthetic_clip, write_ntu_folder, write_ntu_skeleton
 
 from .paths import DATA, REAL_SAMPLES
 

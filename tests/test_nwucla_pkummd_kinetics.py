@@ -10,7 +10,7 @@ from skeleton_models.data.kinetics import read_kinetics_json
 from skeleton_models.data.nwucla import assign_splits, label_of, read_nwucla_json
 from skeleton_models.data.parsing import SkeletonParseError
 from skeleton_models.data.pkummd import cut_clips, read_pkummd_labels, read_pkummd_skeleton, read_split_file
-from skeleton_models.testing_utils import (
+from skeleton_models.data.raw_formats import (
     ntu_to_nwucla,
     project_2d,
     synthetic_clip,

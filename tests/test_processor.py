@@ -69,10 +69,11 @@ def test_most_active_persons_are_kept_and_missing_ones_are_zero():
     data[:, 2] = 1.0 + 0.5 * rng.normal(size=(20, 25, 3))  # most active
     data[:5, 1] = 1.0 + 0.1 * rng.normal(size=(5, 25, 3))
     processor = SkeletonProcessor(window_size=20, num_persons=2, eval_crop=1.0)
-    selected = processor._select_persons(data[None])
+    selected = processor._select_persons(data[None], processor.inputs[0])
     np.testing.assert_array_equal(selected[0, :, 0], data[:, 2])
     np.testing.assert_array_equal(selected[0, :, 1], data[:, 1])
-    padded = SkeletonProcessor(num_persons=4)._select_persons(data[None])
+    four = SkeletonProcessor(num_persons=4)
+    padded = four._select_persons(data[None], four.inputs[0])
     assert padded.shape[2] == 4 and not padded[0, :, 3].any()
 
 
@@ -190,3 +191,64 @@ def test_bad_options_raise():
         SkeletonProcessor(p_interval=(0.9, 0.5))
     with pytest.raises(ValueError, match="stream"):
         SkeletonProcessor(stream="velocity")
+
+
+def test_named_inputs_share_the_crop_and_the_rotation():
+    """Several inputs of one clip get the same temporal crop and random rotation, so that they stay aligned: a
+    second input that is a copy of the first comes out identical, also in training."""
+    data = clip(40, 2)
+    both = SkeletonProcessor(
+        window_size=16,
+        inputs=[{"name": "skeletons"}, {"name": "copy", "column": "copy", "stream": "bone"}],
+    )
+    assert both.model_input_names == ["skeletons", "copy"] and both.columns == ["skeleton", "copy"]
+    out = both(data, copy=data, training=True, rng=np.random.default_rng(3))
+    single = SkeletonProcessor(window_size=16)(data, training=True, rng=np.random.default_rng(3))
+    torch.testing.assert_close(out["skeletons"], single["skeletons"])  # same draws as a one-input processor
+    bone = SkeletonProcessor(window_size=16, stream="bone")(data, training=True, rng=np.random.default_rng(3))
+    torch.testing.assert_close(out["copy"], bone["skeletons"])
+    with pytest.raises(ValueError, match=r"missing \['copy'\]"):
+        both(data)
+    with pytest.raises(ValueError, match="same lengths"):
+        both(data, copy=data[:30])
+    with pytest.raises(ValueError, match="not both"):
+        SkeletonProcessor(layout="ntu25", inputs=[{"name": "skeletons"}])
+    with pytest.raises(ValueError, match="distinct names"):
+        SkeletonProcessor(inputs=[{"name": "a"}, {"name": "a"}])
+
+
+def test_named_inputs_save_and_load(tmp_path):
+    processor = SkeletonProcessor(
+        window_size=12,
+        inputs=[
+            {"name": "skeletons"},
+            {"name": "hands", "column": "hands", "layout": "mediapipe_hand21", "center": False},
+        ],
+    )
+    processor.save_pretrained(tmp_path)
+    loaded = SkeletonProcessor.from_pretrained(tmp_path)
+    assert loaded.inputs == processor.inputs and loaded.window_size == 12
+    hands = np.random.default_rng(0).normal(size=(20, 2, 21, 3)).astype(np.float32)
+    a, b = processor(clip(20, 2), hands=hands), loaded(clip(20, 2), hands=hands)
+    assert a.keys() == b.keys() == {"skeletons", "hands"} and all(torch.equal(a[k], b[k]) for k in a)
+    assert a["hands"].shape == (1, 3, 12, 21, 2)
+    old = SkeletonProcessor.from_dict({"layout": "coco17", "stream": "bone", "num_persons": 1, "coordinate_dims": 2})
+    assert (old.layout, old.stream, old.num_persons, old.coordinate_dims) == ("coco17", "bone", 1, 2)
+
+
+def test_the_layout_travels_with_the_dataset_feature(synthetic_tiny, tmp_path):
+    """The skeleton columns say which layout they hold in their feature's id, which survives Parquet."""
+    import datasets
+
+    from skeleton_models.processing_skeleton import get_skeleton_spec
+
+    split = synthetic_tiny["test"]
+    assert get_skeleton_spec(split) == {"coordinate_dims": 3, "layout": "ntu25"}
+    assert get_skeleton_spec(split, "hands") == {"coordinate_dims": 3, "layout": "mediapipe_hand21"}
+    split.select(range(3)).to_parquet(tmp_path / "x.parquet")
+    back = datasets.load_dataset("parquet", data_files=str(tmp_path / "x.parquet"))["train"]
+    assert get_skeleton_spec(back) == get_skeleton_spec(split)
+    processor = SkeletonProcessor.for_dataset(back, window_size=8)
+    assert (processor.layout, processor.num_persons, processor.coordinate_dims) == ("ntu25", 2, 3)
+    with pytest.raises(ValueError, match="does not say which skeleton layout"):
+        get_skeleton_spec(back.cast_column("skeleton", datasets.Array4D((None, 2, 25, 3), "float32")))

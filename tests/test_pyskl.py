@@ -11,7 +11,7 @@ from skeleton_models.cli import main
 from skeleton_models.data import build_report, get_skeleton_spec, load_skeleton_dataset
 from skeleton_models.data.parsing import SkeletonParseError
 from skeleton_models.data.pyskl import load_pickle
-from skeleton_models.testing_utils import project_2d, synthetic_clip, write_pyskl_annotations
+from skeleton_models.data.raw_formats import project_2d, synthetic_clip, write_pyskl_annotations
 from skeleton_models.training import build_trainer
 
 CLASSES = ["wave", "squat", "jump"]

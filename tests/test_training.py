@@ -10,7 +10,7 @@ import torch
 from transformers import EvalPrediction, TrainingArguments
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
-from skeleton_models.data import SkeletonClassificationDataset
+from skeleton_models.data import ModelInputsDataset
 from skeleton_models.training import METRIC_PATH, build_trainer, classification_metrics, make_compute_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_loss_is_not_rescaled_by_gradient_accumulation(tmp_path, synthetic_tiny)
 
 def test_dataset_wrapper_reads_batches(synthetic_tiny):
     processor = SkeletonProcessor(window_size=8)
-    wrapped = SkeletonClassificationDataset(synthetic_tiny["test"], processor, training=False)
+    wrapped = ModelInputsDataset(synthetic_tiny["test"], processor, training=False)
     assert len(wrapped) == len(synthetic_tiny["test"])
     batch = wrapped.__getitems__([0, 5, 9])
     assert [b["skeletons"].shape for b in batch] == [(3, 8, 25, 2)] * 3

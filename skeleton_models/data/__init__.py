@@ -8,7 +8,6 @@ benchmarks are read from the raw files a user obtained under their licences.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -20,10 +19,10 @@ import numpy as np
 
 from . import synthetic
 from .base import SkeletonDatasetBuilder, get_skeleton_spec
-from .collator import SkeletonClassificationDataset
 from .descriptions import add_descriptions, get_class_descriptions, load_descriptions
 from .features import skeleton_features
 from .kinetics import KineticsSkeleton, read_kinetics_json
+from .model_inputs import ModelInputsDataset
 from .ntu import NTU60, NTU120, load_ntu_sample
 from .nwucla import NWUCLA, read_nwucla_json
 from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, log_report, write_report
@@ -43,11 +42,12 @@ DATASET_BUILDERS: dict[str, type[SkeletonDatasetBuilder]] = {
 }
 
 
-def _code_hash(builder_cls: type) -> str:
-    """Hash of the data package's code, so that a change to a parser rebuilds the cache."""
-    package_dir = Path(inspect.getfile(builder_cls)).parent
+def _code_hash() -> str:
+    """Hash of the data package's code, subpackages included, so that a change to a parser or to the synthetic
+    generator rebuilds the cache."""
+    package_dir = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*package_dir.glob("*.py"), *package_dir.glob("resources/*.json")]):
+    for path in sorted([*package_dir.rglob("*.py"), *package_dir.glob("resources/*.json")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -87,7 +87,7 @@ def load_skeleton_dataset(
         data_dir=data_dir,
         cache_dir=str(cache_dir) if cache_dir is not None else None,
         dataset_name=f"skeleton_models_{name}",
-        hash=_code_hash(builder_cls),
+        hash=_code_hash(),
         **builder_options,
     )
     report_dir = tempfile.mkdtemp(prefix="skeleton_models_report_")
@@ -150,8 +150,8 @@ def read_clip(path: str | os.PathLike):
 
 __all__ = [
     "DATASET_BUILDERS",
+    "ModelInputsDataset",
     "RestrictedUnpickler",
-    "SkeletonClassificationDataset",
     "SkeletonDatasetBuilder",
     "SkeletonParseError",
     "UnsafePickleError",

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import TrainingArguments
+from transformers import AutoConfig, TrainingArguments
 
 from ..processing_skeleton import SkeletonProcessor
+from ..registry import load_checkpoint
 from .metrics import classification_metrics
 from .supervised import build_trainer
 
@@ -41,8 +42,6 @@ class EnsembleResult:
 
 def stream_probabilities(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (N, num_labels) of one checkpoint on a dataset split, and the labels (N,)."""
-    from ..hub import load_checkpoint
-
     model = load_checkpoint(checkpoint, dtype=torch.float32)
     processor = SkeletonProcessor.from_pretrained(checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,8 +71,6 @@ def evaluate_ensemble(
         weights: one weight per checkpoint (default: equal weights; HocSLM does not give its own).
         names: a name per checkpoint for the report (default: its processor's stream).
     """
-    from transformers import AutoConfig
-
     weights = list(weights) if weights is not None else [1.0] * len(checkpoints)
     if len(weights) != len(checkpoints) or not checkpoints:
         raise ValueError(f"give one weight per checkpoint: {len(checkpoints)} checkpoints, {len(weights)} weights")

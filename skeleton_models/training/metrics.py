@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import evaluate
 import numpy as np
 
 METRIC_PATH = Path(__file__).parent / "skeleton_accuracy" / "skeleton_accuracy.py"
@@ -51,8 +52,6 @@ def classification_metrics(scores, references, num_labels: int | None = None, to
 @cache
 def load_metric():
     """The `evaluate` module, loaded from the package by path (``evaluate.load("accuracy")`` needs the network)."""
-    import evaluate
-
     return evaluate.load(str(METRIC_PATH))
 
 

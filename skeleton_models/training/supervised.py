@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments, default_data_collator
 
-from ..data.collator import SkeletonClassificationDataset
-from ..processing_skeleton import SkeletonProcessor
+from ..data.model_inputs import ModelInputsDataset
 from .metrics import make_compute_metrics
 
 
@@ -35,24 +34,22 @@ class SkeletonTrainer(Trainer):
 
 def build_trainer(
     model: PreTrainedModel,
-    processor: SkeletonProcessor,
+    processor,
     train_dataset,
     eval_dataset,
     args: TrainingArguments,
-    dataset_kwargs: dict | None = None,
     **trainer_kwargs,
 ) -> Trainer:
-    """A `SkeletonTrainer` over `datasets` splits: training rows get the processor's random crop and rotation,
-    evaluation rows its centred crop; metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
-    also saves the processor (``preprocessor_config.json``) next to the weights. Further keyword arguments go to
-    the Trainer; ``dataset_kwargs`` to `SkeletonClassificationDataset` (e.g. a tokenizer for descriptions)."""
+    """A `SkeletonTrainer` over `datasets` splits, for any architecture.
+
+    Rows become model inputs through `ModelInputsDataset` and the `processor` (a `SkeletonProcessor`, or a
+    `SkeletonTextProcessor` when the model also reads text): training rows get its random crop and rotation,
+    evaluation rows its centred crop. Metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
+    also saves the processor next to the weights. Further keyword arguments go to the Trainer.
+    """
 
     def wrap(split, training):
-        return (
-            SkeletonClassificationDataset(split, processor, training=training, **(dataset_kwargs or {}))
-            if split
-            else None
-        )
+        return ModelInputsDataset(split, processor, training=training) if split is not None else None
 
     return SkeletonTrainer(
         model=model,

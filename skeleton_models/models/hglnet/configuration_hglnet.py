@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from transformers import PretrainedConfig
-
-# Named configurations. "hglnet" is the paper's NTU-60 network; "hglnet-small" is the narrow, short-window
-# variant that `skeleton-models quickstart` trains on 2 CPU cores in a few minutes.
-HGLNET_PRESETS: dict[str, dict] = {
-    "hglnet": {},
-    "ctrgcn": {"use_gsm": False, "use_lse": False, "use_gta": False, "use_ltc": False},
-    "hglnet-small": {"hidden_sizes": [16, 16, 32, 32, 64, 64], "strides": [1, 1, 2, 1, 2, 1]},
-}
+from ...configuration_utils import SkeletonConfig
 
 
-class HGLNetConfig(PretrainedConfig):
+class HGLNetConfig(SkeletonConfig):
     r"""Configuration of [`HGLNetModel`] and [`HGLNetForSkeletonClassification`].
 
     Defaults are the paper's NTU-60 setting: a CTR-GCN-shaped 10-block network whose spatial module is CTS
@@ -50,6 +42,13 @@ class HGLNetConfig(PretrainedConfig):
     """
 
     model_type = "hglnet"
+    # "hglnet" is the paper's NTU-60 network; "ctrgcn" the CTR-GCN baseline of Tables 4-5; "hglnet-small" the
+    # narrow variant that `skeleton-models quickstart` trains on 2 CPU cores in a few minutes.
+    presets = {
+        "hglnet": {},
+        "ctrgcn": {"use_gsm": False, "use_lse": False, "use_gta": False, "use_ltc": False},
+        "hglnet-small": {"hidden_sizes": [16, 16, 32, 32, 64, 64], "strides": [1, 1, 2, 1, 2, 1]},
+    }
     keys_to_ignore_at_inference = ["pooler_output", "hidden_states"]  # the Trainer gathers only the logits
 
     def __init__(
@@ -99,10 +98,3 @@ class HGLNetConfig(PretrainedConfig):
             raise ValueError(
                 f"every hidden size must be a multiple of the {branches} temporal branches, got {self.hidden_sizes}"
             )
-
-    @classmethod
-    def from_preset(cls, name: str, **overrides) -> HGLNetConfig:
-        """Build a named configuration (``"hglnet"``, ``"ctrgcn"``, ``"hglnet-small"``) with optional overrides."""
-        if name not in HGLNET_PRESETS:
-            raise ValueError(f"unknown HGLNet preset {name!r}; presets: {sorted(HGLNET_PRESETS)}")
-        return cls(**{**HGLNET_PRESETS[name], **overrides})

@@ -26,12 +26,7 @@ from ...layers import (
     kaiming_conv_init,
     relation_channels,
 )
-from ...modeling_utils import (
-    SkeletonClassifierOutput,
-    SkeletonModelOutput,
-    SkeletonPreTrainedModel,
-    check_skeletons,
-)
+from ...modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from ...skeletons import get_layout
 from .configuration_hglnet import HGLNetConfig
 
@@ -337,8 +332,7 @@ class HGLNetModel(HGLNetPreTrainedModel):
             `SkeletonModelOutput` with ``last_hidden_state`` (N, C_last, T', V, M) and ``pooler_output``
             (N, C_last), the mean over persons, frames and joints.
         """
-        cfg = self.config
-        check_skeletons(skeletons, cfg.in_channels, self.num_joints, cfg.num_persons)
+        check_inputs(self.config, skeletons=skeletons)
         m, v = skeletons.shape[-1], skeletons.shape[-2]
         x = self.data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
         x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
@@ -357,6 +351,8 @@ class HGLNetModel(HGLNetPreTrainedModel):
 
 class HGLNetForSkeletonClassification(HGLNetPreTrainedModel):
     """HGLNet with mean pooling and a linear classifier (the T0 baseline of Table 6)."""
+
+    loss_input_names = ("labels",)
 
     def __init__(self, config: HGLNetConfig):
         super().__init__(config)
@@ -390,7 +386,5 @@ class HGLNetForSkeletonClassification(HGLNetPreTrainedModel):
             loss=loss, logits=logits, pooler_output=features.pooler_output, hidden_states=features.hidden_states
         )
 
-    def _init_weights(self, module: nn.Module):
-        super()._init_weights(module)
-        if module is self.classifier:
-            classifier_init(module)
+    def _reset_parameters(self):
+        classifier_init(self.classifier)

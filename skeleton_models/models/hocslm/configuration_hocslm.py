@@ -5,12 +5,14 @@ from __future__ import annotations
 from transformers import AutoConfig, PretrainedConfig
 from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
+from ...configuration_utils import SkeletonConfig
+from ...registry import InputSpec
 from ..hglnet.configuration_hglnet import HGLNetConfig
 
 QWEN3_4B_HIDDEN_SIZE = 2560  # Qwen3-4B's hidden size: the [SK] token's width D* (section 3.4)
 
 
-class HocSLMConfig(PretrainedConfig):
+class HocSLMConfig(SkeletonConfig):
     r"""Configuration of [`HocSLMModel`] and [`HocSLMForSkeletonClassification`].
 
     HocSLM = HGLNet (the skeleton encoder, "SKE") + SSF: a projector (the "MLP") maps HGLNet's pooled features to
@@ -49,11 +51,15 @@ class HocSLMConfig(PretrainedConfig):
         freeze_text_model: freeze the language model (every strategy of Table 6).
         text_lora_rank: > 0 adds LoRA adapters of that rank to the language model's attention projections (peft),
             trained while the rest of the language model stays frozen; an option beyond the paper.
-        max_description_tokens: descriptions are cut to this many tokens.
         dropout: dropout before the classifier.
     """
 
     model_type = "hocslm"
+    # "hocslm": the paper's setting; "hocslm-small": the quickstart's HGLNet-small as the skeleton encoder.
+    presets = {
+        "hocslm": {},
+        "hocslm-small": {"skeleton_config": HGLNetConfig.presets["hglnet-small"]},
+    }
     sub_configs = {"skeleton_config": HGLNetConfig, "text_config": AutoConfig}
     keys_to_ignore_at_inference = ["loss_cls", "loss_gen", "pooler_output", "skeleton_token", "hidden_states"]
 
@@ -69,7 +75,6 @@ class HocSLMConfig(PretrainedConfig):
         freeze_skeleton_encoder: bool = False,
         freeze_text_model: bool = True,  # Table 6, T3
         text_lora_rank: int = 0,
-        max_description_tokens: int = 64,
         dropout: float = 0.0,
         **kwargs,
     ):
@@ -93,10 +98,22 @@ class HocSLMConfig(PretrainedConfig):
         self.freeze_skeleton_encoder = freeze_skeleton_encoder
         self.freeze_text_model = freeze_text_model
         self.text_lora_rank = text_lora_rank
-        self.max_description_tokens = max_description_tokens
         self.dropout = dropout
         super().__init__(**kwargs)
         if text_config is None and not text_model_name_or_path:
             raise ValueError("HocSLM needs a language model: set text_model_name_or_path or text_config")
         if num_prompt_tokens < 0 or lambda_gen < 0 or lambda_cls < 0:
             raise ValueError("num_prompt_tokens, lambda_gen and lambda_cls must be >= 0")
+
+    @classmethod
+    def skeleton_input_overrides(cls, **skeleton) -> dict:
+        return {"skeleton_config": skeleton}
+
+    @property
+    def input_specs(self) -> tuple[InputSpec, ...]:
+        """The skeletons of the HGLNet encoder, and optional description tokens for the generation loss."""
+        vocab = self.text_config.vocab_size if self.text_config is not None else None
+        return (
+            *self.skeleton_config.input_specs,
+            InputSpec("description", "text", vocab_size=vocab, optional=True),
+        )

@@ -6,8 +6,8 @@ needed for the generation loss in training and for `generate_description`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -19,9 +19,12 @@ from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
 from ...layers import classifier_init
-from ...modeling_utils import SkeletonPreTrainedModel
-from ..hglnet.modeling_hglnet import HGLNetModel
+from ...modeling_utils import SkeletonPreTrainedModel, check_inputs
+from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
 from .configuration_hocslm import HocSLMConfig
+
+ADAPTER_DIR = "text_adapter"  # where a checkpoint keeps the LoRA adapters of a language model loaded by name
+LORA_ADAPTER = "hocslm_lora"
 
 
 @dataclass
@@ -29,15 +32,15 @@ class HocSLMModelOutput(ModelOutput):
     """Skeleton branch of HocSLM.
 
     Args:
+        last_hidden_state: (N, C, T', V, M) HGLNet's last features.
         pooler_output: (N, C) f_s, HGLNet's features averaged over frames, joints and persons (Eq. 11).
         skeleton_token: (N, 1, D*) the [SK] token in the language model's embedding space (Eq. 12).
-        last_hidden_state: (N, C, T', V, M) HGLNet's last features.
-        hidden_states: optional per-block features.
+        hidden_states: with ``output_hidden_states``, HGLNet's per-block features, each (N, C_i, T_i, V, M).
     """
 
+    last_hidden_state: torch.Tensor | None = None
     pooler_output: torch.Tensor | None = None
     skeleton_token: torch.Tensor | None = None
-    last_hidden_state: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
@@ -52,6 +55,7 @@ class HocSLMClassifierOutput(ModelOutput):
         loss_gen: the language model's cross-entropy on the description tokens, when descriptions were given.
         pooler_output: (N, C) f_s.
         skeleton_token: (N, 1, D*) [SK].
+        hidden_states: with ``output_hidden_states``, HGLNet's per-block features, each (N, C_i, T_i, V, M).
     """
 
     loss: torch.Tensor | None = None
@@ -60,6 +64,7 @@ class HocSLMClassifierOutput(ModelOutput):
     loss_gen: torch.Tensor | None = None
     pooler_output: torch.Tensor | None = None
     skeleton_token: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
 class SkeletonLanguageProjector(nn.Module):
@@ -92,11 +97,20 @@ class HocSLMModel(HocSLMPreTrainedModel):
 
     @can_return_tuple
     def forward(self, skeletons: torch.Tensor, output_hidden_states: bool | None = None) -> HocSLMModelOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor: batch, coordinates, frames, joints, persons.
+            output_hidden_states: also return every HGLNet block's output.
+
+        Returns:
+            `HocSLMModelOutput` with ``last_hidden_state`` (N, C_last, T', V, M), ``pooler_output`` f_s (N, C_last)
+            and ``skeleton_token`` (N, 1, D*).
+        """
         features = self.hglnet(skeletons, output_hidden_states=output_hidden_states)
         return HocSLMModelOutput(
+            last_hidden_state=features.last_hidden_state,
             pooler_output=features.pooler_output,
             skeleton_token=self.projector(features.pooler_output),
-            last_hidden_state=features.last_hidden_state,
             hidden_states=features.hidden_states,
         )
 
@@ -104,11 +118,14 @@ class HocSLMModel(HocSLMPreTrainedModel):
 class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
     """HocSLM: HGLNet with its classifier, trained jointly with description generation through SSF.
 
-    The language model is built from `config.text_config` when it is set; when it is loaded by name
-    (`config.text_model_name_or_path`) it is attached with `attach_text_model()` (or
-    ``from_pretrained(..., load_text_model=True)``), and its frozen weights are never saved with the checkpoint,
-    so a classification checkpoint loads and runs without it.
+    The language model is built from `config.text_config` when it is set (its weights are then part of the
+    checkpoint); when it is loaded by name (`config.text_model_name_or_path`) it is attached with
+    `attach_text_model()` (or ``from_pretrained(..., load_text_model=True)``) and its weights are never saved with
+    the checkpoint, so a classification checkpoint loads and runs without it. LoRA adapters of such a language
+    model are saved with peft's adapter format in the checkpoint's ``text_adapter/`` folder.
     """
+
+    loss_input_names = ("labels", "description_ids")
 
     def __init__(self, config: HocSLMConfig):
         super().__init__(config)
@@ -121,13 +138,19 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             self.text_model = AutoModelForCausalLM.from_config(config.text_config)
         self.post_init()
         if self.text_model is not None:
-            self._prepare_text_model()
-        self._apply_freezing()
+            self._add_lora()  # after post_init, which would re-initialise LoRA's zero B matrices
+            self.apply_freezing()
 
     # -- the language model ----------------------------------------------------------------------------------------
-    def attach_text_model(self, text_model: nn.Module | None = None, **from_pretrained_kwargs) -> nn.Module:
+    def attach_text_model(
+        self, text_model: nn.Module | None = None, adapter: str | None = None, **from_pretrained_kwargs
+    ) -> nn.Module:
         """Attach the language model: `text_model` if given, else ``AutoModelForCausalLM.from_pretrained(
-        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``)."""
+        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``).
+
+        With ``text_lora_rank > 0`` it gets LoRA adapters: those saved in the checkpoint folder or Hub repo
+        `adapter` (its ``text_adapter/`` subfolder), else new ones.
+        """
         if text_model is None:
             name = self.config.text_model_name_or_path
             if not name:
@@ -140,22 +163,32 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
                 f"{self.config.text_hidden_size}; set text_hidden_size={hidden} in the config"
             )
         self.text_model = text_model.to(self.prompt.device)
-        self._prepare_text_model()
-        self._apply_freezing()
+        self._add_lora(adapter)
+        if self.config.text_config is None:  # loaded by name: its weights (and adapters) are not saved here
+            ignored = {f"text_model.{key}" for key in self.text_model.state_dict()}
+            self._keys_to_ignore_on_save = set(self._keys_to_ignore_on_save or ()) | ignored
+        self.apply_freezing()
         return self.text_model
 
-    def _prepare_text_model(self) -> None:
-        if self.config.text_lora_rank > 0 and not getattr(self.text_model, "_hf_peft_config_loaded", False):
-            try:  # optional: transformers' remote-code loader does not require imports inside try blocks
-                from peft import LoraConfig
-            except ImportError as err:
-                raise ImportError("text_lora_rank > 0 needs peft (pip install peft)") from err
+    def _add_lora(self, adapter: str | None = None) -> None:
+        if self.config.text_lora_rank <= 0 or getattr(self.text_model, "_hf_peft_config_loaded", False):
+            return
+        if adapter is not None:
+            self.text_model.load_adapter(
+                str(adapter), adapter_name=LORA_ADAPTER, is_trainable=True, adapter_kwargs={"subfolder": ADAPTER_DIR}
+            )
+            return
+        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+            from peft import LoraConfig
+        except ImportError as err:
+            raise ImportError("text_lora_rank > 0 needs peft (pip install peft)") from err
+        rank = self.config.text_lora_rank
+        lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+        self.text_model.add_adapter(lora, adapter_name=LORA_ADAPTER)
 
-            rank = self.config.text_lora_rank
-            lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
-            self.text_model.add_adapter(lora, adapter_name="hocslm_lora")
-
-    def _apply_freezing(self) -> None:
+    def apply_freezing(self) -> None:
+        """Freeze HGLNet and the classifier (``freeze_skeleton_encoder``) and the language model except its LoRA
+        adapters (``freeze_text_model``)."""
         for module in (self.hocslm.hglnet, self.classifier):
             module.requires_grad_(not self.config.freeze_skeleton_encoder)
         if self.text_model is not None:
@@ -171,12 +204,14 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             self.text_model.eval()
         return self
 
-    # <library-only> (left out of the remote-code bundles)
-    def state_dict_for_saving(self) -> dict[str, torch.Tensor] | None:
-        """Leave out the weights of a language model loaded by name (they come from its own repo); keep LoRA."""
-        if self.config.text_config is not None or self.text_model is None:
-            return None
-        return {k: v for k, v in self.state_dict().items() if not k.startswith("text_model.") or "lora_" in k}
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """`PreTrainedModel.save_pretrained`; LoRA adapters of a language model loaded by name go to
+        ``text_adapter/`` in peft's format (the language model itself is never saved here)."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        owned = self.config.text_config is not None
+        if not owned and self.text_model is not None and getattr(self.text_model, "_hf_peft_config_loaded", False):
+            if kwargs.get("is_main_process", True):
+                self.text_model.save_pretrained(os.path.join(save_directory, ADAPTER_DIR))
 
     @classmethod
     def from_pretrained(
@@ -188,28 +223,17 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         **kwargs,
     ):
         """`PreTrainedModel.from_pretrained`; with ``load_text_model=True`` the language model named in the config
-        is attached too (with ``text_model_kwargs``), and any LoRA weights of the checkpoint are loaded into it."""
+        is attached too (with ``text_model_kwargs``), with the checkpoint's LoRA adapters if it has them."""
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if load_text_model and model.text_model is None:
-            model.attach_text_model(**(text_model_kwargs or {}))
-            if model.config.text_lora_rank > 0:
-                from huggingface_hub import hf_hub_download
-                from safetensors.torch import load_file
-
-                path = Path(pretrained_model_name_or_path)
-                file = path / "model.safetensors" if path.is_dir() else hf_hub_download(str(path), "model.safetensors")
-                lora = {k: v for k, v in load_file(str(file)).items() if "lora_" in k}
-                missing = model.load_state_dict(lora, strict=False).unexpected_keys
-                if missing:
-                    raise ValueError(f"LoRA weights that do not fit the language model: {missing[:3]}")
+            adapter = pretrained_model_name_or_path if model.config.text_lora_rank > 0 else None
+            model.attach_text_model(adapter=adapter, **(text_model_kwargs or {}))
         return model
 
     @classmethod
     def from_skeleton_model(cls, skeleton_model, **config_kwargs) -> HocSLMForSkeletonClassification:
         """A HocSLM whose HGLNet and classifier start from a trained `HGLNetForSkeletonClassification` (a model or
         a checkpoint path) -- Table 6's strategies T1-T3. ``config_kwargs`` set the other HocSLM fields."""
-        from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification
-
         if not isinstance(skeleton_model, HGLNetForSkeletonClassification):
             skeleton_model = HGLNetForSkeletonClassification.from_pretrained(skeleton_model)
         skeleton_config = skeleton_model.config
@@ -220,8 +244,6 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         model.hocslm.hglnet.load_state_dict(skeleton_model.hglnet.state_dict())
         model.classifier.load_state_dict(skeleton_model.classifier.state_dict())
         return model
-
-    # </library-only>
 
     # -- forward ---------------------------------------------------------------------------------------------------
     def _language_inputs(self, skeleton_token: torch.Tensor, description_ids=None, description_mask=None):
@@ -249,6 +271,7 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         labels: torch.Tensor | None = None,
         description_ids: torch.Tensor | None = None,
         description_mask: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
     ) -> HocSLMClassifierOutput:
         """
         Args:
@@ -257,11 +280,13 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             description_ids: optional (N, L) token ids of each clip's description (right-padded): the generation
                 loss. Without them the language model is not called.
             description_mask: (N, L) 1 for description tokens, 0 for padding.
+            output_hidden_states: also return every HGLNet block's output.
 
         Returns:
             `HocSLMClassifierOutput`; ``loss`` = lambda_gen * loss_gen + lambda_cls * loss_cls (Eq. 14).
         """
-        branch = self.hocslm(skeletons)
+        check_inputs(self.config, description_ids=description_ids)
+        branch = self.hocslm(skeletons, output_hidden_states=output_hidden_states)
         logits = self.classifier(self.dropout(branch.pooler_output))
         loss_cls = loss_gen = None
         if labels is not None:
@@ -282,6 +307,7 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             loss_gen=loss_gen,
             pooler_output=branch.pooler_output,
             skeleton_token=branch.skeleton_token,
+            hidden_states=branch.hidden_states,
         )
 
     @torch.no_grad()
@@ -301,9 +327,6 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             return ids
         return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
 
-    def _init_weights(self, module: nn.Module):
-        super()._init_weights(module)
-        if module is self.classifier:
-            classifier_init(module)  # as HGLNet's classifier
-        elif isinstance(module, HocSLMForSkeletonClassification):
-            init.normal_(module.prompt, 0.0, 0.02)
+    def _reset_parameters(self):
+        classifier_init(self.classifier)  # as HGLNet's classifier
+        init.normal_(self.prompt, 0.0, 0.02)

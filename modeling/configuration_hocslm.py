@@ -1,0 +1,120 @@
+# Generated from skeleton_models/models/hocslm/configuration_hocslm.py by utils/write_modeling.py; do not edit.
+"""HocSLM configuration (Wang et al., arXiv 2603.27103, sections 3.1 and 3.4, Table 6)."""
+
+from __future__ import annotations
+
+from transformers import AutoConfig, PretrainedConfig
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+from .configuration_utils import SkeletonConfig
+from .registry import InputSpec
+from .configuration_hglnet import HGLNetConfig
+
+QWEN3_4B_HIDDEN_SIZE = 2560  # Qwen3-4B's hidden size: the [SK] token's width D* (section 3.4)
+
+
+class HocSLMConfig(SkeletonConfig):
+    r"""Configuration of [`HocSLMModel`] and [`HocSLMForSkeletonClassification`].
+
+    HocSLM = HGLNet (the skeleton encoder, "SKE") + SSF: a projector (the "MLP") maps HGLNet's pooled features to
+    one [SK] token in a causal language model's embedding space; [SK], learnable prompt embeddings and the
+    embeddings of a text description of the clip go through the language model (the "LLM"), whose cross-entropy
+    on the description tokens is the generation loss (Eqs. 11-14).
+
+    The language model is either loaded by name (`text_model_name_or_path`, default Qwen3-4B as in the paper;
+    its weights are then never saved with a checkpoint) or built from `text_config` (its weights are saved).
+
+    Table 6's training strategies are reached with these fields, one training run per stage (stage 2 loads the
+    stage-1 checkpoint with the stage-2 values):
+
+    | strategy | skeleton encoder init | stage | `freeze_skeleton_encoder` | `lambda_gen` | `lambda_cls` |
+    |---|---|---|---|---|---|
+    | T0 (baseline) | - | HGLNet alone: `HGLNetForSkeletonClassification` | | | |
+    | T1 | trained HGLNet | 1 | True | 1 | 0 |
+    |    |                | 2 | False | 0 | 1 |
+    | T2 | trained HGLNet | 1 | False | 1 | 0 |
+    |    |                | 2 | False | 0 | 1 |
+    | T3 (paper) | trained HGLNet | 1 | False | 1 | 1 |
+    | T4 | random | 1 | False | 1 | 1 |
+
+    The language model stays frozen in all of them (`freeze_text_model=True`); "trained HGLNet" means
+    `HocSLMForSkeletonClassification.from_skeleton_model(<HGLNet checkpoint>, ...)`.
+
+    Args:
+        skeleton_config: the HGLNet configuration (a dict or `HGLNetConfig`; default: the paper's NTU-60 HGLNet).
+        text_model_name_or_path: the causal language model to load with `AutoModelForCausalLM.from_pretrained`.
+        text_config: a configuration to build the language model from instead (e.g. a tiny one for tests).
+        text_hidden_size: D*, the language model's hidden size (taken from `text_config` when given).
+        num_prompt_tokens: L_p, the number of learnable prompt embeddings E_p (Eq. 13; the paper does not give it).
+        lambda_gen, lambda_cls: weights of the generation and classification losses (Eq. 14; the paper does not
+            give their values).
+        freeze_skeleton_encoder: freeze HGLNet and its classifier (Table 6, T1 stage 1).
+        freeze_text_model: freeze the language model (every strategy of Table 6).
+        text_lora_rank: > 0 adds LoRA adapters of that rank to the language model's attention projections (peft),
+            trained while the rest of the language model stays frozen; an option beyond the paper.
+        dropout: dropout before the classifier.
+    """
+
+    model_type = "hocslm"
+    # "hocslm": the paper's setting; "hocslm-small": the quickstart's HGLNet-small as the skeleton encoder.
+    presets = {
+        "hocslm": {},
+        "hocslm-small": {"skeleton_config": HGLNetConfig.presets["hglnet-small"]},
+    }
+    sub_configs = {"skeleton_config": HGLNetConfig, "text_config": AutoConfig}
+    keys_to_ignore_at_inference = ["loss_cls", "loss_gen", "pooler_output", "skeleton_token", "hidden_states"]
+
+    def __init__(
+        self,
+        skeleton_config: dict | HGLNetConfig | None = None,
+        text_model_name_or_path: str | None = "Qwen/Qwen3-4B",  # section 3.4
+        text_config: dict | PretrainedConfig | None = None,
+        text_hidden_size: int | None = None,
+        num_prompt_tokens: int = 8,
+        lambda_gen: float = 1.0,
+        lambda_cls: float = 1.0,
+        freeze_skeleton_encoder: bool = False,
+        freeze_text_model: bool = True,  # Table 6, T3
+        text_lora_rank: int = 0,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        if skeleton_config is None:
+            skeleton_config = HGLNetConfig()
+        elif isinstance(skeleton_config, dict):
+            skeleton_config = HGLNetConfig(**skeleton_config)
+        if isinstance(text_config, dict):
+            text_config = CONFIG_MAPPING[text_config["model_type"]](**text_config)
+        if "num_labels" not in kwargs and "id2label" not in kwargs:
+            kwargs["num_labels"] = skeleton_config.num_labels
+        self.skeleton_config = skeleton_config
+        self.text_model_name_or_path = text_model_name_or_path
+        self.text_config = text_config
+        self.text_hidden_size = (
+            text_config.hidden_size if text_config is not None else (text_hidden_size or QWEN3_4B_HIDDEN_SIZE)
+        )
+        self.num_prompt_tokens = num_prompt_tokens
+        self.lambda_gen = lambda_gen
+        self.lambda_cls = lambda_cls
+        self.freeze_skeleton_encoder = freeze_skeleton_encoder
+        self.freeze_text_model = freeze_text_model
+        self.text_lora_rank = text_lora_rank
+        self.dropout = dropout
+        super().__init__(**kwargs)
+        if text_config is None and not text_model_name_or_path:
+            raise ValueError("HocSLM needs a language model: set text_model_name_or_path or text_config")
+        if num_prompt_tokens < 0 or lambda_gen < 0 or lambda_cls < 0:
+            raise ValueError("num_prompt_tokens, lambda_gen and lambda_cls must be >= 0")
+
+    @classmethod
+    def skeleton_input_overrides(cls, **skeleton) -> dict:
+        return {"skeleton_config": skeleton}
+
+    @property
+    def input_specs(self) -> tuple[InputSpec, ...]:
+        """The skeletons of the HGLNet encoder, and optional description tokens for the generation loss."""
+        vocab = self.text_config.vocab_size if self.text_config is not None else None
+        return (
+            *self.skeleton_config.input_specs,
+            InputSpec("description", "text", vocab_size=vocab, optional=True),
+        )

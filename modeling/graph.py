@@ -1,0 +1,92 @@
+# Generated from skeleton_models/layers/graph.py by utils/write_modeling.py; do not edit.
+"""Graph-convolution building blocks of the CTR-GCN lineage.
+
+The K subsets of a spatial graph (CTR-GCN: identity, inward, outward) are computed together: one convolution
+with K groups of outputs instead of K convolutions, and one contraction over (subset, joint) instead of K
+aggregations and a sum. Parameter counts and multiply-adds are those of the per-subset formulation.
+"""
+
+from __future__ import annotations
+
+import torch
+from einops import rearrange
+from torch import nn
+from transformers import initialization as init
+
+
+def relation_channels(in_channels: int, reduction: int = 8) -> int:
+    """CTR-GC's relation width: 8 for the raw-coordinate input layer (C in {3, 9}), else ``in_channels // 8``.
+
+    Generalised to every small input (2-D keypoints, keypoints + score) so that no layer ends up with 0 channels.
+    """
+    return 8 if in_channels < 2 * reduction else in_channels // reduction
+
+
+class ChannelTopologyRefinement(nn.Module):
+    """The topology-refinement half of CTR-GC (Chen et al., ICCV 2021, Eqs. 4-5), for K subsets at once.
+
+    Shapes: ``x`` (B, C_in, T, V) -> channel-wise joint relations (B, K, C_out, V, V), computed per subset as
+    ``conv4(tanh(conv1(x)_u - conv2(x)_v))`` on temporally averaged features. The official code applies conv1 and
+    conv2 before the temporal mean; the two orders give the same result (the convs are affine) and this one
+    saves (T - 1) / T of their multiply-adds. The caller scales the result (CTR-GC's alpha) and adds a topology.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_subsets: int = 1, reduction: int = 8):
+        super().__init__()
+        rel = relation_channels(in_channels, reduction)
+        self.num_subsets = num_subsets
+        self.conv1 = nn.Conv2d(in_channels, num_subsets * rel, kernel_size=1)
+        self.conv2 = nn.Conv2d(in_channels, num_subsets * rel, kernel_size=1)
+        self.conv4 = nn.Conv2d(num_subsets * rel, num_subsets * out_channels, kernel_size=1, groups=num_subsets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.mean(dim=2, keepdim=True)  # (B, C_in, 1, V)
+        x1 = rearrange(self.conv1(x), "b r 1 u -> b r u 1")
+        x2 = rearrange(self.conv2(x), "b r 1 v -> b r 1 v")
+        relations = self.conv4(torch.tanh(x1 - x2))  # (B, K * C_out, V, V)
+        return rearrange(relations, "b (k c) u v -> b k c u v", k=self.num_subsets)
+
+    def _reset_parameters(self):
+        for conv in (self.conv1, self.conv2, self.conv4):
+            kaiming_conv_init(conv, groups=self.num_subsets)
+
+
+def graph_aggregate(topology: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """Sum over subsets of per-channel graph aggregation.
+
+    Args:
+        topology: (B, K, C, V, V), or anything broadcastable to it such as (K, 1, V, V); ``topology[..., u, v]``
+            is the weight of joint v in joint u's output.
+        features: (B, K, C, T, V) per-subset features.
+
+    Returns:
+        (B, C, T, V): ``sum_k sum_v topology[b, k, c, u, v] * features[b, k, c, t, v]``.
+    """
+    b, k, c = features.shape[:3]
+    v = features.shape[-1]
+    topology = topology.expand(b, k, c, v, v)
+    return torch.einsum("bkcuv,bkctv->bctu", topology, features)
+
+
+def kaiming_conv_init(conv: nn.Module, groups: int = 1) -> None:
+    """CTR-GCN's ``conv_init``: Kaiming-normal (fan_out) weights and zero bias.
+
+    ``groups`` > 1 marks a convolution that fuses that many independent convolutions along its output channels;
+    fan_out is then counted per fused convolution, as the separate convolutions would have had it.
+    """
+    fan_out = conv.weight.shape[0] // groups * conv.weight[0, 0].numel()
+    init.normal_(conv.weight, 0.0, (2.0 / fan_out) ** 0.5)
+    if conv.bias is not None:
+        init.zeros_(conv.bias)
+
+
+def classifier_init(linear: nn.Linear) -> None:
+    """CTR-GCN's fc init: weights ~ N(0, sqrt(2 / num_classes)), zero bias."""
+    init.normal_(linear.weight, 0.0, (2.0 / linear.out_features) ** 0.5)
+    init.zeros_(linear.bias)
+
+
+def constant_norm_init(norm: nn.Module, scale: float) -> None:
+    """CTR-GCN's ``bn_init``: constant scale, zero shift."""
+    init.constant_(norm.weight, scale)
+    init.zeros_(norm.bias)

@@ -1,0 +1,383 @@
+# Generated from skeleton_models/models/hglnet/modeling_hglnet.py by utils/write_modeling.py; do not edit.
+"""HGLNet: the hierarchical global-local skeleton network of HocSLM (Wang et al., arXiv 2603.27103).
+
+Notation of the paper: V joints (its N), T frames, C channels, K graph subsets. Every module takes and returns
+(B, C, T, V) tensors with B = batch x persons, except where its docstring says otherwise.
+
+Where an equation leaves a choice, the reading taken is written next to the code as "Reading:".
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+from transformers import initialization as init
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.utils.generic import can_return_tuple
+
+from .graph import ChannelTopologyRefinement, classifier_init, constant_norm_init, graph_aggregate, kaiming_conv_init, relation_channels
+from .temporal import MultiScaleTemporalConv, TemporalConv
+from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
+from .skeletons import get_layout
+from .configuration_hglnet import HGLNetConfig
+
+
+class SpatialPreprocessing(nn.Module):
+    """Feature preprocessing block of CTS (Eq. 1, first line): X = GeLU(omega(GAP_T(X_s))), for K subsets.
+
+    (B, C_in, T, V) -> node features (B, K, R, V) with R = C_in / r.
+    """
+
+    def __init__(self, in_channels: int, num_subsets: int, reduction: int):
+        super().__init__()
+        self.num_subsets = num_subsets
+        self.out_channels = relation_channels(in_channels, reduction)
+        self.reduce = nn.Conv1d(in_channels, num_subsets * self.out_channels, kernel_size=1)  # omega
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = F.gelu(self.reduce(x.mean(dim=2)))
+        return rearrange(nodes, "b (k r) v -> b k r v", k=self.num_subsets)
+
+    def _reset_parameters(self):
+        kaiming_conv_init(self.reduce, groups=self.num_subsets)
+
+
+class GlobalSpatialModulation(nn.Module):
+    """GSM (Eqs. 1-5): channel-wise global topologies from self-attention between joints, for K subsets.
+
+    Node features (B, K, R, V) -> topologies (B, K, C_out, V, V).
+    """
+
+    def __init__(self, num_subsets: int, relation_channels: int, out_channels: int, num_joints: int):
+        super().__init__()
+        k, r, v = num_subsets, relation_channels, num_joints
+        # Eq. 1, second line: "Linear maps X in R^{R x V} to R^{R x V x V}". Reading: one Linear V -> V*V per subset,
+        # shared by its R channels, so that each channel's X~_i is V joint tokens of dimension V.
+        self.lift_weight = nn.Parameter(torch.empty(k, v * v, v))
+        self.lift_bias = nn.Parameter(torch.empty(k, v * v))
+        # Eq. 2: W_Q, W_K, W_V in R^{V x V}, shared by all channels. Reading: they project the token features
+        # (standard attention projections), and each of the R channels is one attention head.
+        self.qkv_weight = nn.Parameter(torch.empty(3, k, v, v))
+        # Eq. 4: per-channel modulation coefficients; Eq. 5: per-channel residual weights.
+        self.lambda_sim = nn.Parameter(torch.empty(k, r))
+        self.lambda_diff = nn.Parameter(torch.empty(k, r))
+        self.lambda_res = nn.Parameter(torch.empty(k, r))
+        self.project = nn.Conv2d(k * r, k * out_channels, kernel_size=1, groups=k)  # W^0 of Eq. 5
+        self.num_subsets, self.num_joints = k, v
+
+    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
+        lifted = torch.einsum("bkrv,kwv->bkrw", nodes, self.lift_weight) + rearrange(self.lift_bias, "k w -> k 1 w")
+        tokens = rearrange(lifted, "b k r (u v) -> b k r u v", u=self.num_joints)  # X~: (B, K, R, V, V)
+        # The K * R (subset, channel) pairs are the attention heads: q, k, v of shape (B, K * R, V, V).
+        qkv = torch.einsum("bkruv,kwv->bkruw", tokens, rearrange(self.qkv_weight, "n k w v -> k (n w) v"))
+        q, k, v = rearrange(qkv, "b k r u (n w) -> n b (k r) u w", n=3)
+        base = F.scaled_dot_product_attention(q, k, v)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
+        # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
+        dots = q @ k.transpose(-1, -2)
+        q_norm, k_norm = q.norm(dim=-1), k.norm(dim=-1)
+        sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
+        sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
+        diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
+        lam_sim, lam_diff, lam_res = (
+            rearrange(p, "k r -> (k r) 1 1") for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
+        )
+        modulated = base * (1 + lam_sim * sim) + lam_diff * diff  # Eq. 4
+        fused = modulated + lam_res * rearrange(tokens, "b k r u v -> b (k r) u v")
+        return rearrange(self.project(fused), "b (k c) u v -> b k c u v", k=self.num_subsets)  # Eq. 5
+
+    def _reset_parameters(self):
+        std = self.num_joints**-0.5  # keeps the token scale of the node features
+        init.normal_(self.lift_weight, 0.0, std)
+        init.zeros_(self.lift_bias)
+        init.normal_(self.qkv_weight, 0.0, std)
+        # Reading: the modulation starts neutral (lambda_sim = lambda_diff = 0) and the residual weight at 1.
+        init.zeros_(self.lambda_sim)
+        init.zeros_(self.lambda_diff)
+        init.ones_(self.lambda_res)
+        kaiming_conv_init(self.project, groups=self.num_subsets)
+
+
+class LocalSpatialEnhancement(nn.Module):
+    """LSE (Eq. 6): A_l = M * G * ReLU(E) + gamma * M on the physical mask M, for K subsets.
+
+    Node features (B, K, R, V) -> topologies (B, K, 1, V, V), shared by all output channels. E = X^T X is the
+    association energy between joints and G = sigmoid(MLP(flatten(X))) a per-sample gate.
+    Reading: X is the preprocessed node features of Eq. 1 (Fig. 2 feeds the preprocessing block to both GSM and
+    LSE), and M is each subset's normalised physical adjacency, so that gamma * M starts as CTR-GCN's topology.
+    """
+
+    def __init__(self, relation_channels: int, masks: torch.Tensor, hidden_size: int):
+        super().__init__()
+        k, v = masks.shape[0], masks.shape[-1]
+        self.gate_in_weight = nn.Parameter(torch.empty(k, hidden_size, relation_channels * v))
+        self.gate_in_bias = nn.Parameter(torch.empty(k, hidden_size))
+        self.gate_out_weight = nn.Parameter(torch.empty(k, v * v, hidden_size))
+        self.gate_out_bias = nn.Parameter(torch.empty(k, v * v))
+        self.gamma = nn.Parameter(torch.empty(k))
+        self.register_buffer("mask", masks.clone(), persistent=False)
+        self._mask_init = masks.clone()
+
+    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
+        v = self.mask.shape[-1]
+        energy = torch.einsum("bkru,bkrv->bkuv", nodes, nodes)
+        flat = rearrange(nodes, "b k r v -> b k (r v)")
+        hidden = F.relu(torch.einsum("bkf,khf->bkh", flat, self.gate_in_weight) + self.gate_in_bias)
+        gate = torch.sigmoid(torch.einsum("bkh,kgh->bkg", hidden, self.gate_out_weight) + self.gate_out_bias)
+        gate = rearrange(gate, "b k (u w) -> b k u w", u=v)
+        topology = self.mask * gate * F.relu(energy) + rearrange(self.gamma, "k -> k 1 1") * self.mask
+        return rearrange(topology, "b k u v -> b k 1 u v")
+
+    def _reset_parameters(self):
+        for weight, bias in ((self.gate_in_weight, self.gate_in_bias), (self.gate_out_weight, self.gate_out_bias)):
+            init.normal_(weight, 0.0, weight.shape[-1] ** -0.5)
+            init.zeros_(bias)
+        init.ones_(self.gamma)
+        init.copy_(self.mask, self._mask_init)
+
+
+class CompositeTopologySpatial(nn.Module):
+    """CTS (section 3.2): graph convolution over K subsets with a composite topology (Eq. 7).
+
+    (B, C_in, T, V) -> (B, C_out, T, V). For subset k: ``A_k = lambda_g * global_k + lambda_l * local_k``, features
+    ``X_k = conv_k(x)``, output ``sum_k A_k X_k`` per channel, then BatchNorm, residual and ReLU as in CTR-GCN's
+    unit_gcn. See `HGLNetConfig` for what the switches put in place of GSM and LSE.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor, config: HGLNetConfig):
+        super().__init__()
+        k, v = adjacency.shape[0], adjacency.shape[-1]
+        self.num_subsets = k
+        self.use_gsm, self.use_lse = config.use_gsm, config.use_lse
+        self.fused = self.use_gsm or self.use_lse
+        self.features = nn.Conv2d(in_channels, k * out_channels, kernel_size=1)  # CTR-GC's conv3, per subset
+        if self.fused:
+            self.preprocess = SpatialPreprocessing(in_channels, k, config.relation_reduction)
+            self.fusion = nn.Parameter(torch.empty(2))  # Eq. 7: lambda_g, lambda_l
+        if self.use_gsm:
+            self.global_topology = GlobalSpatialModulation(k, self.preprocess.out_channels, out_channels, v)
+        else:
+            self.global_topology = ChannelTopologyRefinement(in_channels, out_channels, k, config.relation_reduction)
+            self.alpha = nn.Parameter(torch.empty(1))  # CTR-GC's alpha, shared by the subsets
+        if self.use_lse:
+            self.local_topology = LocalSpatialEnhancement(
+                self.preprocess.out_channels, adjacency, config.lse_hidden_size
+            )
+        else:
+            self.shared_topology = nn.Parameter(adjacency.clone())  # CTR-GCN's PA
+            self._adjacency_init = adjacency.clone()
+        self.bn = nn.BatchNorm2d(out_channels)
+        if in_channels != out_channels:
+            self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+        else:
+            self.down = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = self.preprocess(x) if self.fused else None
+        if self.use_gsm:
+            global_topology = self.global_topology(nodes)
+        else:
+            global_topology = self.alpha * self.global_topology(x)
+        if self.use_lse:
+            local_topology = self.local_topology(nodes)
+        else:
+            local_topology = rearrange(self.shared_topology, "k u v -> k 1 u v")
+        if self.fused:
+            topology = self.fusion[0] * global_topology + self.fusion[1] * local_topology
+        else:
+            topology = global_topology + local_topology
+        features = rearrange(self.features(x), "b (k c) t v -> b k c t v", k=self.num_subsets)
+        return F.relu(self.bn(graph_aggregate(topology, features)) + self.down(x))
+
+    def _reset_parameters(self):
+        kaiming_conv_init(self.features, groups=self.num_subsets)
+        if self.fused:
+            init.ones_(self.fusion)
+        if not self.use_gsm:
+            init.zeros_(self.alpha)
+        if not self.use_lse:
+            init.copy_(self.shared_topology, self._adjacency_init)
+        if isinstance(self.down, nn.Sequential):
+            kaiming_conv_init(self.down[0])
+            constant_norm_init(self.down[1], 1.0)
+        constant_norm_init(self.bn, 1e-6)  # CTR-GCN: the graph branch starts near zero
+
+
+class GlobalTemporalAttention(nn.Module):
+    """GTA (Eq. 8): every output frame attends to all input frames; S = Softmax(QK^T / sqrt(C' V)) V.
+
+    (B, C_in, T, V) -> (B, C_out, ceil(T / stride), V). Frames are tokens with C * V features. Reading: with
+    stride s, queries are taken from every s-th frame, so GTA keeps the stride of the LTC branch it is fused with;
+    a BatchNorm closes the branch like every LTC branch.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, reduction: int):
+        super().__init__()
+        qk_channels = max(1, in_channels // reduction)
+        self.query = nn.Conv2d(in_channels, qk_channels, 1)
+        self.key = nn.Conv2d(in_channels, qk_channels, 1)
+        self.value = nn.Conv2d(in_channels, out_channels, 1)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        v = x.shape[-1]
+        q = rearrange(self.query(x[:, :, :: self.stride]), "b c t v -> b 1 t (c v)")
+        k = rearrange(self.key(x), "b c t v -> b 1 t (c v)")
+        values = rearrange(self.value(x), "b c t v -> b 1 t (c v)")
+        out = F.scaled_dot_product_attention(q, k, values)  # default scale 1/sqrt(C' V), as Eq. 8
+        return self.bn(rearrange(out, "b 1 t (c v) -> b c t v", v=v))
+
+    def _reset_parameters(self):
+        for conv in (self.query, self.key, self.value):
+            kaiming_conv_init(conv)
+        constant_norm_init(self.bn, 1.0)
+
+
+class DualPathHierarchicalTemporal(nn.Module):
+    """DHT (section 3.3): S_T = lambda_g * GTA(x) + lambda_l * LTC(x) (Eq. 10).
+
+    (B, C, T, V) -> (B, C, ceil(T / stride), V). A single branch is used as is.
+    """
+
+    def __init__(self, channels: int, stride: int, config: HGLNetConfig):
+        super().__init__()
+        self.gta = GlobalTemporalAttention(channels, channels, stride, config.gta_reduction) if config.use_gta else None
+        use_ltc = config.use_ltc or not config.use_gta
+        self.ltc = (
+            MultiScaleTemporalConv(channels, channels, config.temporal_kernel_size, stride, config.temporal_dilations)
+            if use_ltc
+            else None
+        )
+        self.fusion = nn.Parameter(torch.ones(2)) if (self.gta is not None and self.ltc is not None) else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fusion is None:
+            return self.gta(x) if self.gta is not None else self.ltc(x)
+        return self.fusion[0] * self.gta(x) + self.fusion[1] * self.ltc(x)
+
+    def _reset_parameters(self):
+        if self.fusion is not None:
+            init.ones_(self.fusion)
+
+
+class HGLNetBlock(GradientCheckpointingLayer):
+    """One HGLNet block: CTS -> DHT, plus a (strided) residual and ReLU. (B, C_in, T, V) -> (B, C_out, T', V)."""
+
+    def __init__(
+        self,
+        config: HGLNetConfig,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        residual: bool,
+        adjacency: torch.Tensor,
+    ):
+        super().__init__()
+        self.spatial = CompositeTopologySpatial(in_channels, out_channels, adjacency, config)
+        self.temporal = DualPathHierarchicalTemporal(out_channels, stride, config)
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalConv(in_channels, out_channels, kernel_size=1, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.temporal(self.spatial(x))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return F.relu(y)
+
+
+class HGLNetPreTrainedModel(SkeletonPreTrainedModel):
+    config_class = HGLNetConfig
+    base_model_prefix = "hglnet"
+    _no_split_modules = ["HGLNetBlock"]
+
+
+class HGLNetModel(HGLNetPreTrainedModel):
+    """HGLNet backbone: (N, C, T, V, M) skeletons -> pooled (N, C_last) features."""
+
+    def __init__(self, config: HGLNetConfig):
+        super().__init__(config)
+        layout = get_layout(config.layout)
+        self.num_joints = layout.num_joints
+        adjacency = torch.from_numpy(layout.adjacency())
+        self.data_bn = nn.BatchNorm1d(config.num_persons * layout.num_joints * config.in_channels)
+        channels = [config.in_channels, *config.hidden_sizes]
+        self.blocks = nn.ModuleList(
+            HGLNetBlock(config, channels[i], channels[i + 1], stride, residual=i > 0, adjacency=adjacency)
+            for i, stride in enumerate(config.strides)
+        )
+        self.gradient_checkpointing = False
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, skeletons: torch.Tensor, output_hidden_states: bool | None = None) -> SkeletonModelOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor: batch, coordinates, frames, joints, persons.
+            output_hidden_states: also return every block's output, each (N, C_i, T_i, V, M).
+
+        Returns:
+            `SkeletonModelOutput` with ``last_hidden_state`` (N, C_last, T', V, M) and ``pooler_output``
+            (N, C_last), the mean over persons, frames and joints.
+        """
+        check_inputs(self.config, skeletons=skeletons)
+        m, v = skeletons.shape[-1], skeletons.shape[-2]
+        x = self.data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
+        x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
+        hidden_states = []
+        for block in self.blocks:
+            x = block(x)
+            if output_hidden_states:
+                hidden_states.append(rearrange(x, "(n m) c t v -> n c t v m", m=m))
+        last = rearrange(x, "(n m) c t v -> n c t v m", m=m)
+        return SkeletonModelOutput(
+            last_hidden_state=last,
+            pooler_output=last.mean(dim=(2, 3, 4)),
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+        )
+
+
+class HGLNetForSkeletonClassification(HGLNetPreTrainedModel):
+    """HGLNet with mean pooling and a linear classifier (the T0 baseline of Table 6)."""
+
+    loss_input_names = ("labels",)
+
+    def __init__(self, config: HGLNetConfig):
+        super().__init__(config)
+        self.hglnet = HGLNetModel(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.hidden_sizes[-1], config.num_labels)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(
+        self,
+        skeletons: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+    ) -> SkeletonClassifierOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor.
+            labels: optional (N,) class indices; when given, ``loss`` is the mean cross-entropy.
+            output_hidden_states: also return every block's output.
+
+        Returns:
+            `SkeletonClassifierOutput` with ``logits`` (N, num_labels) and ``pooler_output`` (N, C_last).
+        """
+        features = self.hglnet(skeletons, output_hidden_states=output_hidden_states)
+        logits = self.classifier(self.dropout(features.pooler_output))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits, labels.to(logits.device).long())
+        return SkeletonClassifierOutput(
+            loss=loss, logits=logits, pooler_output=features.pooler_output, hidden_states=features.hidden_states
+        )
+
+    def _reset_parameters(self):
+        classifier_init(self.classifier)

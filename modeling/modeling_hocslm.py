@@ -1,0 +1,333 @@
+# Generated from skeleton_models/models/hocslm/modeling_hocslm.py by utils/write_modeling.py; do not edit.
+"""HocSLM: HGLNet + the skeleton-language sequential fusion (SSF) with a frozen causal language model.
+
+Wang et al., arXiv 2603.27103, section 3.4. Classification runs the skeleton branch only; the language model is
+needed for the generation loss in training and for `generate_description`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from einops import repeat
+from torch import nn
+from transformers import AutoModelForCausalLM
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+from transformers.utils.generic import can_return_tuple
+
+from .graph import classifier_init
+from .modeling_utils import SkeletonPreTrainedModel, check_inputs
+from .modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
+from .configuration_hocslm import HocSLMConfig
+
+ADAPTER_DIR = "text_adapter"  # where a checkpoint keeps the LoRA adapters of a language model loaded by name
+LORA_ADAPTER = "hocslm_lora"
+
+
+@dataclass
+class HocSLMModelOutput(ModelOutput):
+    """Skeleton branch of HocSLM.
+
+    Args:
+        last_hidden_state: (N, C, T', V, M) HGLNet's last features.
+        pooler_output: (N, C) f_s, HGLNet's features averaged over frames, joints and persons (Eq. 11).
+        skeleton_token: (N, 1, D*) the [SK] token in the language model's embedding space (Eq. 12).
+        hidden_states: with ``output_hidden_states``, HGLNet's per-block features, each (N, C_i, T_i, V, M).
+    """
+
+    last_hidden_state: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    skeleton_token: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class HocSLMClassifierOutput(ModelOutput):
+    """Output of `HocSLMForSkeletonClassification`.
+
+    Args:
+        loss: lambda_gen * loss_gen + lambda_cls * loss_cls of the terms that were computed (Eq. 14).
+        logits: (N, num_labels) class scores of the skeleton classifier.
+        loss_cls: cross-entropy of the classifier, when `labels` were given.
+        loss_gen: the language model's cross-entropy on the description tokens, when descriptions were given.
+        pooler_output: (N, C) f_s.
+        skeleton_token: (N, 1, D*) [SK].
+        hidden_states: with ``output_hidden_states``, HGLNet's per-block features, each (N, C_i, T_i, V, M).
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    loss_cls: torch.Tensor | None = None
+    loss_gen: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    skeleton_token: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+class SkeletonLanguageProjector(nn.Module):
+    """Eq. 12: [SK] = LayerNorm(W2 ReLU(W1 f_s + b1) + b2). (N, C) -> (N, 1, D*)."""
+
+    def __init__(self, in_features: int, text_hidden_size: int):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, in_features)
+        self.fc2 = nn.Linear(in_features, text_hidden_size)
+        self.norm = nn.LayerNorm(text_hidden_size)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.fc2(F.relu(self.fc1(features)))).unsqueeze(1)
+
+
+class HocSLMPreTrainedModel(SkeletonPreTrainedModel):
+    config_class = HocSLMConfig
+    base_model_prefix = "hocslm"
+    _no_split_modules = ["HGLNetBlock"]
+
+
+class HocSLMModel(HocSLMPreTrainedModel):
+    """The skeleton branch: HGLNet features f_s and the [SK] token. (N, C, T, V, M) skeletons in."""
+
+    def __init__(self, config: HocSLMConfig):
+        super().__init__(config)
+        self.hglnet = HGLNetModel(config.skeleton_config)
+        self.projector = SkeletonLanguageProjector(config.skeleton_config.hidden_sizes[-1], config.text_hidden_size)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, skeletons: torch.Tensor, output_hidden_states: bool | None = None) -> HocSLMModelOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor: batch, coordinates, frames, joints, persons.
+            output_hidden_states: also return every HGLNet block's output.
+
+        Returns:
+            `HocSLMModelOutput` with ``last_hidden_state`` (N, C_last, T', V, M), ``pooler_output`` f_s (N, C_last)
+            and ``skeleton_token`` (N, 1, D*).
+        """
+        features = self.hglnet(skeletons, output_hidden_states=output_hidden_states)
+        return HocSLMModelOutput(
+            last_hidden_state=features.last_hidden_state,
+            pooler_output=features.pooler_output,
+            skeleton_token=self.projector(features.pooler_output),
+            hidden_states=features.hidden_states,
+        )
+
+
+class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
+    """HocSLM: HGLNet with its classifier, trained jointly with description generation through SSF.
+
+    The language model is built from `config.text_config` when it is set (its weights are then part of the
+    checkpoint); when it is loaded by name (`config.text_model_name_or_path`) it is attached with
+    `attach_text_model()` (or ``from_pretrained(..., load_text_model=True)``) and its weights are never saved with
+    the checkpoint, so a classification checkpoint loads and runs without it. LoRA adapters of such a language
+    model are saved with peft's adapter format in the checkpoint's ``text_adapter/`` folder.
+    """
+
+    loss_input_names = ("labels", "description_ids")
+
+    def __init__(self, config: HocSLMConfig):
+        super().__init__(config)
+        self.hocslm = HocSLMModel(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.skeleton_config.hidden_sizes[-1], config.num_labels)
+        self.prompt = nn.Parameter(torch.empty(config.num_prompt_tokens, config.text_hidden_size))  # E_p, Eq. 13
+        self.text_model = None
+        if config.text_config is not None:
+            self.text_model = AutoModelForCausalLM.from_config(config.text_config)
+        self.post_init()
+        if self.text_model is not None:
+            self._add_lora()  # after post_init, which would re-initialise LoRA's zero B matrices
+            self.apply_freezing()
+
+    # -- the language model ----------------------------------------------------------------------------------------
+    def attach_text_model(
+        self, text_model: nn.Module | None = None, adapter: str | None = None, **from_pretrained_kwargs
+    ) -> nn.Module:
+        """Attach the language model: `text_model` if given, else ``AutoModelForCausalLM.from_pretrained(
+        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``).
+
+        With ``text_lora_rank > 0`` it gets LoRA adapters: those saved in the checkpoint folder or Hub repo
+        `adapter` (its ``text_adapter/`` subfolder), else new ones.
+        """
+        if text_model is None:
+            name = self.config.text_model_name_or_path
+            if not name:
+                raise ValueError("config.text_model_name_or_path is not set; pass text_model=")
+            text_model = AutoModelForCausalLM.from_pretrained(name, **from_pretrained_kwargs)
+        hidden = text_model.get_input_embeddings().embedding_dim
+        if hidden != self.config.text_hidden_size:
+            raise ValueError(
+                f"the language model's hidden size is {hidden}, the [SK] projector was built for "
+                f"{self.config.text_hidden_size}; set text_hidden_size={hidden} in the config"
+            )
+        self.text_model = text_model.to(self.prompt.device)
+        self._add_lora(adapter)
+        if self.config.text_config is None:  # loaded by name: its weights (and adapters) are not saved here
+            ignored = {f"text_model.{key}" for key in self.text_model.state_dict()}
+            self._keys_to_ignore_on_save = set(self._keys_to_ignore_on_save or ()) | ignored
+        self.apply_freezing()
+        return self.text_model
+
+    def _add_lora(self, adapter: str | None = None) -> None:
+        if self.config.text_lora_rank <= 0 or getattr(self.text_model, "_hf_peft_config_loaded", False):
+            return
+        if adapter is not None:
+            self.text_model.load_adapter(
+                str(adapter), adapter_name=LORA_ADAPTER, is_trainable=True, adapter_kwargs={"subfolder": ADAPTER_DIR}
+            )
+            return
+        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+            from peft import LoraConfig
+        except ImportError as err:
+            raise ImportError("text_lora_rank > 0 needs peft (pip install peft)") from err
+        rank = self.config.text_lora_rank
+        lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+        self.text_model.add_adapter(lora, adapter_name=LORA_ADAPTER)
+
+    def apply_freezing(self) -> None:
+        """Freeze HGLNet and the classifier (``freeze_skeleton_encoder``) and the language model except its LoRA
+        adapters (``freeze_text_model``)."""
+        for module in (self.hocslm.hglnet, self.classifier):
+            module.requires_grad_(not self.config.freeze_skeleton_encoder)
+        if self.text_model is not None:
+            for name, parameter in self.text_model.named_parameters():
+                parameter.requires_grad_(not self.config.freeze_text_model or "lora_" in name)
+
+    def train(self, mode: bool = True):
+        """Frozen parts stay in evaluation mode (their BatchNorm statistics and dropout stay fixed)."""
+        super().train(mode)
+        if self.config.freeze_skeleton_encoder:
+            self.hocslm.hglnet.eval()
+        if self.text_model is not None and self.config.freeze_text_model:
+            self.text_model.eval()
+        return self
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """`PreTrainedModel.save_pretrained`; LoRA adapters of a language model loaded by name go to
+        ``text_adapter/`` in peft's format (the language model itself is never saved here)."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        owned = self.config.text_config is not None
+        if not owned and self.text_model is not None and getattr(self.text_model, "_hf_peft_config_loaded", False):
+            if kwargs.get("is_main_process", True):
+                self.text_model.save_pretrained(os.path.join(save_directory, ADAPTER_DIR))
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path,
+        *args,
+        load_text_model: bool = False,
+        text_model_kwargs: dict | None = None,
+        **kwargs,
+    ):
+        """`PreTrainedModel.from_pretrained`; with ``load_text_model=True`` the language model named in the config
+        is attached too (with ``text_model_kwargs``), with the checkpoint's LoRA adapters if it has them."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if load_text_model and model.text_model is None:
+            adapter = pretrained_model_name_or_path if model.config.text_lora_rank > 0 else None
+            model.attach_text_model(adapter=adapter, **(text_model_kwargs or {}))
+        return model
+
+    @classmethod
+    def from_skeleton_model(cls, skeleton_model, **config_kwargs) -> HocSLMForSkeletonClassification:
+        """A HocSLM whose HGLNet and classifier start from a trained `HGLNetForSkeletonClassification` (a model or
+        a checkpoint path) -- Table 6's strategies T1-T3. ``config_kwargs`` set the other HocSLM fields."""
+        if not isinstance(skeleton_model, HGLNetForSkeletonClassification):
+            skeleton_model = HGLNetForSkeletonClassification.from_pretrained(skeleton_model)
+        skeleton_config = skeleton_model.config
+        config = HocSLMConfig(
+            skeleton_config=skeleton_config.to_dict(), id2label=skeleton_config.id2label, **config_kwargs
+        )
+        model = cls(config)
+        model.hocslm.hglnet.load_state_dict(skeleton_model.hglnet.state_dict())
+        model.classifier.load_state_dict(skeleton_model.classifier.state_dict())
+        return model
+
+    # -- forward ---------------------------------------------------------------------------------------------------
+    def _language_inputs(self, skeleton_token: torch.Tensor, description_ids=None, description_mask=None):
+        """Eq. 13: X = [SK] ++ E_p ++ E_t, with the attention mask and the labels of the generation loss."""
+        n = skeleton_token.shape[0]
+        embed = self.text_model.get_input_embeddings()
+        parts = [skeleton_token, repeat(self.prompt, "p d -> n p d", n=n)]
+        prefix = 1 + self.prompt.shape[0]
+        mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)
+        labels = None
+        if description_ids is not None:
+            if description_mask is None:
+                description_mask = torch.ones_like(description_ids)
+            parts.append(embed(description_ids))
+            mask = torch.cat([mask, description_mask.long()], dim=1)
+            ignore = torch.full((n, prefix), -100, dtype=torch.long, device=skeleton_token.device)
+            labels = torch.cat([ignore, description_ids.masked_fill(description_mask == 0, -100)], dim=1)
+        inputs = torch.cat([p.to(embed.weight.dtype) for p in parts], dim=1)
+        return inputs, mask, labels
+
+    @can_return_tuple
+    def forward(
+        self,
+        skeletons: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        description_ids: torch.Tensor | None = None,
+        description_mask: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+    ) -> HocSLMClassifierOutput:
+        """
+        Args:
+            skeletons: (N, C, T, V, M) float tensor.
+            labels: optional (N,) class indices: the classification loss.
+            description_ids: optional (N, L) token ids of each clip's description (right-padded): the generation
+                loss. Without them the language model is not called.
+            description_mask: (N, L) 1 for description tokens, 0 for padding.
+            output_hidden_states: also return every HGLNet block's output.
+
+        Returns:
+            `HocSLMClassifierOutput`; ``loss`` = lambda_gen * loss_gen + lambda_cls * loss_cls (Eq. 14).
+        """
+        check_inputs(self.config, description_ids=description_ids)
+        branch = self.hocslm(skeletons, output_hidden_states=output_hidden_states)
+        logits = self.classifier(self.dropout(branch.pooler_output))
+        loss_cls = loss_gen = None
+        if labels is not None:
+            loss_cls = F.cross_entropy(logits, labels.to(logits.device).long())
+        if description_ids is not None and self.config.lambda_gen > 0:
+            if self.text_model is None:
+                raise ValueError("the generation loss needs the language model: call attach_text_model() first")
+            inputs, mask, targets = self._language_inputs(branch.skeleton_token, description_ids, description_mask)
+            loss_gen = self.text_model(inputs_embeds=inputs, attention_mask=mask, labels=targets).loss.float()
+        terms = [
+            (w, t) for w, t in ((self.config.lambda_cls, loss_cls), (self.config.lambda_gen, loss_gen)) if t is not None
+        ]
+        loss = sum(w * t for w, t in terms) if terms else None
+        return HocSLMClassifierOutput(
+            loss=loss,
+            logits=logits,
+            loss_cls=loss_cls,
+            loss_gen=loss_gen,
+            pooler_output=branch.pooler_output,
+            skeleton_token=branch.skeleton_token,
+            hidden_states=branch.hidden_states,
+        )
+
+    @torch.no_grad()
+    def generate_description(self, skeletons: torch.Tensor, max_new_tokens: int = 48, tokenizer=None, **kwargs):
+        """Describe clips in text: the language model continues [SK] + the prompt (section 3.1, inference).
+
+        Returns the generated token ids (N, L), or their decoded strings when a `tokenizer` is given.
+        """
+        if self.text_model is None:
+            raise ValueError("generate_description needs the language model: call attach_text_model() first")
+        skeleton_token = self.hocslm(skeletons).skeleton_token
+        inputs, mask, _ = self._language_inputs(skeleton_token)
+        ids = self.text_model.generate(
+            inputs_embeds=inputs, attention_mask=mask, max_new_tokens=max_new_tokens, **kwargs
+        )
+        if tokenizer is None:
+            return ids
+        return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
+    def _reset_parameters(self):
+        classifier_init(self.classifier)  # as HGLNet's classifier
+        init.normal_(self.prompt, 0.0, 0.02)

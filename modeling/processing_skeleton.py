@@ -1,0 +1,516 @@
+# Generated from skeleton_models/processing_skeleton.py by utils/write_modeling.py; do not edit.
+"""Processing: raw skeleton clips (and texts) -> model inputs, saved next to every checkpoint.
+
+- `SkeletonProcessor` (a feature extractor) prepares one or more named skeleton inputs -- e.g. ``skeletons`` for
+  the body and ``hands`` for two hands -- each with its own dataset column, layout, persons, coordinate channels
+  and stream, and all with the *same* temporal crop and rotation of a clip, so that the inputs stay aligned.
+- `SkeletonTextProcessor` (a transformers ``ProcessorMixin``) pairs it with a tokenizer for models that also read
+  text (HocSLM's descriptions); the tokenizer does its own padding and truncation.
+
+Both are saved with ``save_pretrained`` and loaded with ``from_pretrained`` (and ``AutoFeatureExtractor`` /
+``AutoProcessor``), so that training and inference prepare inputs identically.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from transformers import BatchFeature, FeatureExtractionMixin, ProcessorMixin
+
+from .augmentation import crop_interval, random_rotation_matrices, resample, rotate, rotate_about_axis
+from .remote_code import write_remote_code
+from .skeletons import SkeletonLayout, get_layout
+
+__all__ = [
+    "SkeletonProcessor",
+    "SkeletonTextProcessor",
+    "compute_stream",
+    "get_skeleton_spec",
+    "parse_stream",
+    "skeleton_feature_id",
+]
+
+_STREAM = re.compile(r"^(?P<base>joint|bone(?P<order>\d*))(?P<motion>_motion)?$")
+_SPEC_PREFIX = "skeleton_models:"
+
+
+# -- what a dataset column holds ----------------------------------------------------------------------------------
+def skeleton_feature_id(layout: str, coordinate_dims: int) -> str:
+    """The ``id`` of a skeleton column's `datasets` feature: its layout and coordinate channels. Kept in the
+    feature itself, it survives Parquet, ``push_to_hub``, ``save_to_disk``, ``map`` and ``select``."""
+    return _SPEC_PREFIX + json.dumps({"coordinate_dims": coordinate_dims, "layout": layout}, sort_keys=True)
+
+
+def get_skeleton_spec(dataset, column: str = "skeleton") -> dict:
+    """``{"layout": ..., "coordinate_dims": ...}`` of a skeleton column of a dataset (or DatasetDict) built by this
+    library, read from the column's feature ``id`` (see `skeleton_feature_id`)."""
+    if not hasattr(dataset, "features"):  # a DatasetDict
+        dataset = next(iter(dataset.values()))
+    if column not in dataset.features:
+        raise ValueError(f"the dataset has no column {column!r}; columns: {sorted(dataset.features)}")
+    feature_id = getattr(dataset.features[column], "id", None) or ""
+    if not feature_id.startswith(_SPEC_PREFIX):
+        raise ValueError(
+            f"the dataset's {column!r} column does not say which skeleton layout it holds (it was not built by "
+            "skeleton_models.data.load_skeleton_dataset); pass layout= and coordinate_dims= yourself"
+        )
+    return json.loads(feature_id[len(_SPEC_PREFIX) :])
+
+
+# -- streams -------------------------------------------------------------------------------------------------------
+def parse_stream(stream: str) -> tuple[int, bool]:
+    """``"joint"`` -> (0, False); ``"bone"`` -> (1, False); ``"bone2_motion"`` -> (2, True).
+
+    The first number is the bone order k (0 = joints themselves), the flag says whether frame differences are taken.
+    """
+    match = _STREAM.match(stream)
+    if match is None:
+        raise ValueError(
+            f"unknown stream {stream!r}; expected 'joint', 'bone' or 'bone<k>', optionally followed by "
+            "'_motion' (e.g. 'joint_motion', 'bone2')"
+        )
+    order = 0 if match["base"] == "joint" else int(match["order"] or 1)
+    if match["base"] != "joint" and order < 1:
+        raise ValueError(f"bone order must be >= 1 in stream {stream!r}")
+    return order, match["motion"] is not None
+
+
+def compute_stream(clips: np.ndarray, layout: SkeletonLayout, stream: str, coordinate_dims: int = 3) -> np.ndarray:
+    """Joint, bone, k-th order bone and motion streams of (N, T, M, V, C) clips.
+
+    - bone of order k: each joint minus its k-th ancestor (zero at the centre joint; k = 1 gives CTR-GCN's bones,
+      k = 2 the second-order "long bone" stream of HocSLM's 6-stream ensemble, Fig. 5);
+    - motion: the difference to the next frame, zero at the last frame (CTR-GCN's ``vel``).
+    Score channels beyond `coordinate_dims` are averaged over the two joints of a bone and kept by motion.
+    """
+    order, motion = parse_stream(stream)
+    out = clips
+    if order > 0:
+        ancestors = layout.ancestors(order)
+        out = clips.copy()
+        out[..., :coordinate_dims] = clips[..., :coordinate_dims] - clips[..., ancestors, :coordinate_dims]
+        if clips.shape[-1] > coordinate_dims:
+            out[..., coordinate_dims:] = (clips[..., coordinate_dims:] + clips[..., ancestors, coordinate_dims:]) / 2
+    if motion:
+        moved = out.copy()
+        moved[:, :-1, ..., :coordinate_dims] = out[:, 1:, ..., :coordinate_dims] - out[:, :-1, ..., :coordinate_dims]
+        moved[:, -1, ..., :coordinate_dims] = 0.0
+        out = moved
+    return out
+
+
+# -- skeletons -----------------------------------------------------------------------------------------------------
+_INPUT_DEFAULTS = {
+    "name": "skeletons",
+    "column": "skeleton",
+    "layout": "ntu25",
+    "stream": "joint",
+    "num_persons": 2,
+    "coordinate_dims": 3,
+    "center": True,
+}
+
+
+def _skeleton_input(spec: dict) -> dict:
+    """A validated named-input description with every field (see `SkeletonProcessor`)."""
+    unknown = set(spec) - set(_INPUT_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)} in a skeleton input; fields: {sorted(_INPUT_DEFAULTS)}")
+    out = {**_INPUT_DEFAULTS, **spec}
+    out["layout"] = get_layout(out["layout"]).name
+    out["num_persons"], out["coordinate_dims"] = int(out["num_persons"]), int(out["coordinate_dims"])
+    out["center"] = bool(out["center"])
+    parse_stream(out["stream"])
+    if out["num_persons"] < 1:
+        raise ValueError(f"input {out['name']!r}: num_persons must be >= 1, got {out['num_persons']}")
+    if out["coordinate_dims"] not in (2, 3):
+        raise ValueError(f"input {out['name']!r}: coordinate_dims must be 2 or 3, got {out['coordinate_dims']}")
+    return out
+
+
+class SkeletonProcessor(FeatureExtractionMixin):
+    r"""Turns skeleton clips into model inputs: one or more named tensors of shape (N, C, T, V, M).
+
+    Steps, all vectorised over the batch (ARCHITECTURE section 4), for each named input: keep its `num_persons`
+    most active persons, centre on its layout's centre joint (of the first person, at its first valid frame, as
+    CTR-GCN's ``seq_translation``), optionally rotate to a frontal view, crop the valid frames (random interval in
+    training, centred in evaluation) and resample them to `window_size` frames, randomly rotate (training only),
+    and compute its stream. The crop interval (from the first input's valid frames), the view alignment (from the
+    first input's shoulders) and the random rotation are drawn once per clip and shared by all inputs.
+
+    One input (the common case) is described by the shorthand arguments; several by `inputs`::
+
+        SkeletonProcessor(layout="ntu25", stream="bone")                       # -> skeletons
+        SkeletonProcessor(inputs=[
+            {"name": "skeletons", "column": "skeleton", "layout": "ntu25"},
+            {"name": "hands", "column": "hands", "layout": "hands2x21", "center": False},
+        ])                                                                     # -> skeletons, hands
+
+    Args:
+        layout: skeleton layout name (``"ntu25"``, ``"nwucla20"``, ``"openpose18"``, ``"coco17"``, ...).
+        window_size: output frames (CTR-GCN / HocSLM: 64). (Not `window`: transformers drops an attribute of that
+            name when it saves a feature extractor.)
+        num_persons: persons M per sample; extra persons are dropped by activity, missing ones are zero.
+        stream: ``"joint"``, ``"bone"``, ``"bone2"`` or any of them + ``"_motion"`` (see `compute_stream`).
+        coordinate_dims: leading channels that are coordinates (3 for x, y, z; 2 for x, y [+ score]).
+        p_interval: training crop ratio interval (CTR-GCN: [0.5, 1]).
+        eval_crop: evaluation crop ratio, centred (CTR-GCN's test ``p_interval=[0.95]``).
+        random_rotation: maximum random rotation in radians about each axis in training, 0 to disable
+            (CTR-GCN ``random_rot``, theta 0.3); only applied to 3-D coordinates.
+        align_view: rotate each clip about the layout's up axis so that the first person's shoulders are parallel
+            to the x axis at the first frame (3-D only; needs a layout with shoulders).
+        inputs: several named inputs instead of the shorthand: dicts with ``name`` (the model's input), ``column``
+            (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims`` and ``center``
+            (centre on the layout's centre joint); missing fields take the defaults above.
+    """
+
+    def __init__(
+        self,
+        layout: str | None = None,
+        window_size: int = 64,
+        num_persons: int | None = None,
+        stream: str | None = None,
+        coordinate_dims: int | None = None,
+        p_interval: Sequence[float] = (0.5, 1.0),
+        eval_crop: float = 0.95,
+        random_rotation: float = 0.3,
+        align_view: bool = False,
+        inputs: Sequence[dict] | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        shorthand = {"layout": layout, "num_persons": num_persons, "stream": stream, "coordinate_dims": coordinate_dims}
+        shorthand = {k: v for k, v in shorthand.items() if v is not None}
+        if inputs is None:
+            inputs = [shorthand]
+        elif shorthand:
+            raise ValueError(f"give either inputs= or the one-input shorthand {sorted(shorthand)}, not both")
+        self.inputs = [_skeleton_input(dict(spec)) for spec in inputs]
+        names = [spec["name"] for spec in self.inputs]
+        if not names or len(set(names)) < len(names):
+            raise ValueError(f"inputs must be a non-empty list with distinct names, got {names}")
+        self.window_size = int(window_size)
+        self.p_interval = [float(p) for p in p_interval]
+        self.eval_crop = float(eval_crop)
+        self.random_rotation = float(random_rotation)
+        self.align_view = bool(align_view)
+        if self.window_size < 1:
+            raise ValueError(f"window_size must be >= 1, got {self.window_size}")
+        if len(self.p_interval) != 2 or not 0 < self.p_interval[0] <= self.p_interval[1] <= 1:
+            raise ValueError(f"p_interval must be [lo, hi] with 0 < lo <= hi <= 1, got {self.p_interval}")
+        if not 0 < self.eval_crop <= 1:
+            raise ValueError(f"eval_crop must be in (0, 1], got {self.eval_crop}")
+        if self.align_view and get_layout(self.layout).shoulders is None:
+            raise ValueError(f"align_view needs a layout with shoulders; {self.layout!r} has none")
+
+    # The first input, under the shorthand names (a single-input processor's whole description).
+    layout = property(lambda self: self.inputs[0]["layout"], lambda self, v: self._set_primary(layout=v))
+    stream = property(lambda self: self.inputs[0]["stream"], lambda self, v: self._set_primary(stream=v))
+    num_persons = property(lambda self: self.inputs[0]["num_persons"], lambda self, v: self._set_primary(num_persons=v))
+    coordinate_dims = property(
+        lambda self: self.inputs[0]["coordinate_dims"], lambda self, v: self._set_primary(coordinate_dims=v)
+    )
+
+    def _set_primary(self, **fields) -> None:
+        self.inputs[0] = _skeleton_input({**self.inputs[0], **fields})
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return [spec["name"] for spec in self.inputs]
+
+    @property
+    def columns(self) -> list[str]:
+        """The dataset columns the inputs are read from."""
+        return [spec["column"] for spec in self.inputs]
+
+    def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
+        """`FeatureExtractionMixin.save_pretrained` plus the processor's remote code and ``auto_map``."""
+        auto_map = write_remote_code(self, save_directory)
+        if auto_map is not None:
+            self.auto_map = auto_map
+        return super().save_pretrained(save_directory, push_to_hub=push_to_hub, **kwargs)
+
+    @classmethod
+    def for_dataset(cls, dataset, inputs: Sequence[dict] | None = None, **kwargs) -> SkeletonProcessor:
+        """A processor for a dataset built by `load_skeleton_dataset`: each input's layout, coordinate channels and
+        persons come from its column, any other option (``window_size``, ``stream``, ...) from the keyword
+        arguments. For a dataset not built by the library, pass ``layout`` and ``coordinate_dims`` (or give them in
+        `inputs`)."""
+        split = dataset if hasattr(dataset, "features") else next(iter(dataset.values()))
+        specs = []
+        for given in inputs or [
+            {k: kwargs.pop(k) for k in ("layout", "num_persons", "stream", "coordinate_dims") if k in kwargs}
+        ]:
+            column = given.get("column", _INPUT_DEFAULTS["column"])
+            if column not in split.features:
+                raise ValueError(f"the dataset has no column {column!r}; columns: {sorted(split.features)}")
+            derived = {"num_persons": split.features[column].shape[1]}
+            if not {"layout", "coordinate_dims"} <= set(given):
+                derived.update(get_skeleton_spec(split, column))
+            specs.append({**derived, **given})
+        return cls(inputs=specs, **kwargs)
+
+    def __call__(
+        self,
+        skeletons=None,
+        labels=None,
+        training: bool = False,
+        rng: np.random.Generator | None = None,
+        return_tensors: str | None = "pt",
+        **named_inputs,
+    ) -> BatchFeature:
+        """Process one clip or a batch of clips.
+
+        Args:
+            skeletons: the first input: one clip (T, M, V, C), a batch (N, T, M, V, C), or a sequence of clips with
+                different T and M (numpy arrays or tensors) -- e.g. ``dataset["skeleton"]`` read with
+                ``.with_format("numpy")``.
+            labels: optional class indices, returned as ``labels``.
+            training: apply the random crop and augmentation instead of the centred crop.
+            rng: random generator for training; a fresh one when omitted.
+            return_tensors: ``"pt"`` for torch tensors, ``None`` for numpy arrays.
+            **named_inputs: the other inputs by name (e.g. ``hands=...``), clips of the same lengths.
+
+        Returns:
+            `BatchFeature` with one (N, C, window_size, V, M) float32 array per input and optionally ``labels`` (N,).
+        """
+        given = dict(named_inputs)
+        if skeletons is not None:
+            given[self.inputs[0]["name"]] = skeletons
+        missing = [name for name in self.model_input_names if given.get(name) is None]
+        unknown = set(given) - set(self.model_input_names)
+        if missing or unknown:
+            raise ValueError(
+                f"this processor takes the inputs {self.model_input_names}; "
+                f"missing {missing}, unknown {sorted(unknown)}"
+            )
+        arrays = self.process({name: given[name] for name in self.model_input_names}, training=training, rng=rng)
+        data = {name: np.ascontiguousarray(out.transpose(0, 4, 1, 3, 2)) for name, out in arrays.items()}
+        if labels is not None:
+            data["labels"] = np.asarray(labels, dtype=np.int64).reshape(-1)
+            if len(data["labels"]) != len(next(iter(arrays.values()))):
+                raise ValueError(f"got {len(data['labels'])} labels for {len(next(iter(arrays.values())))} clips")
+        return BatchFeature(data, tensor_type=return_tensors)
+
+    def process(
+        self, clips_by_input: dict, training: bool = False, rng: np.random.Generator | None = None
+    ) -> dict[str, np.ndarray]:
+        """The processing steps on raw clips, keyed by input name.
+
+        Returns, per input, a (N, window_size, num_persons, V, C) float32 array, frames first.
+        """
+        if training and rng is None:
+            rng = np.random.default_rng()
+        batches = {}
+        for spec in self.inputs:
+            clips = self._as_clip_list(clips_by_input[spec["name"]], spec)
+            batches[spec["name"]] = self._pad(clips)
+        first = self.inputs[0]
+        batch, lengths = batches[first["name"]]
+        for spec in self.inputs[1:]:
+            other = batches[spec["name"]][1]
+            if len(other) != len(lengths) or (other != lengths).any():
+                raise ValueError(
+                    f"input {spec['name']!r} must have as many clips of the same lengths as {first['name']!r}: "
+                    f"got lengths {other.tolist()} and {lengths.tolist()}"
+                )
+        # Valid frames of the first input decide the crop of every input.
+        frame_valid = np.abs(batch).reshape(*batch.shape[:2], -1).max(-1) > 0  # (N, T)
+        frame_valid &= np.arange(batch.shape[1])[None, :] < lengths[:, None]
+        any_valid = frame_valid.any(1)
+        start = np.where(any_valid, frame_valid.argmax(1), 0)
+        end = np.where(any_valid, batch.shape[1] - frame_valid[:, ::-1].argmax(1), lengths)
+        crop = tuple(self.p_interval) if training else self.eval_crop
+        kept_first, kept = crop_interval(start, end - start, self.window_size, crop, rng if training else None)
+        rotations = None
+        if training and self.random_rotation > 0 and any(s["coordinate_dims"] == 3 for s in self.inputs):
+            rotations = random_rotation_matrices(len(lengths), self.random_rotation, rng)
+        angle = None
+        out = {}
+        for spec in self.inputs:
+            layout = get_layout(spec["layout"])
+            selected = self._select_persons(batches[spec["name"]][0], spec)
+            person_valid = np.abs(selected).max(axis=(3, 4)) > 0  # (N, T, M)
+            if spec["center"]:
+                selected = self._centre(selected, person_valid, layout, spec["coordinate_dims"])
+            if self.align_view and spec["coordinate_dims"] == 3:
+                if angle is None:
+                    angle = self._frontal_angle(selected, person_valid, get_layout(first["layout"]))
+                selected = rotate_about_axis(selected, angle, layout.up_axis) * person_valid[..., None, None]
+            selected = resample(selected, kept_first, kept, self.window_size)
+            if rotations is not None and spec["coordinate_dims"] == 3:
+                selected = rotate(selected, rotations)
+            stream = compute_stream(selected, layout, spec["stream"], spec["coordinate_dims"])
+            out[spec["name"]] = stream.astype(np.float32, copy=False)
+        return out
+
+    # -- steps ----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _as_clip_list(skeletons, spec: dict) -> list[np.ndarray]:
+        name, layout = spec["name"], get_layout(spec["layout"])
+        if isinstance(skeletons, torch.Tensor):
+            skeletons = skeletons.detach().cpu().numpy()
+        if isinstance(skeletons, np.ndarray) and skeletons.dtype != object:
+            if skeletons.ndim == 4:
+                skeletons = [skeletons]
+            elif skeletons.ndim != 5:
+                raise ValueError(
+                    f"{name} must be one clip (T, M, V, C), a batch (N, T, M, V, C) or a list of "
+                    f"clips, got an array of shape {skeletons.shape}"
+                )
+        if not isinstance(skeletons, (list, tuple, np.ndarray)) or len(skeletons) == 0:
+            raise ValueError(f"{name} must be a non-empty clip or sequence of clips, got {type(skeletons).__name__}")
+        clips = []
+        for i, clip in enumerate(skeletons):
+            clip = clip.detach().cpu().numpy() if isinstance(clip, torch.Tensor) else np.asarray(clip)
+            if clip.ndim != 4 or clip.shape[2] != layout.num_joints or clip.shape[3] < spec["coordinate_dims"]:
+                raise ValueError(
+                    f"{name}, clip {i}: expected shape (T, M, V={layout.num_joints}, C>={spec['coordinate_dims']}) "
+                    f"for layout {layout.name!r}, got {clip.shape}"
+                )
+            if clip.shape[0] < 1 or clip.shape[1] < 1:
+                raise ValueError(f"{name}, clip {i}: needs at least one frame and one person, got shape {clip.shape}")
+            if not np.isfinite(clip).all():
+                raise ValueError(f"{name}, clip {i}: contains NaN or infinite values")
+            clips.append(clip.astype(np.float32, copy=False))
+        if len({c.shape[3] for c in clips}) > 1:
+            channels = sorted({c.shape[3] for c in clips})
+            raise ValueError(f"{name}: all clips must have the same number of channels, got {channels}")
+        return clips
+
+    @staticmethod
+    def _pad(clips: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        lengths = np.array([c.shape[0] for c in clips], dtype=np.int64)
+        persons = max(c.shape[1] for c in clips)
+        if all(c.shape == clips[0].shape for c in clips):
+            return np.stack(clips), lengths
+        batch = np.zeros((len(clips), lengths.max(), persons, *clips[0].shape[2:]), dtype=np.float32)
+        for i, clip in enumerate(clips):
+            batch[i, : clip.shape[0], : clip.shape[1]] = clip
+        return batch, lengths
+
+    @staticmethod
+    def _select_persons(batch: np.ndarray, spec: dict) -> np.ndarray:
+        """Keep the `num_persons` most active persons (largest summed coordinate variance over their frames)."""
+        n, t, m = batch.shape[:3]
+        keep = spec["num_persons"]
+        coords = batch[..., : spec["coordinate_dims"]]
+        present = (np.abs(batch).max(axis=(3, 4)) > 0)[..., None, None]  # (N, T, M, 1, 1)
+        count = present.sum(1)  # (N, M, 1, 1)
+        mean = (coords * present).sum(1) / np.maximum(count, 1)
+        var = (((coords - mean[:, None]) ** 2) * present).sum(1) / np.maximum(count, 1)
+        energy = np.where(count[..., 0, 0] > 0, var.sum(axis=(-1, -2)), -np.inf)  # (N, M)
+        order = np.argsort(-energy, axis=1, kind="stable")[:, :keep]
+        selected = np.take_along_axis(batch, order[:, None, :, None, None], axis=2)
+        if selected.shape[2] < keep:
+            pad = np.zeros((n, t, keep - selected.shape[2], *batch.shape[3:]), dtype=batch.dtype)
+            selected = np.concatenate([selected, pad], axis=2)
+        return selected
+
+    @staticmethod
+    def _centre(batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, dims: int) -> np.ndarray:
+        """Subtract the centre joint of person 0 at its first valid frame; missing persons stay zero."""
+        first = person_valid[:, :, 0].argmax(1)  # (N,)
+        origin = batch[np.arange(len(batch)), first, 0, layout.center, :dims]  # (N, D)
+        out = batch.copy()
+        out[..., :dims] -= origin[:, None, None, None, :]
+        out *= person_valid[..., None, None]
+        return out
+
+    @staticmethod
+    def _frontal_angle(batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout) -> np.ndarray:
+        """(N,) rotation about the up axis that points person 0's left-to-right shoulder vector along +x."""
+        first = person_valid[:, :, 0].argmax(1)
+        left, right = layout.shoulders
+        idx = np.arange(len(batch))
+        across = batch[idx, first, 0, right, :3] - batch[idx, first, 0, left, :3]  # (N, 3)
+        a, b = [i for i in range(3) if i != layout.up_axis]
+        return np.arctan2(across[:, b], across[:, a])
+
+
+# -- skeletons + text ----------------------------------------------------------------------------------------------
+class SkeletonTextProcessor(ProcessorMixin):
+    """A `SkeletonProcessor` paired with a tokenizer, for models that read text too.
+
+    ``processor(skeletons, text=[...])`` returns the skeleton inputs and ``<text_input>_ids`` /
+    ``<text_input>_mask`` (N, L): each text followed by the tokenizer's end-of-sequence token (so that a language
+    model learns where a description ends), truncated to `max_text_tokens` and right-padded to the longest text
+    of the batch by the tokenizer itself.
+
+    Args:
+        feature_extractor: the `SkeletonProcessor`.
+        tokenizer: any transformers tokenizer.
+        text_column: the dataset column the texts are read from.
+        text_input: the stem of the model's text inputs (``"description"`` -> ``description_ids``,
+            ``description_mask``).
+        max_text_tokens: texts are cut to this many tokens (including the end-of-sequence token).
+    """
+
+    feature_extractor_class_type = SkeletonProcessor  # registered with AutoFeatureExtractor with the processor
+
+    def __init__(
+        self,
+        feature_extractor: SkeletonProcessor,
+        tokenizer,
+        text_column: str = "description",
+        text_input: str = "description",
+        max_text_tokens: int = 64,
+    ):
+        self.text_column = text_column
+        self.text_input = text_input
+        self.max_text_tokens = int(max_text_tokens)
+        super().__init__(feature_extractor, tokenizer)
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return [*self.feature_extractor.model_input_names, f"{self.text_input}_ids", f"{self.text_input}_mask"]
+
+    @property
+    def columns(self) -> list[str]:
+        """The dataset columns the inputs are read from."""
+        return [*self.feature_extractor.columns, self.text_column]
+
+    def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
+        """`ProcessorMixin.save_pretrained` plus the processors' remote code and ``auto_map``."""
+        auto_map = write_remote_code(self, save_directory)
+        if auto_map is not None:
+            self.auto_map = auto_map
+        self.feature_extractor.save_pretrained(save_directory)
+        return super().save_pretrained(save_directory, push_to_hub=push_to_hub, **kwargs)
+
+    def __call__(
+        self,
+        skeletons=None,
+        text: str | list[str] | None = None,
+        labels=None,
+        training: bool = False,
+        rng: np.random.Generator | None = None,
+        return_tensors: str | None = "pt",
+        **named_inputs,
+    ) -> BatchFeature:
+        """Process clips (see `SkeletonProcessor.__call__`) and, when given, one text per clip."""
+        data = {}
+        if skeletons is not None or named_inputs:
+            data.update(self.feature_extractor(skeletons, labels, training, rng, return_tensors, **named_inputs))
+        if text is not None:
+            data.update(self.tokenize(text, return_tensors))
+        return BatchFeature(data, tensor_type=return_tensors)
+
+    def tokenize(self, text: str | list[str], return_tensors: str | None = "pt") -> dict:
+        """``<text_input>_ids`` and ``<text_input>_mask`` of texts (see the class docstring)."""
+        texts = [text] if isinstance(text, str) else [str(t) for t in text]
+        eos = self.tokenizer.eos_token or ""
+        encoded = self.tokenizer(
+            [t + eos for t in texts],
+            add_special_tokens=False,
+            padding="longest",
+            truncation=True,
+            max_length=self.max_text_tokens,
+            padding_side="right",
+            return_tensors=return_tensors,
+        )
+        return {f"{self.text_input}_ids": encoded["input_ids"], f"{self.text_input}_mask": encoded["attention_mask"]}

@@ -1,0 +1,60 @@
+"""The one bridge from a `datasets` split to model inputs, for every architecture."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+__all__ = ["ModelInputsDataset"]
+
+
+class ModelInputsDataset(Dataset):
+    """A torch view of a `datasets.Dataset` whose samples are model inputs, prepared by a processor.
+
+    The processor says which columns it reads (``processor.columns``): a `SkeletonProcessor` its named skeleton
+    inputs, a `SkeletonTextProcessor` those and a text column. Rows are read in batches (``__getitems__``, which
+    torch's DataLoader calls with a whole batch of indices) from the Arrow table in numpy format and processed
+    together, so training-time augmentation and evaluation-time cropping are vectorised over the batch and texts
+    are padded to the batch's longest. ``training`` selects the processor's training or evaluation path; the
+    random state comes from torch's generator, so the Trainer's seed and each DataLoader worker's seed apply.
+
+    Each sample is a dict of tensors named after the model's inputs (e.g. ``skeletons`` (C, T, V, M),
+    ``description_ids`` (L,)), plus ``labels`` when the split has the `label_column`; the default collator
+    stacks them.
+    """
+
+    def __init__(self, dataset, processor, training: bool = False, label_column: str | None = "label"):
+        missing = [c for c in processor.columns if c not in dataset.column_names]
+        if missing:
+            raise ValueError(
+                f"the processor reads the columns {processor.columns}, the dataset lacks {missing} "
+                f"(it has {dataset.column_names})"
+            )
+        self.label_column = label_column if label_column in dataset.column_names else None
+        columns = [*processor.columns, *([self.label_column] if self.label_column else [])]
+        self.dataset = dataset.select_columns(columns).with_format("numpy")
+        self.processor = processor
+        self.training = training
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return self.__getitems__([index])[0]
+
+    def __getitems__(self, indices: list[int]) -> list[dict[str, torch.Tensor]]:
+        rows = self.dataset[list(indices)]
+        skeleton_processor = getattr(self.processor, "feature_extractor", self.processor)
+        kwargs = {spec["name"]: self._clips(rows[spec["column"]]) for spec in skeleton_processor.inputs}
+        if skeleton_processor is not self.processor:
+            kwargs["text"] = [str(text) for text in rows[self.processor.text_column]]
+        if self.label_column:
+            kwargs["labels"] = rows[self.label_column]
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item())) if self.training else None
+        batch = self.processor(training=self.training, rng=rng, **kwargs)
+        return [{key: value[i] for key, value in batch.items()} for i in range(len(indices))]
+
+    @staticmethod
+    def _clips(column) -> list[np.ndarray]:
+        return list(column)  # clips of equal length come back stacked, of different lengths as an object array

@@ -1,0 +1,201 @@
+import itertools
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
+from skeleton_models.layers import ChannelTopologyRefinement, MultiScaleTemporalConv, relation_channels
+from skeleton_models.models.hglnet.modeling_hglnet import (
+    GlobalSpatialModulation,
+    GlobalTemporalAttention,
+    LocalSpatialEnhancement,
+)
+from skeleton_models.skeletons import get_layout
+
+from .model_tester import ModelTesterMixin
+
+TINY = dict(hidden_sizes=[8, 8, 16], strides=[1, 2, 1], num_labels=5, lse_hidden_size=4)
+SWITCHES = ["use_gsm", "use_lse", "use_gta", "use_ltc"]
+
+
+class TestHGLNet(ModelTesterMixin):
+    model_type = "hglnet"
+
+    def expected_output_shapes(self, config, model_class):
+        n, t, c = self.batch_size, self.frames, config.hidden_sizes[-1]
+        if model_class is HGLNetModel:  # temporal strides 1, 2, 1
+            return {"last_hidden_state": (n, c, t // 2, 25, 2), "pooler_output": (n, c)}
+        return {"logits": (n, config.num_labels), "pooler_output": (n, c)}
+
+
+def tiny_config(**kwargs):
+    return HGLNetConfig(**{**TINY, **kwargs})
+
+
+@pytest.mark.parametrize("switches", list(itertools.product([False, True], repeat=4)))
+def test_every_ablation_combination_runs_forward_and_backward(switches):
+    torch.manual_seed(0)
+    model = HGLNetForSkeletonClassification(tiny_config(**dict(zip(SWITCHES, switches))))
+    x = torch.randn(3, 3, 12, 25, 2)
+    out = model(x, labels=torch.tensor([0, 1, 4]), output_hidden_states=True)
+    assert out.logits.shape == (3, 5) and out.pooler_output.shape == (3, 16)
+    assert [h.shape for h in out.hidden_states] == [(3, 8, 12, 25, 2), (3, 8, 6, 25, 2), (3, 16, 6, 25, 2)]
+    out.loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert torch.allclose(out.loss, torch.nn.functional.cross_entropy(out.logits, torch.tensor([0, 1, 4])))
+
+
+def _count(model, cls):
+    return sum(isinstance(m, cls) for m in model.modules())
+
+
+def test_switches_select_the_modules():
+    full = HGLNetModel(tiny_config())
+    assert _count(full, GlobalSpatialModulation) == 3 and _count(full, LocalSpatialEnhancement) == 3
+    assert _count(full, GlobalTemporalAttention) == 3 and _count(full, ChannelTopologyRefinement) == 0
+    baseline = HGLNetModel(tiny_config(use_gsm=False, use_lse=False, use_gta=False, use_ltc=False))
+    assert _count(baseline, GlobalSpatialModulation) + _count(baseline, LocalSpatialEnhancement) == 0
+    assert _count(baseline, GlobalTemporalAttention) == 0 and _count(baseline, ChannelTopologyRefinement) == 3
+    gta_only = HGLNetModel(tiny_config(use_ltc=False))
+    assert all(block.temporal.ltc is None and block.temporal.fusion is None for block in gta_only.blocks)
+    # Without GTA the temporal module is the multi-scale TCN (= LTC) whatever use_ltc says.
+    no_gta = HGLNetModel(tiny_config(use_gta=False, use_ltc=False))
+    assert all(block.temporal.ltc is not None and block.temporal.gta is None for block in no_gta.blocks)
+
+
+def _official_ctrgc_extra_macs(model, x):
+    """MACs the official CTR-GC spends on conv1/conv2 over all T frames, which this implementation does on the
+    temporal mean (one frame): 2 convs x C_in x rel x (T - 1) x V per sequence."""
+    extra = []
+
+    def hook(module, inputs, _):
+        b, c_in, t, v = inputs[0].shape
+        extra.append(2 * c_in * module.conv1.out_channels * (t - 1) * v * b)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, ChannelTopologyRefinement)]
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return sum(extra)
+
+
+def test_baseline_matches_official_ctrgcn_size_and_cost():
+    """All switches off is CTR-GCN: 1.447 M parameters and 1.955 GMACs for (1, 3, 64, 25, 2), measured from the
+    official code (../shared/research/peers.md section 3.1)."""
+    model = HGLNetForSkeletonClassification(HGLNetConfig.from_preset("ctrgcn")).eval()
+    params = sum(p.numel() for p in model.parameters())
+    assert abs(params - 1.447e6) / 1.447e6 < 0.02
+    assert params == 1_446_672  # exactly the official count
+    x = torch.randn(1, 3, 64, 25, 2)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(x)
+    macs = counter.get_total_flops() / 2
+    official_order_macs = macs + _official_ctrgc_extra_macs(model, x)
+    assert abs(official_order_macs - 1.955e9) / 1.955e9 < 0.02
+    assert macs < official_order_macs  # the temporal mean first saves ~9 %, with the same output
+
+
+def test_ctrgc_mean_first_equals_official_conv_first():
+    torch.manual_seed(0)
+    refine = ChannelTopologyRefinement(16, 32, num_subsets=3)
+    x = torch.randn(2, 16, 10, 25)
+    rel = relation_channels(16)
+    x1 = refine.conv1(x).mean(-2)  # official order: conv over all frames, then the temporal mean
+    x2 = refine.conv2(x).mean(-2)
+    official = refine.conv4(torch.tanh(x1.unsqueeze(-1) - x2.unsqueeze(-2)))
+    torch.testing.assert_close(refine(x), official.view(2, 3, 32, 25, 25), rtol=1e-5, atol=1e-5)
+    assert refine.conv1.out_channels == 3 * rel
+
+
+def test_paper_size_hglnet_is_constructed():
+    config = HGLNetConfig()
+    assert config.num_labels == 60 and config.hidden_sizes == [64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
+    assert all(getattr(config, s) for s in SWITCHES)
+    model = HGLNetForSkeletonClassification(config)
+    # Regression guard: update together with any deliberate change of the architecture.
+    assert sum(p.numel() for p in model.parameters()) == 2_732_730
+
+
+def _within(std: float, expected: float, tolerance: float = 0.15) -> bool:
+    return abs(std / expected - 1) < tolerance
+
+
+def test_ctrgcn_preset_starts_as_ctrgcn():
+    """Every layer of the `ctrgcn` preset starts as in the official CTR-GCN (model/ctrgcn.py: conv_init =
+    Kaiming normal fan-out and zero bias; bn_init(bn, 1) except the graph BN at 1e-6; MS-TCN's weights_init
+    draws its BN scales from N(1, 0.02); the classifier ~ N(0, sqrt(2 / num_class)); PA = A, alpha = 0).
+    On transformers 5 without the base-class fix the containers' convolutions stayed at N(0, 0.02)."""
+    torch.manual_seed(0)
+    model = HGLNetForSkeletonClassification(HGLNetConfig.from_preset("ctrgcn"))
+    adjacency = torch.from_numpy(get_layout("ntu25").adjacency())
+    ms_tcn = {id(m) for tcn in model.modules() if isinstance(tcn, MultiScaleTemporalConv) for m in tcn.modules()}
+    graph_bns = {id(block.spatial.bn) for block in model.hglnet.blocks}
+    convs = bns = 0
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+            groups = 3 if name.endswith(("spatial.features", "conv1", "conv2", "conv4")) else 1
+            fan_out = module.weight.shape[0] // groups * module.weight[0, 0].numel()
+            assert _within(module.weight.std().item(), (2 / fan_out) ** 0.5), (name, module.weight.std().item())
+            assert torch.all(module.bias == 0), name
+            convs += 1
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            assert torch.all(module.bias == 0), name
+            if id(module) in graph_bns:
+                assert torch.all(module.weight == 1e-6), name
+            elif id(module) in ms_tcn:
+                assert abs(module.weight.mean().item() - 1) < 0.02 and 0.005 < module.weight.std().item() < 0.05, name
+            else:
+                assert torch.all(module.weight == 1), name
+            bns += 1
+    # per block CTR-GC's conv1, conv2, conv4 and conv3 (fused over subsets) and MS-TCN's 6 convs; 3 graph-unit
+    # `down` convs and 2 strided residual convs where the width changes
+    assert convs == 10 * 4 + 10 * 6 + 3 + 2
+    for block in model.hglnet.blocks:
+        assert torch.equal(block.spatial.shared_topology.data, adjacency) and block.spatial.alpha.item() == 0.0
+    assert _within(model.classifier.weight.std().item(), (2 / 60) ** 0.5, 0.1)
+    assert torch.all(model.classifier.bias == 0) and bns > 0
+
+
+def test_other_layouts_and_channels():
+    model = HGLNetForSkeletonClassification(tiny_config(layout="coco17", in_channels=3, num_persons=1))
+    assert model(torch.randn(2, 3, 8, 17, 1)).logits.shape == (2, 5)
+    hands = HGLNetForSkeletonClassification(tiny_config(layout="mediapipe_hand21", in_channels=2, num_persons=4))
+    assert hands(torch.randn(1, 2, 8, 21, 4)).logits.shape == (1, 5)
+
+
+@pytest.mark.parametrize(
+    "x, message",
+    [
+        (torch.randn(2, 3, 8, 25), "got a 4-D tensor"),
+        (torch.randn(2, 2, 8, 25, 2), r"C=3"),
+        (torch.randn(2, 3, 8, 24, 2), r"V=25"),
+        (torch.randn(2, 3, 8, 25, 3), r"M=2"),
+        (torch.zeros(2, 3, 8, 25, 2, dtype=torch.long), "floating-point"),
+        (torch.full((1, 3, 8, 25, 2), float("nan")), "NaN"),
+        ([[1.0]], "torch.Tensor"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(x, message):
+    model = HGLNetModel(tiny_config())
+    with pytest.raises(ValueError, match=message):
+        model(x)
+
+
+def test_config_validation_and_presets():
+    with pytest.raises(ValueError, match="same length"):
+        HGLNetConfig(hidden_sizes=[8, 8], strides=[1])
+    with pytest.raises(ValueError, match="multiple of the 4 temporal branches"):
+        HGLNetConfig(hidden_sizes=[6], strides=[1])
+    with pytest.raises(ValueError, match="unknown hglnet preset"):
+        HGLNetConfig.from_preset("huge")
+    small = HGLNetConfig.from_preset("hglnet-small", num_labels=23)
+    assert small.num_labels == 23 and len(small.hidden_sizes) == 6
+    restored = HGLNetConfig.from_dict(small.to_dict())
+    assert restored.hidden_sizes == small.hidden_sizes and restored.use_gta
+    coco = HGLNetConfig.from_preset("hglnet-small", layout="coco17", num_persons=1)
+    assert coco.input_specs[0].layout == "coco17" and coco.input_specs[0].persons == 1
