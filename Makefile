@@ -7,7 +7,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: install demo test benchmark modeling clean
+.PHONY: install demo test benchmark modeling zoo clean
 
 install: $(VENV)/.installed
 
@@ -21,8 +21,8 @@ demo: install
 	$(BIN)/skeleton-models quickstart
 
 test: install
-	$(BIN)/ruff check skeleton_models tests examples benchmarks
-	$(BIN)/ruff format --check skeleton_models tests examples benchmarks
+	$(BIN)/ruff check skeleton_models tests examples benchmarks utils
+	$(BIN)/ruff format --check skeleton_models tests examples benchmarks utils
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
 
 benchmark: install
@@ -30,7 +30,10 @@ benchmark: install
 	$(BIN)/python benchmarks/run_data_benchmarks.py --write-readme
 
 modeling: install
-	$(BIN)/skeleton-models write-modeling
+	$(BIN)/python utils/write_modeling.py
+
+zoo: install
+	$(BIN)/python utils/write_zoo.py
 
 clean:
 	rm -rf $(VENV) quickstart-output .pytest_cache

@@ -1,7 +1,8 @@
 """Size, cost and speed of every registered architecture (not part of the test suite's pass/fail).
 
-For each model variant: parameters, multiply-accumulates (MACs) and FLOPs per sample, inference latency at
-batch 1 and training throughput at batch 16 (forward + backward + AdamW step).
+For every named configuration (preset) of every registered architecture, its task model on its dummy inputs
+(`make_dummy_inputs`, 64 frames; with the loss inputs for training): parameters, multiply-accumulates (MACs) and
+FLOPs per sample, inference latency at batch 1 and training throughput at batch 16 (forward + backward + AdamW).
 
 Convention: one sample is one clip with all its persons (M = 2 here), the input shape is given per row, and
 FLOPs = 2 x MACs. MACs are counted by `torch.utils.flop_counter` over convolutions, matrix products, einsums and
@@ -23,26 +24,28 @@ from dataclasses import asdict, dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from skeleton_models import ARCHITECTURES, get_layout
+from skeleton_models import ARCHITECTURES
+from skeleton_models.modeling_utils import make_dummy_inputs
 
 from readme_table import device_name, save_results
+
+FRAMES = 64  # frames per sample for every variant (unless an architecture fixes its own)
 
 
 @dataclass
 class Variant:
     name: str
     model_type: str
-    config: dict
-    frames: int
+    preset: str
 
 
-VARIANTS = [
-    Variant("HGLNet (paper, NTU-60)", "hglnet", {}, 64),
-    Variant("CTR-GCN = HGLNet, all switches off", "hglnet", {"preset": "ctrgcn"}, 64),
-    Variant("HGLNet-small (quickstart)", "hglnet", {"preset": "hglnet-small", "num_labels": 23}, 32),
-    # Classification runs the skeleton branch only (the frozen Qwen3-4B is used for the generation loss in training)
-    Variant("HocSLM, classification path (no language model)", "hocslm", {}, 64),
-]
+def variants() -> list[Variant]:
+    """Every named configuration of every registered architecture."""
+    return [
+        Variant(f"{arch.title} `{preset}`", arch.model_type, preset)
+        for arch in ARCHITECTURES.values()
+        for preset in arch.presets
+    ]
 
 
 @dataclass
@@ -58,17 +61,16 @@ class Row:
 
 
 def build(variant: Variant) -> torch.nn.Module:
+    """The architecture's first task model (its classifier, for a classifier) in the named configuration."""
     arch = ARCHITECTURES[variant.model_type]
-    kwargs = dict(variant.config)
-    preset = kwargs.pop("preset", None)
-    config = arch.config_class.from_preset(preset, **kwargs) if preset else arch.config_class(**kwargs)
-    return arch.classification_class(config)
+    model_class = next(iter(arch.task_classes.values()), arch.base_model_class)
+    return model_class(arch.config_class.from_preset(variant.preset))
 
 
-def count_macs(model: torch.nn.Module, x: torch.Tensor) -> float:
+def count_macs(model: torch.nn.Module, inputs: dict) -> float:
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(x)
+        model(**inputs)
     return counter.get_total_flops() / 2
 
 
@@ -91,23 +93,22 @@ def measure(variant: Variant, device: str, latency_repeats: int, train_steps: in
     torch.manual_seed(0)
     model = build(variant).to(device)
     config = model.config
-    skeleton = getattr(config, "skeleton_config", config)  # HocSLM wraps an HGLNet configuration
-    shape = (1, skeleton.in_channels, variant.frames, get_layout(skeleton.layout).num_joints, skeleton.num_persons)
-    x1 = torch.randn(shape, device=device)
+    loss_inputs = getattr(model, "loss_input_names", ())
+    one = make_dummy_inputs(config, 1, FRAMES, with_loss_inputs=(), device=device)
     params = sum(p.numel() for p in model.parameters())
-    macs = count_macs(model.eval(), x1)
+    macs = count_macs(model.eval(), one)
+    shape = tuple(one[model.main_input_name].shape)
 
     with torch.no_grad():
-        latency = timed(lambda: model(x1), device, latency_repeats)
+        latency = timed(lambda: model(**one), device, latency_repeats)
 
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    x16 = torch.randn((16, *shape[1:]), device=device)
-    y16 = torch.randint(0, config.num_labels, (16,), device=device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    batch = make_dummy_inputs(config, 16, FRAMES, with_loss_inputs=loss_inputs, device=device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        model(x16, labels=y16).loss.backward()
+        model(**batch).loss.backward()
         optimizer.step()
 
     step_time = timed(step, device, train_steps, warmup=1)
@@ -144,7 +145,7 @@ def main() -> None:
     parser.add_argument("--write-readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
 
-    rows = [measure(v, args.device, args.latency_repeats, args.train_steps) for v in VARIANTS]
+    rows = [measure(v, args.device, args.latency_repeats, args.train_steps) for v in variants()]
     table = markdown(rows, args.device)
     print(table)
     if args.write_readme:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
-from skeleton_models.data import SkeletonClassificationDataset, load_skeleton_dataset
+from skeleton_models.data import ModelInputsDataset, load_skeleton_dataset
 from skeleton_models.data.raw_formats import (
     ntu_to_nwucla,
     project_2d,
@@ -132,7 +132,7 @@ MAKERS = {
 def read_back(dataset, rng: np.random.Generator, batches: int) -> float:
     """Median seconds to read and process one training batch of 64 random clips on one core."""
     processor = SkeletonProcessor.for_dataset(dataset, window_size=64)
-    wrapped = SkeletonClassificationDataset(dataset["train"], processor, training=True)
+    wrapped = ModelInputsDataset(dataset["train"], processor, training=True)
     times = []
     for _ in range(batches):
         indices = rng.choice(len(wrapped), size=BATCH, replace=len(wrapped) < BATCH).tolist()

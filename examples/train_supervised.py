@@ -37,7 +37,9 @@ class ScriptArguments:
     )
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache folder"})
     model_type: str = field(default="hglnet", metadata={"help": f"one of {sorted(ARCHITECTURES)}"})
-    preset: str | None = field(default=None, metadata={"help": "named configuration, e.g. hglnet-small"})
+    preset: str | None = field(
+        default=None, metadata={"help": "named configuration, e.g. hglnet-small (default: the paper's)"}
+    )
     config_overrides: str | None = field(
         default=None, metadata={"help": "config fields as JSON, e.g. '{\"use_gta\": false}'"}
     )
@@ -60,8 +62,8 @@ def main() -> None:
     if script.num_persons:
         processor_options["num_persons"] = script.num_persons
     processor = SkeletonProcessor.for_dataset(dataset, **processor_options)
-    config_class = ARCHITECTURES[script.model_type].config_class
-    config_kwargs = dict(
+    config = ARCHITECTURES[script.model_type].config_class.from_preset(
+        script.preset,
         layout=processor.layout,
         in_channels=dataset["train"].features["skeleton"].shape[-1],
         num_persons=processor.num_persons,
@@ -70,10 +72,6 @@ def main() -> None:
         label2id={name: i for i, name in enumerate(names)},
         **json.loads(script.config_overrides or "{}"),
     )
-    if script.preset:
-        config = config_class.from_preset(script.preset, **config_kwargs)
-    else:
-        config = config_class(**config_kwargs)
     model = AutoModelForVideoClassification.from_config(config)
 
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], training_args)

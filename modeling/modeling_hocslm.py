@@ -19,7 +19,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
-from .graph import classifier_init
+from .initialization import classifier_init
 from .modeling_utils import SkeletonPreTrainedModel, check_inputs
 from .modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
 from .configuration_hocslm import HocSLMConfig

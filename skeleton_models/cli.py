@@ -1,4 +1,4 @@
-"""The `skeleton-models` command: `quickstart` (the main job), `predict` and `push`."""
+"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict` and `push`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForVideoClassification
 
+from . import zoo
 from .data import SkeletonParseError, read_clip
 from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
-from .registry import load_checkpoint, load_processor
+from .registry import ARCHITECTURES, load_checkpoint, load_processor
 from .training.quickstart import print_quickstart_report, run_quickstart
 
 
@@ -31,6 +32,20 @@ def _quickstart(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
     )
     print_quickstart_report(results, args.output_dir)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    for arch in ARCHITECTURES.values():
+        tasks = ", ".join(f"{cls.__name__} ({auto})" for auto, cls in arch.task_classes.items())
+        inputs = ", ".join(f"{s.name} ({s.kind})" for s in arch.config_class().input_specs)
+        print(f"{arch.model_type}: {arch.title}")
+        print(f"  models:  {arch.base_model_class.__name__} (AutoModel), {tasks}")
+        print(f"  presets: {', '.join(arch.presets)}")
+        print(f"  inputs:  {inputs}")
+        for entry in zoo.entries(model_type=arch.model_type):
+            top1 = 100 * entry.metrics["top1"]
+            print(f"  zoo:     {entry.repo_id}  top-1 {top1:.1f} % ({entry.dataset} {entry.protocol})")
     return 0
 
 
@@ -93,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--seed", type=int, default=0)
     quick.add_argument("--cache-dir", default=None, help="datasets cache (default: the usual HF cache)")
     quick.set_defaults(func=_quickstart)
+
+    models = sub.add_parser("models", help="list the architectures, their presets and inputs, and the zoo")
+    models.set_defaults(func=_models)
 
     predict = sub.add_parser("predict", help="print the top-5 classes of one clip")
     predict.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")

@@ -95,3 +95,13 @@ def test_console_script_is_installed():
     assert script.exists()
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "quickstart" in done.stdout and "predict" in done.stdout
+
+
+def test_models_lists_the_registry(capsys):
+    from skeleton_models import ARCHITECTURES
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for arch in ARCHITECTURES.values():
+        assert f"{arch.model_type}: {arch.title}" in out
+        assert ", ".join(arch.presets) in out and arch.base_model_class.__name__ in out

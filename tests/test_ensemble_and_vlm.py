@@ -11,7 +11,7 @@ from transformers import TrainingArguments
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import load_descriptions
-from skeleton_models.testing_utils import train_bpe_tokenizer
+from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import build_trainer, evaluate_ensemble
 from skeleton_models.training.ensemble import stream_probabilities
 
@@ -84,7 +84,6 @@ def build_tiny_vlm(folder: Path) -> None:
         LlavaConfig,
         LlavaForConditionalGeneration,
         LlavaProcessor,
-        Qwen3Config,
     )
 
     tokenizer = train_bpe_tokenizer(
@@ -112,18 +111,7 @@ def build_tiny_vlm(folder: Path) -> None:
         patch_size=16,
         projection_dim=16,
     )
-    text = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=512,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = tiny_text_config(tokenizer, num_hidden_layers=1, max_position_embeddings=512, tie_word_embeddings=False)
     config = LlavaConfig(
         vision_config=vision,
         text_config=text,

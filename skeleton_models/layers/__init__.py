@@ -1,13 +1,7 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
-from .graph import (
-    ChannelTopologyRefinement,
-    classifier_init,
-    constant_norm_init,
-    graph_aggregate,
-    kaiming_conv_init,
-    relation_channels,
-)
+from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels
+from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
 from .temporal import MultiScaleTemporalConv, TemporalConv
 
 __all__ = [
@@ -18,5 +12,6 @@ __all__ = [
     "constant_norm_init",
     "graph_aggregate",
     "kaiming_conv_init",
+    "lecun_normal_init",
     "relation_channels",
 ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 from torch import nn
-from transformers import initialization as init
+
+from .initialization import kaiming_conv_init
 
 
 def relation_channels(in_channels: int, reduction: int = 8) -> int:
@@ -65,27 +66,3 @@ def graph_aggregate(topology: torch.Tensor, features: torch.Tensor) -> torch.Ten
     v = features.shape[-1]
     topology = topology.expand(b, k, c, v, v)
     return torch.einsum("bkcuv,bkctv->bctu", topology, features)
-
-
-def kaiming_conv_init(conv: nn.Module, groups: int = 1) -> None:
-    """CTR-GCN's ``conv_init``: Kaiming-normal (fan_out) weights and zero bias.
-
-    ``groups`` > 1 marks a convolution that fuses that many independent convolutions along its output channels;
-    fan_out is then counted per fused convolution, as the separate convolutions would have had it.
-    """
-    fan_out = conv.weight.shape[0] // groups * conv.weight[0, 0].numel()
-    init.normal_(conv.weight, 0.0, (2.0 / fan_out) ** 0.5)
-    if conv.bias is not None:
-        init.zeros_(conv.bias)
-
-
-def classifier_init(linear: nn.Linear) -> None:
-    """CTR-GCN's fc init: weights ~ N(0, sqrt(2 / num_classes)), zero bias."""
-    init.normal_(linear.weight, 0.0, (2.0 / linear.out_features) ** 0.5)
-    init.zeros_(linear.bias)
-
-
-def constant_norm_init(norm: nn.Module, scale: float) -> None:
-    """CTR-GCN's ``bn_init``: constant scale, zero shift."""
-    init.constant_(norm.weight, scale)
-    init.zeros_(norm.bias)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from transformers import initialization as init
 
-from .graph import constant_norm_init, kaiming_conv_init
+from .initialization import constant_norm_init, kaiming_conv_init
 
 
 class TemporalConv(nn.Module):

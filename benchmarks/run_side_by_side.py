@@ -1,0 +1,242 @@
+"""Our models side by side with an official implementation, in one process, timings interleaved A/B.
+
+Given a checkout of the official CTR-GCN (obtained at run time into a temporary folder -- nothing of it is copied
+into this repository, its licence may forbid that):
+
+    git clone https://github.com/Uason-Chen/CTR-GCN /tmp/ctrgcn
+    python benchmarks/run_side_by_side.py --ctrgcn /tmp/ctrgcn [--write-readme]
+
+it builds the official CTR-GCN (NTU-60: 3-subset spatial graph, 60 classes), our `ctrgcn` preset (HGLNet with all
+four switches off, the same network) and our full HGLNet on the same input (N, 3, 64, 25, 2), and measures, with
+the two models of a pair timed alternately in the same process so that machine drift cancels:
+
+- one training step (forward, cross-entropy, backward, SGD with momentum, as the official recipe) at batch 16;
+- inference at batch 1 (``torch.no_grad``, eval mode);
+- peak memory of a training step at batch 16 and 64: on CUDA ``torch.cuda.max_memory_allocated``; on the CPU the
+  peak resident set size of a fresh process that builds the model and runs two steps (so Python, torch and the
+  model are counted alike for both);
+- parameters and MACs (``torch.utils.flop_counter``; the official code's count includes CTR-GC's per-frame
+  relation convolutions, which ours runs after the temporal mean).
+
+The table (ratios ours / official: below 1 is faster or smaller) goes into README.md's ``side-by-side`` block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification
+
+from readme_table import device_name, save_results
+
+
+def load_official_ctrgcn(checkout: Path) -> type:
+    """The official `Model` class, imported from a checkout (its ``graph`` package registered under its own name)."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "model" / "ctrgcn.py").exists():
+        raise SystemExit(f"{checkout} is not a checkout of Uason-Chen/CTR-GCN (no model/ctrgcn.py)")
+    for name, path in (
+        ("graph", checkout / "graph" / "__init__.py"),
+        ("ctrgcn_official", checkout / "model" / "ctrgcn.py"),
+    ):
+        if name in sys.modules:
+            continue
+        locations = [str(path.parent)] if path.name == "__init__.py" else None
+        spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=locations)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["ctrgcn_official"].Model
+
+
+def build(which: str, checkout: Path) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if which == "official":
+        model = load_official_ctrgcn(checkout)(
+            num_class=60,
+            num_point=25,
+            num_person=2,
+            graph="graph.ntu_rgb_d.Graph",
+            graph_args={"labeling_mode": "spatial"},
+        )
+        model.forward_logits = model.forward
+    else:
+        model = HGLNetForSkeletonClassification(HGLNetConfig.from_preset(which))
+        model.forward_logits = lambda x: model(x).logits
+    return model
+
+
+def train_step(model, optimizer, x, y):
+    optimizer.zero_grad(set_to_none=True)
+    loss = torch.nn.functional.cross_entropy(model.forward_logits(x), y)
+    loss.backward()
+    optimizer.step()
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def interleaved(fn_a, fn_b, device: str, repeats: int, warmup: int = 2) -> tuple[float, float]:
+    """Median seconds of `fn_a` and `fn_b`, run alternately (A B B A ...) after a warm-up of each."""
+    for _ in range(warmup):
+        fn_a(), fn_b()
+    times = {0: [], 1: []}
+    for r in range(repeats):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for i in order:
+            sync(device)
+            start = time.perf_counter()
+            (fn_a if i == 0 else fn_b)()
+            sync(device)
+            times[i].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def macs(model, x) -> float:
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model.forward_logits(x)
+    return counter.get_total_flops() / 2
+
+
+def peak_memory(which: str, checkout: Path, batch: int, device: str) -> float:
+    """Peak memory (bytes) of two training steps at `batch`, measured in a fresh process (`probe_memory`)."""
+    command = [
+        sys.executable,
+        __file__,
+        "--ctrgcn",
+        str(checkout),
+        "--device",
+        device,
+        "--probe-memory",
+        f"{which}:{batch}",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=Path(__file__).parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"]
+
+
+def probe_memory(which: str, checkout: Path, batch: int, device: str) -> None:
+    model = build(which, checkout).to(device).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = torch.randn(batch, 3, 64, 25, 2, device=device)
+    y = torch.randint(0, 60, (batch,), device=device)
+    for _ in range(2):
+        train_step(model, optimizer, x, y)
+    if device == "cuda":
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    print(json.dumps({"peak_bytes": peak}))
+
+
+def compare(ours, official, ours_name: str, args) -> dict:
+    """Timings (interleaved), peak memory, parameters and MACs of `ours` next to `official`."""
+    device = args.device
+    x16 = torch.randn(16, 3, 64, 25, 2, device=device)
+    y16 = torch.randint(0, 60, (16,), device=device)
+    x1 = torch.randn(1, 3, 64, 25, 2, device=device)
+    opt_ours = torch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    opt_official = torch.optim.SGD(official.parameters(), lr=0.1, momentum=0.9)
+    ours.train(), official.train()
+    train = interleaved(
+        lambda: train_step(ours, opt_ours, x16, y16),
+        lambda: train_step(official, opt_official, x16, y16),
+        device,
+        args.repeats,
+    )
+    ours.eval(), official.eval()
+    with torch.no_grad():
+        infer = interleaved(
+            lambda: ours.forward_logits(x1), lambda: official.forward_logits(x1), device, 4 * args.repeats
+        )
+    memory = {
+        b: [peak_memory(ours_name, args.ctrgcn, b, device), peak_memory("official", args.ctrgcn, b, device)]
+        for b in map(int, args.memory_batches.split(","))
+    }
+    return {
+        "train_step_s": list(train),
+        "inference_s": list(infer),
+        "peak_memory_bytes": memory,
+        "parameters": [sum(p.numel() for p in m.parameters()) for m in (ours, official)],
+        "macs": [macs(ours, x1), macs(official, x1)],
+    }
+
+
+def row(what: str, ours: str, official: str, ratio: float, bold: bool = True) -> str:
+    ratio_text = f"**{ratio:.2f}**" if bold else f"{ratio:.2f}"
+    return f"| {what} | {ours} | {official} | {ratio_text} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ctrgcn", required=True, type=Path, help="a checkout of github.com/Uason-Chen/CTR-GCN")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--memory-batches", default="16,64")
+    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--probe-memory", metavar="MODEL:BATCH", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    device = args.device
+    if args.probe_memory:
+        which, batch = args.probe_memory.split(":")
+        probe_memory(which, args.ctrgcn, int(batch), device)
+        return
+    official = build("official", args.ctrgcn).to(device)
+    rows, results = [], {}
+    for ours_name in ("ctrgcn", "hglnet"):
+        result = compare(build(ours_name, args.ctrgcn).to(device), official, ours_name, args)
+        results[ours_name] = result
+        label = "`ctrgcn` preset (= CTR-GCN)" if ours_name == "ctrgcn" else "full HGLNet"
+        (t_ours, t_official), (i_ours, i_official) = result["train_step_s"], result["inference_s"]
+        rows.append(
+            row(f"{label}: training step, batch 16", f"{t_ours:.3f} s", f"{t_official:.3f} s", t_ours / t_official)
+        )
+        rows.append(
+            row(
+                f"{label}: inference, batch 1",
+                f"{1e3 * i_ours:.1f} ms",
+                f"{1e3 * i_official:.1f} ms",
+                i_ours / i_official,
+            )
+        )
+        for b, (m_ours, m_official) in result["peak_memory_bytes"].items():
+            gib = lambda m: f"{m / 2**30:.2f} GiB"  # noqa: E731
+            rows.append(
+                row(f"{label}: peak memory, training batch {b}", gib(m_ours), gib(m_official), m_ours / m_official)
+            )
+        (p_ours, p_official), (c_ours, c_official) = result["parameters"], result["macs"]
+        rows.append(row(f"{label}: parameters", f"{p_ours:,}", f"{p_official:,}", p_ours / p_official, bold=False))
+        gmacs = lambda c: f"{c / 1e9:.3f}"  # noqa: E731
+        rows.append(row(f"{label}: GMACs, batch 1", gmacs(c_ours), gmacs(c_official), c_ours / c_official, bold=False))
+    memory_kind = "peak allocated GPU memory" if device == "cuda" else "peak RSS of a fresh process (2 steps)"
+    table = "\n".join(
+        [
+            f"Measured on {device_name(device)}, torch {torch.__version__}; input (N, 3, 64, 25, 2); medians of "
+            f"{args.repeats} interleaved training steps (SGD, momentum 0.9) and {4 * args.repeats} inferences; memory: "
+            f"{memory_kind}. Official: CTR-GCN, github.com/Uason-Chen/CTR-GCN (model/ctrgcn.py).",
+            "",
+            "| | ours | official CTR-GCN | ratio ours / official |",
+            "|---|---|---|---|",
+            *rows,
+        ]
+    )
+    print(table)
+    if args.write_readme:
+        save_results("side-by-side", device, table, results)
+
+
+if __name__ == "__main__":
+    main()
