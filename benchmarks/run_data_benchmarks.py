@@ -1,6 +1,6 @@
 """How fast the raw benchmark formats are read, and whether the training data path keeps up with training.
 
-For each loader: raw files in the dataset's own format are written by `skeleton_models.testing_utils` (synthetic
+For each loader: raw files in the dataset's own format are written by `skeleton_models.data.raw_formats` (synthetic
 motion, 40-200 frames per clip, as real clips), built with `load_skeleton_dataset` in one process (files/s and
 clips/s parsed into Arrow), then read back in training format -- batches of 64 random clips from Arrow through
 the `SkeletonProcessor` (random crop to 64 frames, rotation) on one core (clips/s). Finally the time of reading +
@@ -129,25 +129,25 @@ MAKERS = {
 }
 
 
-def read_back(dataset, rng: np.random.Generator, batches: int) -> float:
-    """Median seconds to read and process one training batch of 64 random clips on one core."""
-    processor = SkeletonProcessor.for_dataset(dataset, window_size=64)
+def read_back(dataset, rng: np.random.Generator, batches: int, batch: int = 64, window: int = 64) -> float:
+    """Median seconds to read and process one training batch of random clips (at the current thread count)."""
+    processor = SkeletonProcessor.for_dataset(dataset, window_size=window)
     wrapped = ModelInputsDataset(dataset["train"], processor, training=True)
     times = []
     for _ in range(batches):
-        indices = rng.choice(len(wrapped), size=BATCH, replace=len(wrapped) < BATCH).tolist()
+        indices = rng.choice(len(wrapped), size=batch, replace=len(wrapped) < batch).tolist()
         start = time.perf_counter()
         wrapped.__getitems__(indices)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def training_step(preset: str, frames: int, threads: int) -> float:
+def training_step(preset: str, frames: int, threads: int, batch: int = BATCH) -> float:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = HGLNetForSkeletonClassification(HGLNetConfig.from_preset(preset))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    x, y = torch.randn(BATCH, 3, frames, 25, 2), torch.randint(0, 60, (BATCH,))
+    x, y = torch.randn(batch, 3, frames, 25, 2), torch.randint(0, 60, (batch,))
     times = []
     for i in range(3):
         start = time.perf_counter()
@@ -191,6 +191,9 @@ def main() -> None:
             }
         )
         print(rows[-1], flush=True)
+        if name == "synthetic":  # the quickstart's batch: 16 clips, window 32, at the training's thread count
+            quick_batch = read_back(dataset, rng, args.batches, batch=16, window=32)
+    quick_step = training_step("hglnet-small", 32, threads, batch=16)
     steps = {preset: training_step(preset, frames, threads) for preset, frames in (("hglnet", 64), ("ctrgcn", 64))}
     slowest = max(r["batch_ms"] for r in rows) / 1000
     lines = [
@@ -214,11 +217,19 @@ def main() -> None:
         f"{steps['ctrgcn']:.1f} s. Reading + processing the slowest loader's batch of 64 on one core takes "
         f"{1000 * slowest:.0f} ms: **{slowest / steps['hglnet']:.3f}** of an HGLNet step "
         f"({slowest / steps['ctrgcn']:.3f} of a CTR-GCN step), so the data path is not the bottleneck.",
+        "",
+        f"The model the CPU actually trains (the quickstart's HGLNet-small, batch 16, T = 32): one step takes "
+        f"{1000 * quick_step:.0f} ms; reading + processing its batch of 16 synthetic clips at the same {threads} "
+        f"threads takes {1000 * quick_batch:.1f} ms, **{quick_batch / quick_step:.3f}** of a step. With the "
+        "Trainer's default `dataloader_num_workers=0` that time adds to each step; a worker process would hide it "
+        "but takes a core from the training step on a 2-core machine, so the quickstart uses no workers on the CPU "
+        "(on a GPU it uses 2).",
     ]
     table = "\n".join(lines)
     print(table)
     if args.write_readme:
-        save_results("data-benchmark", "cpu", table, {"loaders": rows, "training_step_s": steps})
+        results = {"loaders": rows, "training_step_s": steps, "quickstart_step_s": quick_step}
+        save_results("data-benchmark", "cpu", table, {**results, "quickstart_batch_s": quick_batch})
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def language_model(steps: int = 400) -> tuple[torch.nn.Module, PreTrainedTokeniz
         loss = model(**batch, labels=labels).loss
         loss.backward()
         optimizer.step()
-    return model, tokenizer, float(loss)
+    return model, tokenizer, float(loss.detach())
 
 
 def checkpoint_entry(name, model, processor, result, preset, epochs, learning_rate, notes) -> dict:

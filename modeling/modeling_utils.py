@@ -161,7 +161,12 @@ def make_dummy_inputs(
 
 def check_skeletons(skeletons, spec: InputSpec) -> None:
     """Raise a ValueError that names what was expected when `skeletons` is not a finite (N, C, T, V, M) tensor of
-    the spec's layout."""
+    the spec's layout.
+
+    Shapes and dtypes are checked in Python (they are static, also under ``torch.compile``). Finiteness is a value:
+    checked with a ValueError for eager CPU tensors, and on an accelerator or inside a compiled graph with an
+    asynchronous assert, so that a forward pass never waits for the device.
+    """
     v = get_layout(spec.layout).num_joints
     frames = spec.frames or "T"
     persons = spec.persons or "any"
@@ -185,8 +190,12 @@ def check_skeletons(skeletons, spec: InputSpec) -> None:
     )
     if wrong:
         raise ValueError(f"{name} must have shape {expected}, got {tuple(skeletons.shape)}")
-    if not torch.isfinite(skeletons).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+    finite = torch.isfinite(skeletons).all()
+    if skeletons.device.type == "cpu" and not torch.compiler.is_compiling():
+        if not finite:
+            raise ValueError(f"{name} contains NaN or infinite values")
+    else:  # no host-device synchronisation and no data-dependent branch: an asynchronous device-side assert
+        torch._assert_async(finite, f"{name} contains NaN or infinite values")
 
 
 def check_inputs(config, **inputs) -> None:

@@ -316,6 +316,39 @@ class ModelTesterMixin:
             if name in expected:
                 torch.testing.assert_close(parameter.grad, expected[name], msg=name)
 
+    def test_compiles_without_graph_breaks(self, model_class):
+        """``torch.compile(fullgraph=True)`` of forward and backward (backend aot_eager: no C compiler needed)
+        fails on any graph break, e.g. a Python branch on a tensor value or a host-device synchronisation."""
+        torch._dynamo.reset()
+        config = self.get_config()
+        model = self.build(model_class, config).train()
+        inputs = self.make_inputs(config, model_class, with_loss=self.computes_loss(model_class))
+        compiled = torch.compile(model, backend="aot_eager", fullgraph=True)
+        out = compiled(**inputs)
+        reference = self.build(model_class, config).train()(**inputs)
+        key = (
+            "loss" if self.computes_loss(model_class) else next(iter(self.expected_output_shapes(config, model_class)))
+        )
+        torch.testing.assert_close(out[key], reference[key], rtol=1e-4, atol=1e-4)
+        if self.computes_loss(model_class):
+            out.loss.backward()
+            assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+    def test_bf16_autocast_training_step(self, model_class):
+        """A training step under bfloat16 autocast (the GPU recipe; checked with CPU autocast) gives finite
+        gradients in the parameters' float32."""
+        if not self.computes_loss(model_class):
+            pytest.skip(f"{model_class.__name__} computes no loss")
+        config = self.get_config()
+        model = self.build(model_class, config).train()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(**self.make_inputs(config, model_class, with_loss=True)).loss
+        assert torch.isfinite(loss)
+        loss.float().backward()
+        for name, parameter in model.named_parameters():
+            if parameter.requires_grad and parameter.grad is not None:
+                assert parameter.grad.dtype == torch.float32 and torch.isfinite(parameter.grad).all(), name
+
     def test_remote_code_gives_identical_outputs(self, tmp_path):
         """A saved folder loads where skeleton_models cannot be imported, by every Auto class of the architecture,
         with its code next to the weights and with the code in a separate code repository (the ``modeling/``

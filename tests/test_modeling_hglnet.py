@@ -199,3 +199,47 @@ def test_config_validation_and_presets():
     assert restored.hidden_sizes == small.hidden_sizes and restored.use_gta
     coco = HGLNetConfig.from_preset("hglnet-small", layout="coco17", num_persons=1)
     assert coco.input_specs[0].layout == "coco17" and coco.input_specs[0].persons == 1
+
+
+def test_graph_aggregate_equals_the_einsum_for_every_topology_shape():
+    from skeleton_models.layers import graph_aggregate
+
+    torch.manual_seed(0)
+    features = torch.randn(4, 3, 8, 10, 25)
+    for topology in (torch.randn(4, 3, 8, 25, 25), torch.randn(4, 3, 1, 25, 25), torch.randn(3, 1, 25, 25)):
+        reference = torch.einsum("bkcuv,bkctv->bctu", topology.expand(4, 3, 8, 25, 25), features)
+        torch.testing.assert_close(graph_aggregate(topology, features), reference, rtol=1e-5, atol=1e-4)
+
+
+def test_ctrgcn_graph_unit_equals_the_official_per_subset_formula():
+    """The whole CTR-GCN graph unit (switches off), recomputed as the official unit_gcn + CTRGC do it: per subset,
+    conv1/conv2 on every frame then the temporal mean, tanh of the differences, conv4 * alpha + PA, aggregation
+    'ncuv,nctv->nctu' of conv3's features, summed over subsets, BatchNorm, `down` residual, ReLU."""
+    torch.manual_seed(0)
+    model = HGLNetModel(tiny_config(use_gsm=False, use_lse=False, use_gta=False, use_ltc=False)).eval()
+    unit = model.blocks[1].spatial  # 8 -> 8 channels
+    with torch.no_grad():
+        for p in unit.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # alpha and the BN away from their initial values
+        for name in ("running_mean", "running_var"):
+            getattr(unit.bn, name).uniform_(0.5, 1.5)
+    x = torch.randn(2, 8, 12, 25)
+    k, c_out = unit.num_subsets, unit.bn.num_features
+    refine = unit.global_topology
+    w1, w2 = refine.conv1.weight.view(k, -1, 8), refine.conv2.weight.view(k, -1, 8)
+    b1, b2 = refine.conv1.bias.view(k, -1), refine.conv2.bias.view(k, -1)
+    w3, b3 = unit.features.weight.view(k, c_out, 8), unit.features.bias.view(k, c_out)
+    w4 = refine.conv4.weight.view(k, c_out, -1)
+    b4 = refine.conv4.bias.view(k, c_out)
+    y = 0
+    for i in range(k):
+        x1 = (torch.einsum("rc,nctv->nrtv", w1[i], x) + b1[i][:, None, None]).mean(-2)  # every frame, then mean
+        x2 = (torch.einsum("rc,nctv->nrtv", w2[i], x) + b2[i][:, None, None]).mean(-2)
+        x3 = torch.einsum("oc,nctv->notv", w3[i], x) + b3[i][:, None, None]
+        relation = torch.tanh(x1.unsqueeze(-1) - x2.unsqueeze(-2))
+        a = torch.einsum("or,nruv->nouv", w4[i], relation) + b4[i][:, None, None]
+        a = a * unit.alpha + unit.shared_topology[i]
+        y = y + torch.einsum("ncuv,nctv->nctu", a, x3)
+    expected = torch.relu(unit.bn(y) + x)
+    with torch.no_grad():
+        torch.testing.assert_close(unit(x), expected, rtol=1e-4, atol=1e-5)

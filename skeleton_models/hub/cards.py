@@ -156,6 +156,7 @@ def model_card(
         ),
         config_json=config.to_json_string(use_diff=True).strip(),
         num_labels=config.num_labels,
+        config=config,
         paper=arch.paper,
     )
     return ModelCard(text)

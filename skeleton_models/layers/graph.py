@@ -55,14 +55,19 @@ def graph_aggregate(topology: torch.Tensor, features: torch.Tensor) -> torch.Ten
     """Sum over subsets of per-channel graph aggregation.
 
     Args:
-        topology: (B, K, C, V, V), or anything broadcastable to it such as (K, 1, V, V); ``topology[..., u, v]``
-            is the weight of joint v in joint u's output.
+        topology: (B, K, C, V, V), or one shared over channels (B, K, 1, V, V) or over the batch too (K, 1, V, V);
+            ``topology[..., u, v]`` is the weight of joint v in joint u's output.
         features: (B, K, C, T, V) per-subset features.
 
     Returns:
         (B, C, T, V): ``sum_k sum_v topology[b, k, c, u, v] * features[b, k, c, t, v]``.
+
+    Batched matrix products against the transposed topology (a strided view, never copied): per channel when the
+    topology is channel-wise, else one product per subset with the channels and frames folded into the rows. No
+    (B, K, C, V, V) or (B, K, C, T, V) operand is permuted or expanded into a copy.
     """
-    b, k, c = features.shape[:3]
-    v = features.shape[-1]
-    topology = topology.expand(b, k, c, v, v)
-    return torch.einsum("bkcuv,bkctv->bctu", topology, features)
+    b, k, c, t, v = features.shape
+    if topology.shape[-3] == 1:  # shared by the channels: (B*K | K, C*T, V) @ (.., V, U)
+        out = torch.matmul(features.reshape(b, k, c * t, v), topology.squeeze(-3).transpose(-1, -2))
+        return out.view(b, k, c, t, v).sum(1)
+    return torch.matmul(features, topology.transpose(-1, -2)).sum(1)

@@ -78,6 +78,8 @@ def run_quickstart(
         report_to="none",
         seed=seed,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # On a 2-core CPU a loader process would take a core from the step (benchmarks/run_data_benchmarks.py)
+        dataloader_num_workers=2 if torch.cuda.is_available() else 0,
     )
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], training_args)
     trainer.train()

@@ -187,17 +187,18 @@ class CompositeTopologySpatial(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = self.preprocess(x) if self.fused else None
         if self.use_gsm:
-            global_topology = self.global_topology(nodes)
+            global_topology, global_weight = self.global_topology(nodes), None
         else:
-            global_topology = self.alpha * self.global_topology(x)
+            global_topology, global_weight = self.global_topology(x), self.alpha  # CTR-GC: alpha * relations
         if self.use_lse:
-            local_topology = self.local_topology(nodes)
+            local_topology = self.local_topology(nodes)  # (B, K, 1, V, V)
         else:
-            local_topology = rearrange(self.shared_topology, "k u v -> k 1 u v")
-        if self.fused:
-            topology = self.fusion[0] * global_topology + self.fusion[1] * local_topology
-        else:
-            topology = global_topology + local_topology
+            local_topology = rearrange(self.shared_topology, "k u v -> k 1 u v")  # PA
+        if self.fused:  # Eq. 7
+            local_topology = self.fusion[1] * local_topology
+            global_weight = self.fusion[0] if global_weight is None else self.fusion[0] * global_weight
+        # local + weight * global in one pass over the (B, K, C, V, V) channel-wise topology
+        topology = torch.addcmul(local_topology, global_topology, global_weight)
         features = rearrange(self.features(x), "b (k c) t v -> b k c t v", k=self.num_subsets)
         return F.relu(self.bn(graph_aggregate(topology, features)) + self.down(x))
 
@@ -238,7 +239,9 @@ class GlobalTemporalAttention(nn.Module):
         k = rearrange(self.key(x), "b c t v -> b 1 t (c v)")
         values = rearrange(self.value(x), "b c t v -> b 1 t (c v)")
         out = F.scaled_dot_product_attention(q, k, values)  # default scale 1/sqrt(C' V), as Eq. 8
-        return self.bn(rearrange(out, "b 1 t (c v) -> b c t v", v=v))
+        # BatchNorm takes a contiguous input (it would copy a permuted one itself; torch.compile's backward of a
+        # permuted view into BatchNorm fails on torch 2.13)
+        return self.bn(rearrange(out, "b 1 t (c v) -> b c t v", v=v).contiguous())
 
     def _reset_parameters(self):
         # Assumed (the paper gives no initialisations): queries and keys LeCun-normal, so that the attention logits
