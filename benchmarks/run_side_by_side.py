@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import resource
+import re
 import statistics
 import subprocess
 import sys
@@ -107,7 +107,7 @@ def interleaved(fn_a, fn_b, device: str, repeats: int, warmup: int = 2) -> tuple
 
 def macs(model, x) -> float:
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with counter:  # with autograd on: the official model passes parameters as module arguments
         model.forward_logits(x)
     return counter.get_total_flops() / 2
 
@@ -137,8 +137,9 @@ def probe_memory(which: str, checkout: Path, batch: int, device: str) -> None:
         train_step(model, optimizer, x, y)
     if device == "cuda":
         peak = torch.cuda.max_memory_allocated()
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    else:  # the resident-set high-water mark of this process (ru_maxrss would include the parent's, before exec)
+        status = Path("/proc/self/status").read_text()
+        peak = int(re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M).group(1)) * 1024
     print(json.dumps({"peak_bytes": peak}))
 
 

@@ -17,7 +17,7 @@ from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils.generic import can_return_tuple
 
-from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels
+from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels, subset_conv
 from .temporal import MultiScaleTemporalConv, TemporalConv
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
@@ -51,7 +51,7 @@ class SpatialPreprocessing(nn.Module):
 class GlobalSpatialModulation(nn.Module):
     """GSM (Eqs. 1-5): channel-wise global topologies from self-attention between joints, for K subsets.
 
-    Node features (B, K, R, V) -> topologies (B, K, C_out, V, V).
+    Node features (B, K, R, V) -> K topologies, each (B, C_out, V, V).
     """
 
     def __init__(self, num_subsets: int, relation_channels: int, out_channels: int, num_joints: int):
@@ -71,7 +71,8 @@ class GlobalSpatialModulation(nn.Module):
         self.project = nn.Conv2d(k * r, k * out_channels, kernel_size=1, groups=k)  # W^0 of Eq. 5
         self.num_subsets, self.num_joints = k, v
 
-    def forward(self, nodes: torch.Tensor) -> torch.Tensor:
+    def forward(self, nodes: torch.Tensor, scale: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """K topologies (B, C_out, V, V), multiplied by `scale` (Eq. 7's lambda_g) when given."""
         lifted = torch.einsum("bkrv,kwv->bkrw", nodes, self.lift_weight) + rearrange(self.lift_bias, "k w -> k 1 w")
         tokens = rearrange(lifted, "b k r (u v) -> b k r u v", u=self.num_joints)  # X~: (B, K, R, V, V)
         # The K * R (subset, channel) pairs are the attention heads: q, k, v of shape (B, K * R, V, V).
@@ -89,7 +90,7 @@ class GlobalSpatialModulation(nn.Module):
         )
         modulated = base * (1 + lam_sim * sim) + lam_diff * diff  # Eq. 4
         fused = modulated + lam_res * rearrange(tokens, "b k r u v -> b (k r) u v")
-        return rearrange(self.project(fused), "b (k c) u v -> b k c u v", k=self.num_subsets)  # Eq. 5
+        return subset_conv(self.project, fused, self.num_subsets, scale)  # Eq. 5
 
     def _reset_parameters(self):
         std = self.num_joints**-0.5  # keeps the token scale of the node features
@@ -179,21 +180,24 @@ class CompositeTopologySpatial(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = self.preprocess(x) if self.fused else None
+        # The global topologies come out of their last convolution already weighted (Eq. 7's lambda_g; CTR-GC's
+        # alpha) and the local ones are added in place: one pass over each (B, C, V, V) topology.
+        weight = self.alpha if not self.use_gsm else None
+        if self.fused:
+            weight = self.fusion[0] if weight is None else self.fusion[0] * weight
         if self.use_gsm:
-            global_topology, global_weight = self.global_topology(nodes), None
+            topologies = self.global_topology(nodes, weight)
         else:
-            global_topology, global_weight = self.global_topology(x), self.alpha  # CTR-GC: alpha * relations
+            topologies = self.global_topology(x, weight)  # CTR-GC: alpha * relations
         if self.use_lse:
-            local_topology = self.local_topology(nodes)  # (B, K, 1, V, V)
+            local_topologies = self.local_topology(nodes).unbind(1)  # K x (B, 1, V, V)
         else:
-            local_topology = rearrange(self.shared_topology, "k u v -> k 1 u v")  # PA
-        if self.fused:  # Eq. 7
-            local_topology = self.fusion[1] * local_topology
-            global_weight = self.fusion[0] if global_weight is None else self.fusion[0] * global_weight
-        # local + weight * global in one pass over the (B, K, C, V, V) channel-wise topology
-        topology = torch.addcmul(local_topology, global_topology, global_weight)
-        features = rearrange(self.features(x), "b (k c) t v -> b k c t v", k=self.num_subsets)
-        return F.relu(self.bn(graph_aggregate(topology, features)) + self.down(x))
+            local_topologies = self.shared_topology.unbind(0)  # PA: K x (V, V)
+        if self.fused:
+            local_topologies = [self.fusion[1] * local for local in local_topologies]
+        topologies = [glo.add_(loc) for glo, loc in zip(topologies, local_topologies)]
+        features = subset_conv(self.features, x, self.num_subsets)  # CTR-GC's conv3 per subset
+        return F.relu(self.bn(graph_aggregate(topologies, features)) + self.down(x))
 
     def _reset_parameters(self):
         kaiming_conv_init(self.features, groups=self.num_subsets)

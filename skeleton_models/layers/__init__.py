@@ -1,6 +1,6 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
-from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels
+from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels, subset_conv
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
 from .temporal import MultiScaleTemporalConv, TemporalConv
 
@@ -14,4 +14,5 @@ __all__ = [
     "kaiming_conv_init",
     "lecun_normal_init",
     "relation_channels",
+    "subset_conv",
 ]
