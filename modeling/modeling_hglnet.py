@@ -72,25 +72,28 @@ class GlobalSpatialModulation(nn.Module):
         self.num_subsets, self.num_joints = k, v
 
     def forward(self, nodes: torch.Tensor, scale: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
-        """K topologies (B, C_out, V, V), multiplied by `scale` (Eq. 7's lambda_g) when given."""
-        lifted = torch.einsum("bkrv,kwv->bkrw", nodes, self.lift_weight) + rearrange(self.lift_bias, "k w -> k 1 w")
-        tokens = rearrange(lifted, "b k r (u v) -> b k r u v", u=self.num_joints)  # X~: (B, K, R, V, V)
-        # The K * R (subset, channel) pairs are the attention heads: q, k, v of shape (B, K * R, V, V).
-        qkv = torch.einsum("bkruv,kwv->bkruw", tokens, rearrange(self.qkv_weight, "n k w v -> k (n w) v"))
-        q, k, v = rearrange(qkv, "b k r u (n w) -> n b (k r) u w", n=3)
-        base = F.scaled_dot_product_attention(q, k, v)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
-        # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
-        dots = q @ k.transpose(-1, -2)
-        q_norm, k_norm = q.norm(dim=-1), k.norm(dim=-1)
-        sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
-        sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
-        diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
-        lam_sim, lam_diff, lam_res = (
-            rearrange(p, "k r -> (k r) 1 1") for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
-        )
-        modulated = base * (1 + lam_sim * sim) + lam_diff * diff  # Eq. 4
-        fused = modulated + lam_res * rearrange(tokens, "b k r u v -> b (k r) u v")
-        return subset_conv(self.project, fused, self.num_subsets, scale)  # Eq. 5
+        """K topologies (B, C_out, V, V), multiplied by `scale` (Eq. 7's lambda_g) when given.
+
+        Computed one subset at a time, so that every operand is contiguous and the projections are plain linear
+        maps; for each subset the R channels are the attention heads.
+        """
+        b, num_subsets, r, v = nodes.shape
+        topologies = []
+        for k in range(num_subsets):
+            tokens = F.linear(nodes[:, k], self.lift_weight[k], self.lift_bias[k]).view(b, r, v, v)  # X~ (Eq. 1)
+            q, key, value = F.linear(tokens, self.qkv_weight[:, k].reshape(3 * v, v)).split(v, dim=-1)
+            base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
+            # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
+            dots = q @ key.transpose(-1, -2)
+            q_norm, k_norm = q.norm(dim=-1), key.norm(dim=-1)
+            sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
+            sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
+            diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
+            lam_sim, lam_diff, lam_res = (
+                p[k].view(r, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
+            )
+            topologies.append(base * (1 + lam_sim * sim) + lam_diff * diff + lam_res * tokens)  # Eqs. 4-5
+        return subset_conv(self.project, torch.cat(topologies, dim=1), num_subsets, scale)  # W^0 of Eq. 5
 
     def _reset_parameters(self):
         std = self.num_joints**-0.5  # keeps the token scale of the node features
