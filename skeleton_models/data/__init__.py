@@ -71,7 +71,8 @@ def load_skeleton_dataset(
         cache_dir: where the Arrow files go (default: the usual `datasets` cache).
         num_proc: processes that parse files in parallel.
         **builder_options: options of the builder's config (e.g. ``num_subjects=4`` for ``synthetic``,
-            ``protocol="xsub", class_names="ntu60"`` for ``pyskl``).
+            ``protocol="xsub", class_names="ntu60"`` for ``pyskl``, ``hands_dir=`` for ``ntu60`` / ``ntu120``: a
+            folder of ``<sample_id>.npy`` hand keypoints joined as a ``hands`` column).
 
     Returns:
         A `DatasetDict` with ``train`` and ``test``; rows follow `skeleton_features`. Files that could not be
@@ -82,6 +83,8 @@ def load_skeleton_dataset(
     builder_cls = DATASET_BUILDERS[name]
     if data_dir is not None:
         data_dir = str(Path(data_dir).expanduser().resolve())
+    if builder_options.get("hands_dir") is not None:
+        builder_options["hands_dir"] = str(Path(builder_options["hands_dir"]).expanduser().resolve())
     builder = builder_cls(
         config_name=config,
         data_dir=data_dir,

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import datasets
 
+# The ``hands`` column: per-person hands (T, M, 2 hands (left, right), 21 MediaPipe keypoints, C = x, y, z).
+HANDS_FEATURE_SPEC = {"layout": "mediapipe_hand21", "coordinate_dims": 3}
+
+
+def hands_feature(num_persons: int) -> datasets.Array5D:
+    """The feature of a ``hands`` column: (T, `num_persons`, 2, 21, 3) float32, frames first like ``skeleton``
+    (`skeleton_models.hands` turns it into a ``hands2x21`` clip)."""
+    return datasets.Array5D(shape=(None, num_persons, 2, 21, 3), dtype="float32")
+
 
 def skeleton_features(
     class_names: list[str],

@@ -8,6 +8,10 @@
   are removed.
 - Builders `NTU60` (configs ``xsub``, ``xview``) and `NTU120` (``xsub``, ``xset``): the official missing-skeleton
   samples are excluded and reported; split rules as CTR-GCN / pyskl.
+- Hands (BHaRNet): with ``hands_dir=``, each sample's ``<hands_dir>/<sample_id>.npy`` -- hand keypoints extracted
+  from its RGB video by ``examples/extract_hands.py``, one entry per video frame -- is joined as a ``hands`` column
+  of per-person hands (T, 2, 2, 21, 3) (`skeleton_models.hands`), frame by frame with the skeleton's kept frames.
+  A sample without a readable hands file of the right length is skipped and reported.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ import datasets
 import numpy as np
 
 from .base import SkeletonDatasetBuilder
-from .features import skeleton_features
+from .features import HANDS_FEATURE_SPEC, hands_feature, skeleton_features
 from .parsing import (
     SkeletonParseError,
     SkipRecorder,
     find_files,
     parse_floats,
     parse_int,
+    read_hands_file,
     read_text_lines,
     require_data_dir,
 )
@@ -57,9 +62,17 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
     (frames without bodies are dropped, and frame indices count only the kept frames).
     Raises `SkeletonParseError` for anything that does not follow the format.
     """
+    bodies, kept_frames, _ = _parse_ntu_skeleton(path)
+    return bodies, len(kept_frames)
+
+
+def _parse_ntu_skeleton(path) -> tuple[list[NTUBody], np.ndarray, int]:
+    """`read_ntu_skeleton`, plus where the kept frames are in the file: ``(bodies, file frame index of each kept
+    frame (K,), number of frames the file declares)``."""
     lines = read_text_lines(path)
     num_frames = parse_int(path, lines[0], 1, low=0)
     i, kept = 1, 0
+    kept_frames: list[int] = []
     bodies: dict[int, dict] = {}
 
     def take(count: int) -> list[str]:
@@ -70,7 +83,7 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
         i += count
         return block
 
-    for _ in range(num_frames):
+    for frame in range(num_frames):
         (count_line,) = take(1)
         body_count = parse_int(path, count_line, i, low=0, high=16)
         seen = set()
@@ -94,10 +107,11 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
             body["joints"].append(values.reshape(NUM_JOINTS, 12)[:, :3])
         if body_count:
             kept += 1
+            kept_frames.append(frame)
     if i != len(lines):
         raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", i + 1)
     parsed = [NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64)) for i, b in bodies.items()]
-    return parsed, kept
+    return parsed, np.asarray(kept_frames, dtype=np.int64), num_frames
 
 
 def _motion(joints: np.ndarray) -> float:
@@ -113,12 +127,18 @@ def _spread_valid_frames(joints: np.ndarray) -> np.ndarray:
 
 def select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -> tuple[np.ndarray, int]:
     """CTR-GCN's denoising and actor selection. Returns ``(skeleton (T, max_actors, 25, 3) float32, actors)``."""
+    skeleton, actors, _ = _select_actors(bodies, num_frames, max_actors)
+    return skeleton, actors
+
+
+def _select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -> tuple[np.ndarray, int, np.ndarray]:
+    """`select_actors`, plus which of the `num_frames` input frames the skeleton's frames are (T,)."""
     if not bodies or num_frames == 0:
         raise ValueError("no body in any frame")
     out = np.zeros((num_frames, max_actors, NUM_JOINTS, 3), dtype=np.float32)
     if len(bodies) == 1:
         out[bodies[0].frames, 0] = bodies[0].joints
-        return out, 1
+        return out, 1, np.arange(num_frames)
     motion = {b.body_id: _motion(b.joints) for b in bodies}
     kept = [b for b in bodies if len(b.frames) > NOISE_LENGTH]  # denoising by length
     if not kept:
@@ -149,16 +169,25 @@ def select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -
                 intervals[k], used[k] = (min(start, s), max(end, e)), True
                 break
     present = np.abs(out).reshape(num_frames, -1).max(axis=1) > 0
-    return out[present], sum(used)
+    return out[present], sum(used), np.flatnonzero(present)
 
 
-def load_ntu_sample(path) -> tuple[np.ndarray, int]:
-    """Parse and denoise one file: ``(skeleton (T, 2, 25, 3) float32, number of actors)``."""
-    bodies, num_frames = read_ntu_skeleton(path)
+def load_ntu_sample(path, return_frames: bool = False):
+    """Parse and denoise one file: ``(skeleton (T, 2, 25, 3) float32, number of actors)``.
+
+    With ``return_frames=True``, also ``frames`` (T,) int64, the index of each skeleton frame among the frames the
+    file declares (frames without bodies and without actors are dropped), and the number of frames the file
+    declares -- which is the number of frames of the sample's RGB video, so that ``video_array[frames]`` is
+    aligned with the skeleton.
+    """
+    bodies, kept_frames, declared = _parse_ntu_skeleton(path)
     try:
-        return select_actors(bodies, num_frames)
+        skeleton, actors, rows = _select_actors(bodies, len(kept_frames))
     except ValueError as err:
         raise SkeletonParseError(path, str(err)) from None
+    if return_frames:
+        return skeleton, actors, kept_frames[rows], declared
+    return skeleton, actors
 
 
 def parse_ntu_name(name: str) -> dict[str, int] | None:
@@ -224,7 +253,11 @@ def assign_splits(names: list[str], variant: NTUVariant, protocol: str) -> tuple
 
 @dataclass
 class NTUConfig(datasets.BuilderConfig):
+    """``protocol``: ``xsub``, ``xview`` (NTU-60) or ``xset`` (NTU-120). ``hands_dir``: a folder of
+    ``<sample_id>.npy`` hand keypoints (``examples/extract_hands.py``) to join as a ``hands`` column."""
+
     protocol: str = "xsub"
+    hands_dir: str | None = None
 
 
 class NTU60(SkeletonDatasetBuilder):
@@ -237,6 +270,12 @@ class NTU60(SkeletonDatasetBuilder):
     DEFAULT_CONFIG_NAME = "xsub"
     LAYOUT = "ntu25"
 
+    def column_specs(self) -> dict[str, dict]:
+        specs = super().column_specs()
+        if self.config.hands_dir is not None:
+            specs["hands"] = dict(HANDS_FEATURE_SPEC)
+        return specs
+
     def _info(self) -> datasets.DatasetInfo:
         names = _resources()["classes"][: self.VARIANT.num_classes]
         features = skeleton_features(
@@ -245,6 +284,7 @@ class NTU60(SkeletonDatasetBuilder):
             num_joints=NUM_JOINTS,
             num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "setup", "replication")},
+            extra={"hands": hands_feature(2)} if self.config.hands_dir is not None else None,
         )
         return self._skeleton_info(features, self.__doc__)
 
@@ -260,6 +300,12 @@ class NTU60(SkeletonDatasetBuilder):
             + (" and nturgbd_skeletons_s018_to_s032.zip" if self.VARIANT.max_setup > 17 else "")
         )
         root = require_data_dir(self.config.data_dir, self.VARIANT.name, expected)
+        hands_dir = self.config.hands_dir
+        if hands_dir is not None and not Path(hands_dir).expanduser().is_dir():
+            raise ValueError(
+                f"{self.VARIANT.name}: hands_dir {hands_dir!r} is not a folder; expected the <sample_id>.npy hand "
+                "keypoints written by examples/extract_hands.py there"
+            )
         files = find_files(root, ["*.skeleton"])
         if not files:
             raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
@@ -276,35 +322,42 @@ class NTU60(SkeletonDatasetBuilder):
         return [
             datasets.SplitGenerator(
                 name=split,
-                gen_kwargs={"files": [str(by_name[n]) for n in names], "split": split, "report_dir": self.report_dir},
+                gen_kwargs={
+                    "files": [str(by_name[n]) for n in names],
+                    "split": split,
+                    "report_dir": self.report_dir,
+                    "hands_dir": None if hands_dir is None else str(Path(hands_dir).expanduser()),
+                },
             )
             for split, names in splits.items()
         ]
 
-    def _generate_examples(self, files, split, report_dir):
+    def _generate_examples(self, files, split, report_dir, hands_dir=None):
         recorder = SkipRecorder(report_dir)
         for file in files:
-            try:
-                skeleton, actors = load_ntu_sample(file)
-            except SkeletonParseError as err:
-                recorder.skip(file, err.reason, split)
-                continue
             name = Path(file).stem
+            try:
+                skeleton, actors, frames, declared = load_ntu_sample(file, return_frames=True)
+                if hands_dir is not None:
+                    hands = read_hands_file(Path(hands_dir) / f"{name}.npy", declared, num_persons=2)[frames]
+            except SkeletonParseError as err:
+                recorder.skip(file, err.reason if err.path == str(file) else str(err), split)
+                continue
             info = parse_ntu_name(name)
-            yield (
-                name,
-                {
-                    "sample_id": name,
-                    "skeleton": skeleton,
-                    "label": info["action"] - 1,
-                    "num_frames": skeleton.shape[0],
-                    "num_persons": actors,
-                    "subject": info["subject"],
-                    "camera": info["camera"],
-                    "setup": info["setup"],
-                    "replication": info["replication"],
-                },
-            )
+            example = {
+                "sample_id": name,
+                "skeleton": skeleton,
+                "label": info["action"] - 1,
+                "num_frames": skeleton.shape[0],
+                "num_persons": actors,
+                "subject": info["subject"],
+                "camera": info["camera"],
+                "setup": info["setup"],
+                "replication": info["replication"],
+            }
+            if hands_dir is not None:
+                example["hands"] = hands
+            yield name, example
 
 
 class NTU120(NTU60):

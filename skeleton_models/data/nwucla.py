@@ -3,6 +3,12 @@
 One json per sample, named ``aAA_sSS_eEE_vVV.json`` (action folder, subject, episode, view) with keys
 ``file_name``, ``skeletons`` ([T][20][3], camera space, metres) and ``label`` (1..10). The ten classes are the
 folders a01-a12 without a07 and a10. Protocol (CTR-GCN): views 1 and 2 train, view 3 tests.
+
+Hands (BHaRNet): the body stays ``nwucla20`` (20 joints, 1 person) and is not padded to 25 nodes. BHaRNet's body
+and hand experts are separate backbones, each built from its own input's layout, so the two streams may have
+different V: a hand stream for NW-UCLA is the same 25-node ``hands2x21`` input as for NTU (21 MediaPipe keypoints +
+4 dummy nodes, two hands of the one person). This loader has no ``hands_dir`` option yet (the NTU loaders join
+``<sample_id>.npy`` files written by ``examples/extract_hands.py``).
 """
 
 from __future__ import annotations

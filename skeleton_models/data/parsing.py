@@ -151,3 +151,37 @@ def require_data_dir(data_dir, dataset: str, expected: str) -> Path:
     if not path.exists():
         raise ValueError(f"{dataset}: data_dir {str(path)!r} does not exist; expected {expected} there")
     return path
+
+
+def read_hands_file(path: str | os.PathLike, num_frames: int, num_persons: int = 2) -> np.ndarray:
+    """One sample's hand keypoints (``examples/extract_hands.py``) as per-person hands (T, `num_persons`, 2, 21, 3)
+    float32. Raises `SkeletonParseError`.
+
+    The ``.npy`` holds (T, 2, 21, 3) -- the two hands (left, right) of the sample, i.e. one person -- or
+    (T, M, 2, 21, 3) with M <= `num_persons` persons (hands assigned to persons); missing persons are zero. T must
+    be `num_frames`, the frames of the video the hands were extracted from.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SkeletonParseError(path, "no hands file for this sample")
+    try:
+        hands = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+    if hands.dtype.kind not in "fiu" or hands.ndim not in (4, 5) or hands.shape[-3:] != (2, 21, 3):
+        raise SkeletonParseError(
+            path, f"expected a numeric (T, 2, 21, 3) or (T, M, 2, 21, 3) array, got {hands.dtype} {hands.shape}"
+        )
+    if hands.ndim == 4:
+        hands = hands[:, None]
+    if hands.shape[1] > num_persons:
+        raise SkeletonParseError(path, f"expected at most {num_persons} persons, got {hands.shape[1]}")
+    if len(hands) != num_frames:
+        raise SkeletonParseError(
+            path, f"has {len(hands)} frames, the sample's skeleton file declares {num_frames}: not aligned"
+        )
+    if not np.isfinite(hands).all():
+        raise SkeletonParseError(path, "contains NaN or infinite values")
+    out = np.zeros((len(hands), num_persons, 2, 21, 3), dtype=np.float32)
+    out[:, : hands.shape[1]] = hands
+    return out

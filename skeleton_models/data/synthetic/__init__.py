@@ -15,7 +15,7 @@ import datasets
 import numpy as np
 
 from ..base import SkeletonDatasetBuilder
-from ..features import skeleton_features
+from ..features import HANDS_FEATURE_SPEC, hands_feature, skeleton_features
 from .actions import ACTION_CLASSES, ActionClass
 from .body import Body, sample_body
 from .camera import record
@@ -71,7 +71,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
     COORDINATE_DIMS = 3
 
     def column_specs(self) -> dict[str, dict]:
-        return {**super().column_specs(), "hands": {"layout": "mediapipe_hand21", "coordinate_dims": 3}}
+        return {**super().column_specs(), "hands": dict(HANDS_FEATURE_SPEC)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +84,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
             num_joints=25,
             num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
-            extra={"hands": datasets.Array5D(shape=(None, NUM_PERSONS, 2, 21, 3), dtype="float32")},
+            extra={"hands": hands_feature(NUM_PERSONS)},
         )
         return self._skeleton_info(features, __doc__)
 
