@@ -24,7 +24,7 @@ from transformers import AutoModelForVideoClassification, HfArgumentParser, Trai
 
 from skeleton_models import ARCHITECTURES, SkeletonProcessor
 from skeleton_models.data import load_skeleton_dataset
-from skeleton_models.training import build_trainer
+from skeleton_models.training import build_trainer, processor_for_model
 
 
 @dataclass
@@ -61,18 +61,20 @@ def main() -> None:
     processor_options = {"window_size": script.window_size, "stream": script.stream}
     if script.num_persons:
         processor_options["num_persons"] = script.num_persons
-    processor = SkeletonProcessor.for_dataset(dataset, **processor_options)
+    body = SkeletonProcessor.for_dataset(dataset, **processor_options)  # the body column's layout and persons
     config = ARCHITECTURES[script.model_type].config_class.from_preset(
         script.preset,
-        layout=processor.layout,
+        layout=body.layout,
         in_channels=dataset["train"].features["skeleton"].shape[-1],
-        num_persons=processor.num_persons,
+        num_persons=body.num_persons,
         num_labels=len(names),
         id2label=dict(enumerate(names)),
         label2id={name: i for i, name in enumerate(names)},
         **json.loads(script.config_overrides or "{}"),
     )
     model = AutoModelForVideoClassification.from_config(config)
+    # one processor input per skeleton input of the model (BHaRNet: body and hands), same window and stream
+    processor = processor_for_model(config, dataset, window_size=script.window_size, stream=script.stream)
 
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], training_args)
     trainer.train()

@@ -22,6 +22,7 @@ import torch
 from transformers import BatchFeature, FeatureExtractionMixin, ProcessorMixin
 
 from .augmentation import crop_interval, random_rotation_matrices, resample, rotate, rotate_about_axis
+from .hands import HANDS_LAYOUT, hands_to_clip, is_per_person_hands
 from .remote_code import write_remote_code
 from .skeletons import SkeletonLayout, get_layout
 
@@ -113,6 +114,9 @@ _INPUT_DEFAULTS = {
     "coordinate_dims": 3,
     "center": True,
 }
+CENTER_MODES = (True, False, "per_frame")
+# The hand input is hand-centric: each hand on its own wrist in every frame (see `SkeletonProcessor`).
+HANDS_CENTER = "per_frame"
 
 
 def _skeleton_input(spec: dict) -> dict:
@@ -123,10 +127,20 @@ def _skeleton_input(spec: dict) -> dict:
     out = {**_INPUT_DEFAULTS, **spec}
     out["layout"] = get_layout(out["layout"]).name
     out["num_persons"], out["coordinate_dims"] = int(out["num_persons"]), int(out["coordinate_dims"])
-    out["center"] = bool(out["center"])
+    if "center" not in spec and out["layout"] == HANDS_LAYOUT:
+        out["center"] = HANDS_CENTER
+    if isinstance(out["center"], (bool, np.bool_)):
+        out["center"] = bool(out["center"])
+    elif out["center"] not in CENTER_MODES:
+        raise ValueError(f"input {out['name']!r}: center must be True, False or 'per_frame', got {out['center']!r}")
     parse_stream(out["stream"])
     if out["num_persons"] < 1:
         raise ValueError(f"input {out['name']!r}: num_persons must be >= 1, got {out['num_persons']}")
+    if out["layout"] == HANDS_LAYOUT and out["num_persons"] != 2:
+        raise ValueError(
+            f"input {out['name']!r}: a {HANDS_LAYOUT!r} input has 2 instances (left hand, right hand), so "
+            f"num_persons must be 2, got {out['num_persons']}"
+        )
     if out["coordinate_dims"] not in (2, 3):
         raise ValueError(f"input {out['name']!r}: coordinate_dims must be 2 or 3, got {out['coordinate_dims']}")
     return out
@@ -147,8 +161,20 @@ class SkeletonProcessor(FeatureExtractionMixin):
         SkeletonProcessor(layout="ntu25", stream="bone")                       # -> skeletons
         SkeletonProcessor(inputs=[
             {"name": "skeletons", "column": "skeleton", "layout": "ntu25"},
-            {"name": "hands", "column": "hands", "layout": "hands2x21", "center": False},
+            {"name": "hands", "column": "hands", "layout": "hands2x21"},
         ])                                                                     # -> skeletons, hands
+
+    Hands (BHaRNet): a ``hands2x21`` input is the two hands of one person, instance 0 the left hand and instance 1
+    the right, each 21 MediaPipe keypoints + 4 zero dummy nodes (25 nodes, like an ntu25 body). It takes ready
+    clips (T, 2, 25, C) or the per-person hands of a dataset's ``hands`` column (T, M, 2, 21, C) -- one clip
+    (T, M, 2, 21, C), a batch (N, T, M, 2, 21, C) or a list of them -- from which
+    `skeleton_models.hands.hands_to_clip` takes the most active person's two hands, missed detections
+    interpolated. Its instances are never reordered by activity (`num_persons` must be 2). It is **hand-centric**
+    by default (``center="per_frame"``): each hand is centred on its own wrist in every frame, so the hand stream
+    holds the hand's shape and articulation, and the wrist trajectory is left to the body stream (Reading: III-F's
+    "hand-centric preprocessing"; Assumed: per-frame wrist centring, the paper gives no formula). Dummy nodes stay
+    zero in every stream, and the bone streams follow MediaPipe's tree (zero at the wrist and the dummies). The
+    crop and the random rotation are the body's (shared by all inputs).
 
     Args:
         layout: skeleton layout name (``"ntu25"``, ``"nwucla20"``, ``"openpose18"``, ``"coco17"``, ...).
@@ -164,8 +190,11 @@ class SkeletonProcessor(FeatureExtractionMixin):
         align_view: rotate each clip about the layout's up axis so that the first person's shoulders are parallel
             to the x axis at the first frame (3-D only; needs a layout with shoulders).
         inputs: several named inputs instead of the shorthand: dicts with ``name`` (the model's input), ``column``
-            (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims`` and ``center``
-            (centre on the layout's centre joint); missing fields take the defaults above.
+            (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims`` and ``center``;
+            missing fields take the defaults above. ``center``: True (default) subtracts the centre joint of the
+            first person at its first valid frame, ``"per_frame"`` each person's own centre joint in every frame
+            (the default of a ``hands2x21`` input), False leaves the coordinates as they are. Isolated layout nodes
+            (``hands2x21``'s dummies) are never moved.
     """
 
     def __init__(
@@ -239,7 +268,12 @@ class SkeletonProcessor(FeatureExtractionMixin):
         """A processor for a dataset built by `load_skeleton_dataset`: each input's layout, coordinate channels and
         persons come from its column, any other option (``window_size``, ``stream``, ...) from the keyword
         arguments. For a dataset not built by the library, pass ``layout`` and ``coordinate_dims`` (or give them in
-        `inputs`)."""
+        `inputs`). A per-person ``hands`` column (T, M, 2, 21, C) becomes a ``hands2x21`` input (two instances,
+        hand-centric ``center="per_frame"``)::
+
+            SkeletonProcessor.for_dataset(dataset, inputs=[{"column": "skeleton"},
+                                                           {"name": "hands", "column": "hands"}])
+        """
         split = dataset if hasattr(dataset, "features") else next(iter(dataset.values()))
         specs = []
         for given in inputs or [
@@ -248,9 +282,12 @@ class SkeletonProcessor(FeatureExtractionMixin):
             column = given.get("column", _INPUT_DEFAULTS["column"])
             if column not in split.features:
                 raise ValueError(f"the dataset has no column {column!r}; columns: {sorted(split.features)}")
-            derived = {"num_persons": split.features[column].shape[1]}
+            shape = split.features[column].shape
+            derived = {"num_persons": shape[1]}
             if not {"layout", "coordinate_dims"} <= set(given):
                 derived.update(get_skeleton_spec(split, column))
+            if is_per_person_hands(shape):  # (T, M, 2 hands, 21, C): the two hands of one person per clip
+                derived.update(layout=HANDS_LAYOUT, num_persons=2)
             specs.append({**derived, **given})
         return cls(inputs=specs, **kwargs)
 
@@ -268,7 +305,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
         Args:
             skeletons: the first input: one clip (T, M, V, C), a batch (N, T, M, V, C), or a sequence of clips with
                 different T and M (numpy arrays or tensors) -- e.g. ``dataset["skeleton"]`` read with
-                ``.with_format("numpy")``.
+                ``.with_format("numpy")``. A ``hands2x21`` input also takes per-person hands (T, M, 2, 21, C) per
+                clip (see the class docstring).
             labels: optional class indices, returned as ``labels``.
             training: apply the random crop and augmentation instead of the centred crop.
             rng: random generator for training; a fresh one when omitted.
@@ -336,7 +374,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
             selected = self._select_persons(batches[spec["name"]][0], spec)
             person_valid = np.abs(selected).max(axis=(3, 4)) > 0  # (N, T, M)
             if spec["center"]:
-                selected = self._centre(selected, person_valid, layout, spec["coordinate_dims"])
+                selected = self._centre(selected, person_valid, layout, spec["coordinate_dims"], spec["center"])
             if self.align_view and spec["coordinate_dims"] == 3:
                 if angle is None:
                     angle = self._frontal_angle(selected, person_valid, get_layout(first["layout"]))
@@ -351,26 +389,43 @@ class SkeletonProcessor(FeatureExtractionMixin):
     # -- steps ----------------------------------------------------------------------------------------------------
     @staticmethod
     def _as_clip_list(skeletons, spec: dict) -> list[np.ndarray]:
-        name, layout = spec["name"], get_layout(spec["layout"])
+        name, layout, dims = spec["name"], get_layout(spec["layout"]), spec["coordinate_dims"]
+        hands = layout.name == HANDS_LAYOUT
         if isinstance(skeletons, torch.Tensor):
             skeletons = skeletons.detach().cpu().numpy()
         if isinstance(skeletons, np.ndarray) and skeletons.dtype != object:
-            if skeletons.ndim == 4:
+            raw = int(hands and is_per_person_hands(skeletons))  # per-person hands have one more axis per clip
+            if skeletons.ndim == 4 + raw:
                 skeletons = [skeletons]
-            elif skeletons.ndim != 5:
+            elif skeletons.ndim != 5 + raw:
                 raise ValueError(
                     f"{name} must be one clip (T, M, V, C), a batch (N, T, M, V, C) or a list of "
                     f"clips, got an array of shape {skeletons.shape}"
+                    + (" (or per-person hands (T, M, 2, 21, C), one clip or a batch)" if hands else "")
                 )
         if not isinstance(skeletons, (list, tuple, np.ndarray)) or len(skeletons) == 0:
             raise ValueError(f"{name} must be a non-empty clip or sequence of clips, got {type(skeletons).__name__}")
         clips = []
         for i, clip in enumerate(skeletons):
             clip = clip.detach().cpu().numpy() if isinstance(clip, torch.Tensor) else np.asarray(clip)
-            if clip.ndim != 4 or clip.shape[2] != layout.num_joints or clip.shape[3] < spec["coordinate_dims"]:
+            if hands and clip.ndim == 5 and is_per_person_hands(clip) and clip.shape[-1] >= dims:
+                if clip.shape[0] < 1 or clip.shape[1] < 1 or not np.isfinite(clip).all():
+                    raise ValueError(
+                        f"{name}, clip {i}: per-person hands need at least one frame and one person and finite "
+                        f"values, got shape {clip.shape}"
+                    )
+                clip = hands_to_clip(clip, dims)[0]
+            if clip.ndim != 4 or clip.shape[2] != layout.num_joints or clip.shape[3] < dims:
                 raise ValueError(
-                    f"{name}, clip {i}: expected shape (T, M, V={layout.num_joints}, C>={spec['coordinate_dims']}) "
-                    f"for layout {layout.name!r}, got {clip.shape}"
+                    f"{name}, clip {i}: expected shape (T, M, V={layout.num_joints}, C>={dims}) "
+                    f"for layout {layout.name!r}"
+                    + (f" or per-person hands (T, M, 2, 21, C>={dims})" if hands else "")
+                    + f", got {clip.shape}"
+                )
+            if hands and clip.shape[1] != 2:
+                raise ValueError(
+                    f"{name}, clip {i}: a {HANDS_LAYOUT!r} clip has 2 instances (left hand, right hand), got shape "
+                    f"{clip.shape}"
                 )
             if clip.shape[0] < 1 or clip.shape[1] < 1:
                 raise ValueError(f"{name}, clip {i}: needs at least one frame and one person, got shape {clip.shape}")
@@ -395,9 +450,13 @@ class SkeletonProcessor(FeatureExtractionMixin):
 
     @staticmethod
     def _select_persons(batch: np.ndarray, spec: dict) -> np.ndarray:
-        """Keep the `num_persons` most active persons (largest summed coordinate variance over their frames)."""
+        """Keep the `num_persons` most active persons (largest summed coordinate variance over their frames).
+
+        The instances of a ``hands2x21`` input (left hand, right hand) keep their order."""
         n, t, m = batch.shape[:3]
         keep = spec["num_persons"]
+        if spec["layout"] == HANDS_LAYOUT:
+            return batch[:, :, :keep]
         coords = batch[..., : spec["coordinate_dims"]]
         present = (np.abs(batch).max(axis=(3, 4)) > 0)[..., None, None]  # (N, T, M, 1, 1)
         count = present.sum(1)  # (N, M, 1, 1)
@@ -412,12 +471,20 @@ class SkeletonProcessor(FeatureExtractionMixin):
         return selected
 
     @staticmethod
-    def _centre(batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, dims: int) -> np.ndarray:
-        """Subtract the centre joint of person 0 at its first valid frame; missing persons stay zero."""
-        first = person_valid[:, :, 0].argmax(1)  # (N,)
-        origin = batch[np.arange(len(batch)), first, 0, layout.center, :dims]  # (N, D)
+    def _centre(
+        batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, dims: int, mode: bool | str = True
+    ) -> np.ndarray:
+        """Subtract the centre joint of person 0 at its first valid frame (``mode=True``) or of each person in each
+        frame (``mode="per_frame"``); missing persons stay zero, and so do the layout's isolated (padding) nodes."""
+        if mode == "per_frame":
+            origin = batch[:, :, :, layout.center, None, :dims]  # (N, T, M, 1, D)
+        else:
+            first = person_valid[:, :, 0].argmax(1)  # (N,)
+            origin = batch[np.arange(len(batch)), first, 0, layout.center, :dims][:, None, None, None, :]
+        moved = np.ones((layout.num_joints, 1), dtype=batch.dtype)
+        moved[list(layout.isolated)] = 0
         out = batch.copy()
-        out[..., :dims] -= origin[:, None, None, None, :]
+        out[..., :dims] -= origin * moved
         out *= person_valid[..., None, None]
         return out
 

@@ -12,6 +12,8 @@ Sources (see also ../shared/data/facts/):
 - openpose18: ST-GCN `openpose` layout (yysijie/st-gcn net/utils/graph.py), centre 1 (neck).
 - coco17: COCO keypoint names (detectron2) with pyskl's `coco` edges, centre 0 (nose).
 - mediapipe_hand21: MediaPipe hand landmarks, pyskl's `handmp` tree rooted at the wrist.
+- hands2x21: BHaRNet's hand input (section III-F): mediapipe_hand21's 21 joints plus 4 isolated dummy nodes, so that a
+  hand clip has the 25 nodes of an ntu25 body clip; its instance axis is {left hand, right hand} of one person.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class SkeletonLayout:
     Attributes:
         name: registry key, e.g. ``"ntu25"``.
         joint_names: one name per joint, in the order the joints are stored.
-        parents: parent index of every joint; ``-1`` for the centre joint (the root of the joint tree).
+        parents: parent index of every joint; ``-1`` for the centre joint (the root of the joint tree) and for
+            isolated joints (padding nodes without bones, e.g. the dummies of ``hands2x21``; see `isolated`).
         center: index of the centre joint.
         mirror: index of each joint's left/right counterpart (itself for joints on the mid-line).
         groups: anatomical groups, name -> joint indices. Left/right groups are named ``left_*`` / ``right_*``.
@@ -51,23 +54,42 @@ class SkeletonLayout:
         v = len(self.joint_names)
         if len(self.parents) != v or len(self.mirror) != v:
             raise ValueError(f"layout {self.name!r}: joint_names, parents and mirror must all have {v} entries")
-        if self.parents[self.center] != -1:
+        if not 0 <= self.center < v or self.parents[self.center] != -1:
             raise ValueError(f"layout {self.name!r}: the centre joint {self.center} must have parent -1")
+        bad = [j for j, p in enumerate(self.parents) if not -1 <= p < v or p == j]
+        if bad:
+            raise ValueError(f"layout {self.name!r}: joints {bad} have a parent that is not -1 or another joint")
+        roots = {j for j, p in enumerate(self.parents) if p == -1} - {self.center}
+        with_children = sorted(roots & set(self.parents))
+        if with_children:
+            raise ValueError(
+                f"layout {self.name!r}: joints {with_children} have parent -1 and children but are not the centre "
+                f"joint {self.center}; besides the centre, only isolated joints (without children) may have parent -1"
+            )
 
     @property
     def num_joints(self) -> int:
         return len(self.joint_names)
 
     @property
+    def isolated(self) -> tuple[int, ...]:
+        """Joints outside the joint tree: parent -1 but not the centre (padding nodes, e.g. ``hands2x21``'s
+        dummies). They have no bones, are their own ancestors (zero bone streams) and aggregate only themselves in
+        `adjacency`."""
+        return tuple(j for j, p in enumerate(self.parents) if p == -1 and j != self.center)
+
+    @property
     def bones(self) -> tuple[tuple[int, int], ...]:
-        """Inward edges ``(child, parent)``: every joint except the centre, pointing towards the centre."""
+        """Inward edges ``(child, parent)``: every joint of the tree except the centre, pointing towards the centre
+        (isolated joints have none)."""
         return tuple((j, p) for j, p in enumerate(self.parents) if p >= 0)
 
     def ancestors(self, k: int = 1) -> np.ndarray:
-        """Index of each joint's k-th ancestor; the walk stops at the centre joint (its own ancestor).
+        """Index of each joint's k-th ancestor; the walk stops at the centre joint (its own ancestor). Isolated
+        joints are their own ancestors.
 
-        ``x - x[..., ancestors(1), :]`` is the bone stream (zero at the centre, as in CTR-GCN's bone pairs);
-        ``ancestors(2)`` gives the second-order ("long bone") stream of HocSLM's 6-stream ensemble.
+        ``x - x[..., ancestors(1), :]`` is the bone stream (zero at the centre and at isolated joints, as in CTR-GCN's
+        bone pairs); ``ancestors(2)`` gives the second-order ("long bone") stream of HocSLM's 6-stream ensemble.
         """
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
@@ -78,7 +100,7 @@ class SkeletonLayout:
         return out
 
     def depth(self) -> np.ndarray:
-        """Number of bones between each joint and the centre joint."""
+        """Number of bones between each joint and the centre joint (0 for isolated joints)."""
         depth = np.zeros(self.num_joints, dtype=np.int64)
         for j in range(self.num_joints):
             node = j
@@ -93,7 +115,8 @@ class SkeletonLayout:
         """CTR-GCN's 3-subset spatial graph, float32 of shape (3, V, V): identity, inward, outward.
 
         ``A[k, u, v] != 0`` means joint ``u`` aggregates from joint ``v`` in subset ``k``; the inward and outward
-        subsets are column-normalised (``A @ D^-1``), exactly as ``graph/tools.py::get_spatial_graph``.
+        subsets are column-normalised (``A @ D^-1``), exactly as ``graph/tools.py::get_spatial_graph``. Isolated
+        joints appear only in the identity subset.
         """
         v = self.num_joints
         identity = np.eye(v, dtype=np.float64)
@@ -318,6 +341,28 @@ register_layout(
             "pinky": (17, 18, 19, 20),
         },
         up_axis=1,
+        shoulders=None,
+    )
+)
+
+# --- hands2x21 (BHaRNet's hand input: the two hands of one person, padded to 25 nodes) ------------------------------
+# Nodes 0-20 are mediapipe_hand21's joints (the hand-centric graph: MediaPipe's tree rooted at the wrist), nodes
+# 21-24 are isolated dummy nodes that pad a hand to the 25 nodes of an ntu25 body clip ("augmenting with dummy
+# keypoints", BHaRNet III-F), so that the body and hand experts are the same backbone at the same cost (Table III).
+# The dummies are zero in every stream and have no bones. The instance axis M = 2 of a hands2x21 clip is {left hand,
+# right hand} of one person (skeleton_models.hands builds such clips); the mirror map is the identity because a hand
+# has no left/right joints -- mirroring a clip swaps the two instances instead.
+_HAND21 = get_layout("mediapipe_hand21")
+_NUM_HAND_DUMMIES = 4
+register_layout(
+    SkeletonLayout(
+        name="hands2x21",
+        joint_names=_HAND21.joint_names + tuple(f"dummy_{i}" for i in range(_NUM_HAND_DUMMIES)),
+        parents=_HAND21.parents + (-1,) * _NUM_HAND_DUMMIES,
+        center=_HAND21.center,
+        mirror=tuple(range(_HAND21.num_joints + _NUM_HAND_DUMMIES)),
+        groups={**_HAND21.groups, "dummy": tuple(range(_HAND21.num_joints, _HAND21.num_joints + _NUM_HAND_DUMMIES))},
+        up_axis=_HAND21.up_axis,
         shoulders=None,
     )
 )

@@ -7,6 +7,9 @@ __version__ = "0.1.0"
 
 from .data import load_skeleton_dataset
 from .models import (
+    BHaRNetConfig,
+    BHaRNetForSkeletonClassification,
+    BHaRNetModel,
     HGLNetConfig,
     HGLNetForSkeletonClassification,
     HGLNetModel,
@@ -21,6 +24,9 @@ from .skeletons import SkeletonLayout, get_layout, list_layouts, register_layout
 __all__ = [
     "ARCHITECTURES",
     "Architecture",
+    "BHaRNetConfig",
+    "BHaRNetForSkeletonClassification",
+    "BHaRNetModel",
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",

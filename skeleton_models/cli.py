@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import AutoModelForVideoClassification
 
@@ -15,13 +16,14 @@ from .data import SkeletonParseError, read_clip
 from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, load_checkpoint, load_processor
-from .training.quickstart import print_quickstart_report, run_quickstart
+from .training.quickstart import QUICKSTART_PRESETS, print_quickstart_report, run_quickstart
 
 
 def _quickstart(args: argparse.Namespace) -> int:
     results = run_quickstart(
         output_dir=args.output_dir,
         config=args.config,
+        model=args.model,
         preset=args.preset,
         epochs=args.epochs,
         window_size=args.window_size,
@@ -57,8 +59,17 @@ def _predict(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: {err}") from None
     processor = SkeletonProcessor.from_pretrained(args.model)
     model = AutoModelForVideoClassification.from_pretrained(args.model, dtype=torch.float32).eval()
+    extra = {}
+    for item in args.input or []:
+        name, sep, file = item.partition("=")
+        if not sep or name not in processor.model_input_names[1:]:
+            raise SystemExit(f"error: --input takes NAME=FILE.npy with NAME in {processor.model_input_names[1:]}")
+        extra[name] = np.load(file, allow_pickle=False)
+    missing = [name for name in processor.model_input_names[1:] if name not in extra]
+    if missing:
+        raise SystemExit(f"error: this model also reads {missing}: give --input {missing[0]}=FILE.npy")
     try:
-        inputs = processor(clip)
+        inputs = processor(clip, **extra)
     except ValueError as err:
         raise SystemExit(f"error: {path}: {err} (the model expects the {processor.layout} layout)") from None
     with torch.no_grad():
@@ -99,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quick.add_argument("--output-dir", default="quickstart-output", help="checkpoint folder (model + processor)")
     quick.add_argument("--config", default="xsub", choices=["xsub", "xview"], help="benchmark protocol")
-    quick.add_argument("--preset", default="hglnet-small", help="HGLNet named configuration")
+    quick.add_argument(
+        "--model", default="hglnet", choices=sorted(QUICKSTART_PRESETS), help="architecture to train (model_type)"
+    )
+    quick.add_argument("--preset", default=None, help="named configuration (default: the model's small preset)")
     quick.add_argument("--epochs", type=float, default=12)
     quick.add_argument("--window-size", type=int, default=32, help="frames per clip after resampling")
     quick.add_argument("--batch-size", type=int, default=16)
@@ -118,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "file", help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, PKU-MMD .txt"
     )
     predict.add_argument("--top-k", type=int, default=5)
+    predict.add_argument(
+        "--input",
+        action="append",
+        metavar="NAME=FILE.npy",
+        help="another input of the model, e.g. hands=hands.npy for BHaRNet: (T, M, 2, 21, 3) per-person hands",
+    )
     predict.set_defaults(func=_predict)
 
     push = sub.add_parser("push", help="upload a checkpoint folder with a model card to the Hugging Face Hub")

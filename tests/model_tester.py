@@ -373,15 +373,19 @@ class ModelTesterMixin:
             with torch.no_grad():
                 outputs = tensor_outputs(loaded(**inputs))
             cases[auto] = (inputs, outputs)
-        clip = torch.randn(30, 2, get_layout(config.skeleton_input.layout).num_joints, 3).numpy()
         skeleton_processor = getattr(processor, "feature_extractor", processor)
-        processed = {k: torch.as_tensor(v) for k, v in skeleton_processor(clip).items()}
+        clips = {  # one clip per named skeleton input (e.g. body and hands), same length
+            spec["name"]: torch.randn(30, spec["num_persons"], get_layout(spec["layout"]).num_joints, 3).numpy()
+            for spec in skeleton_processor.inputs
+        }
+        processed = {k: torch.as_tensor(v) for k, v in skeleton_processor(**clips).items()}
         if skeleton_processor is not processor:  # a text processor: its tokenisation too
             processed.update({f"text/{k}": v for k, v in processor(text=["a person waves"]).items()})
         save_file(
             {f"{auto}/in/{k}": v.contiguous() for auto, (i, _) in cases.items() for k, v in i.items()}
             | {f"{auto}/out/{k}": v.contiguous() for auto, (_, o) in cases.items() for k, v in o.items()}
-            | {f"processor/{k}": v.contiguous() for k, v in processed.items()},
+            | {f"processor/{k}": v.contiguous() for k, v in processed.items()}
+            | {f"clip/{k}": torch.from_numpy(v) for k, v in clips.items()},
             tmp_path / "expected.safetensors",
         )
         with safe_open(folder / "model.safetensors", "pt") as f:
@@ -399,7 +403,6 @@ class ModelTesterMixin:
         script = REMOTE_SCRIPT.format(
             folders=[str(folder), str(linked)],
             expected=str(tmp_path / "expected.safetensors"),
-            clip=clip.tolist(),
             resaved=str(tmp_path / "resaved"),
             threads=torch.get_num_threads(),
         )
@@ -419,7 +422,7 @@ torch.set_num_threads({threads})  # as the test process: the same summation orde
 from safetensors import safe_open
 from safetensors.torch import load_file
 expected = load_file({expected!r})
-clip = np.asarray({clip!r}, dtype=np.float32)
+clips = {{k.split("/", 1)[1]: v.numpy() for k, v in expected.items() if k.startswith("clip/")}}
 loaded = []
 for folder in {folders!r}:
     name = folder.rsplit("/", 1)[-1]
@@ -441,7 +444,7 @@ for folder in {folders!r}:
         loaded.append(f"{{name}}:{{auto}}")
     processor = transformers.AutoFeatureExtractor.from_pretrained(folder, trust_remote_code=True)
     assert type(processor).__module__.startswith("transformers_modules"), type(processor).__module__
-    for key, value in processor(clip).items():
+    for key, value in processor(**clips).items():
         torch.testing.assert_close(torch.as_tensor(value), expected["processor/" + key], msg=key)
     if any(k.startswith("processor/text/") for k in expected):
         text_processor = transformers.AutoProcessor.from_pretrained(folder, trust_remote_code=True)

@@ -105,3 +105,28 @@ def test_models_lists_the_registry(capsys):
     for arch in ARCHITECTURES.values():
         assert f"{arch.model_type}: {arch.title}" in out
         assert ", ".join(arch.presets) in out and arch.base_model_class.__name__ in out
+
+
+def test_quickstart_trains_bharnet_and_predict_reads_the_hands(tmp_path, capsys):
+    out = tmp_path / "bharnet"
+    args = ["quickstart", "--model", "bharnet", "--output-dir", str(out), "--epochs", "1", "--num-subjects", "2"]
+    assert main([*args, "--window-size", "8", "--cache-dir", str(tmp_path / "cache")]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["model"] == "bharnet" and results["preset"] == "bharnet-small"
+    processor = SkeletonProcessor.from_pretrained(out)
+    assert processor.model_input_names == ["skeletons", "hands"]
+    example = synthetic.generate_example(20, 1, 1, 1, num_subjects=2, seed=0)  # a hand gesture
+    np.save(tmp_path / "clip.npy", example["skeleton"])
+    np.save(tmp_path / "hands.npy", example["hands"])
+    with pytest.raises(SystemExit, match=r"also reads \['hands'\]"):
+        main(["predict", "--model", str(out), str(tmp_path / "clip.npy")])
+    capsys.readouterr()
+    assert (
+        main(["predict", "--model", str(out), str(tmp_path / "clip.npy"), "--input", f"hands={tmp_path}/hands.npy"])
+        == 0
+    )
+    printed = capsys.readouterr().out.splitlines()[1].split(". ", 1)[1].rsplit(" ", 2)[0].strip()
+    model = AutoModelForVideoClassification.from_pretrained(out).eval()
+    with torch.no_grad():
+        logits = model(**processor(example["skeleton"], hands=example["hands"])).logits
+    assert printed == model.config.id2label[int(logits.argmax())]

@@ -1,11 +1,25 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
-from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels, subset_conv
+from .attention import CrossAttention, gaussian_orthogonal_random_matrix, performer_attention
+from .graph import (
+    ChannelTopologyRefinement,
+    GroupedTopologyGraphConv,
+    StaticTopologyGraphConv,
+    graph_aggregate,
+    relation_channels,
+    subset_conv,
+)
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
-from .temporal import MultiScaleTemporalConv, TemporalConv
+from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
 
 __all__ = [
     "ChannelTopologyRefinement",
+    "CrossAttention",
+    "DeformableTemporalConv",
+    "GroupedTopologyGraphConv",
+    "StaticTopologyGraphConv",
+    "gaussian_orthogonal_random_matrix",
+    "performer_attention",
     "MultiScaleTemporalConv",
     "TemporalConv",
     "classifier_init",

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
+from transformers import initialization as init
 
 from .initialization import kaiming_conv_init
 
@@ -106,3 +107,115 @@ def graph_aggregate(topologies, features) -> torch.Tensor:
         # the first subset's product, then the others accumulated into it (no separate additions)
         out = torch.bmm(rows, right) if out is None else torch.baddbmm(out.view(rows.shape[0], -1, v), rows, right)
     return out.view(b, c, t, v)
+
+
+class StaticTopologyGraphConv(nn.Module):
+    """Graph convolution with one learnable topology per subset, shared by all samples and channels:
+    ``sum_k A_k (W_k x)`` then BatchNorm. (B, C_in, T, V) -> (B, C_out, T, V).
+
+    - ``topology="additive"``: A_k is a free parameter initialised to the graph (DeGCN's ``ST_GC``, the input layer
+      of every DeGCN block stack).
+    - ``topology="masked"``: A_k = graph_k * M_k with an edge-importance mask M initialised to ones, so absent
+      edges stay absent (ST-GCN's ``edge_importance``, Yan et al., AAAI 2018).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor, topology: str = "additive"):
+        super().__init__()
+        if topology not in ("additive", "masked"):
+            raise ValueError(f"topology must be 'additive' or 'masked', got {topology!r}")
+        self.num_subsets = adjacency.shape[0]
+        self.topology_kind = topology
+        self.features = nn.Conv2d(in_channels, self.num_subsets * out_channels, kernel_size=1)
+        if topology == "additive":
+            self.topology = nn.Parameter(adjacency.clone())
+        else:
+            self.register_buffer("graph", adjacency.clone(), persistent=False)
+            self.edge_importance = nn.Parameter(torch.empty_like(adjacency))
+        self._adjacency_init = adjacency.clone()
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.topology_kind == "additive":
+            topologies = self.topology.unbind(0)
+        else:
+            topologies = (self.graph * self.edge_importance).unbind(0)
+        return self.bn(graph_aggregate(topologies, subset_conv(self.features, x, self.num_subsets)))
+
+    def _reset_parameters(self):
+        if self.topology_kind == "additive":
+            init.copy_(self.topology, self._adjacency_init)
+        else:
+            init.copy_(self.graph, self._adjacency_init)
+            init.ones_(self.edge_importance)
+
+
+class GroupedTopologyGraphConv(nn.Module):
+    """CTR-GC over channel groups ("scales"), as DeGCN's public ``CTR_GC(num_scale)`` (Myung et al., TIP 2024).
+
+    (B, C_in, T, V) -> (B, C_out, T, V). The channels are split into `num_groups` groups; each group is its own
+    CTR-GC with K subsets (``in / G`` -> ``out / G`` channels, relation width ``relation_channels(in) / G``), all
+    sharing one learnable topology PA and one refinement weight alpha (init 0); the groups' outputs are
+    concatenated and batch-normalised. ``num_groups=1`` is CTR-GCN's graph unit without its residual.
+    The grouped weights are kept as grouped convolutions (one tensor per role) and computed per group and subset
+    (`subset_conv`), which is faster than grouped convolutions on the CPU (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        adjacency: torch.Tensor,
+        num_groups: int = 1,
+        reduction: int = 8,
+    ):
+        super().__init__()
+        if in_channels % num_groups or out_channels % num_groups:
+            raise ValueError(
+                f"in ({in_channels}) and out ({out_channels}) channels must divide into {num_groups} groups"
+            )
+        k = adjacency.shape[0]
+        rel = relation_channels(in_channels, reduction)
+        if rel % num_groups:
+            raise ValueError(f"relation channels ({rel}) must divide into {num_groups} groups")
+        self.num_subsets, self.num_groups = k, num_groups
+        self.conv1 = nn.Conv2d(in_channels, k * rel, kernel_size=1, groups=num_groups)  # queries
+        self.conv2 = nn.Conv2d(in_channels, k * rel, kernel_size=1, groups=num_groups)  # keys
+        self.conv3 = nn.Conv2d(in_channels, k * out_channels, kernel_size=1, groups=num_groups)  # features
+        self.conv4 = nn.Conv2d(k * rel, k * out_channels, kernel_size=1, groups=num_groups * k)  # relation -> channels
+        self.topology = nn.Parameter(adjacency.clone())  # PA, shared by the groups
+        self._adjacency_init = adjacency.clone()
+        self.alpha = nn.Parameter(torch.empty(1))
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    @staticmethod
+    def _group(conv: nn.Conv2d, g: int, num_groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+        size = conv.out_channels // num_groups
+        return conv.weight[g * size : (g + 1) * size], conv.bias[g * size : (g + 1) * size]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g_in = x.shape[1] // self.num_groups
+        pooled = x.mean(dim=2, keepdim=True)  # (B, C_in, 1, V): the relations use temporal means
+        outputs = []
+        shared = self.topology.unbind(0)
+        for g in range(self.num_groups):
+            x_g, pooled_g = x[:, g * g_in : (g + 1) * g_in], pooled[:, g * g_in : (g + 1) * g_in]
+            q = F.conv2d(pooled_g, *self._group(self.conv1, g, self.num_groups))  # (B, K*R/G, 1, V)
+            k = F.conv2d(pooled_g, *self._group(self.conv2, g, self.num_groups))
+            relation = torch.tanh(rearrange(q, "b r 1 u -> b r u 1") - rearrange(k, "b r 1 v -> b r 1 v"))
+            w4, b4 = self._group(self.conv4, g, self.num_groups)
+            w4, b4 = w4 * self.alpha, b4 * self.alpha  # alpha scales the weights, not the (B, C, V, V) outputs
+            rel_k, out_k = relation.shape[1] // self.num_subsets, w4.shape[0] // self.num_subsets
+            w3, b3 = self._group(self.conv3, g, self.num_groups)
+            topologies, features = [], []
+            for s in range(self.num_subsets):
+                rows = slice(s * out_k, (s + 1) * out_k)
+                refined = F.conv2d(relation[:, s * rel_k : (s + 1) * rel_k], w4[rows], b4[rows])
+                topologies.append(refined.add_(shared[s]))
+                features.append(F.conv2d(x_g, w3[rows], b3[rows]))
+            outputs.append(graph_aggregate(topologies, features))
+        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        return self.bn(out)
+
+    def _reset_parameters(self):
+        init.copy_(self.topology, self._adjacency_init)
+        init.zeros_(self.alpha)

@@ -9,14 +9,15 @@ from transformers import initialization as init
 __all__ = ["classifier_init", "constant_norm_init", "kaiming_conv_init", "lecun_normal_init"]
 
 
-def kaiming_conv_init(conv: nn.Module, groups: int = 1) -> None:
+def kaiming_conv_init(conv: nn.Module, groups: int = 1, negative_slope: float = 0.0) -> None:
     """CTR-GCN's ``conv_init``: Kaiming-normal (fan_out) weights and zero bias.
 
     ``groups`` > 1 marks a convolution that fuses that many independent convolutions along its output channels;
     fan_out is then counted per fused convolution, as the separate convolutions would have had it.
+    ``negative_slope`` > 0 gives the leaky-ReLU gain ``sqrt(2 / (1 + slope^2))`` (DeGCN's ``init_param``, a = 0.1).
     """
     fan_out = conv.weight.shape[0] // groups * conv.weight[0, 0].numel()
-    init.normal_(conv.weight, 0.0, (2.0 / fan_out) ** 0.5)
+    init.normal_(conv.weight, 0.0, (2.0 / (1.0 + negative_slope**2) / fan_out) ** 0.5)
     if conv.bias is not None:
         init.zeros_(conv.bias)
 

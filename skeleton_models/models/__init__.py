@@ -2,12 +2,16 @@
 (`skeleton_models.registry.register_architecture`) with the registry and transformers' Auto classes."""
 
 from ..registry import ARCHITECTURES, Architecture, get_architecture
+from .bharnet import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
 
 __all__ = [
     "ARCHITECTURES",
     "Architecture",
+    "BHaRNetConfig",
+    "BHaRNetForSkeletonClassification",
+    "BHaRNetModel",
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",

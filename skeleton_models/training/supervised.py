@@ -6,6 +6,7 @@ import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments, default_data_collator
 
 from ..data.model_inputs import ModelInputsDataset
+from ..processing_skeleton import SkeletonProcessor
 from .metrics import make_compute_metrics
 
 
@@ -30,6 +31,25 @@ class SkeletonTrainer(Trainer):
             logs.update({key: round(float(total) / count, 4) for key, (total, count) in terms.items()})
             self._loss_terms = {}
         super().log(logs, *args, **kwargs)
+
+
+def processor_for_model(config, dataset, **options) -> SkeletonProcessor:
+    """A `SkeletonProcessor` for a model configuration and a dataset built by the library: one input per skeleton
+    input of the model (``config.input_specs``), read from the column of the same name (``skeletons`` from
+    ``skeleton``), whose layout and channels the column says, with the persons the model expects; `options`
+    (``window_size``, ``stream``, ...) apply to every input."""
+    stream = options.pop("stream", None)
+    inputs = []
+    for spec in config.input_specs:
+        if spec.kind != "skeleton":
+            continue
+        item = {"name": spec.name, "column": "skeleton" if spec.name == "skeletons" else spec.name}
+        if spec.persons is not None:
+            item["num_persons"] = spec.persons
+        if stream is not None:
+            item["stream"] = stream
+        inputs.append(item)
+    return SkeletonProcessor.for_dataset(dataset, inputs=inputs, **options)
 
 
 def build_trainer(

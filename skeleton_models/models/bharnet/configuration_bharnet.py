@@ -1,0 +1,219 @@
+"""BHaRNet configuration (Cho & Kim, "Body-Hand Modality Expertized Networks with Cross-attention for
+Fine-grained Skeleton Action Recognition", IROS 2025, arXiv 2503.14960)."""
+
+from __future__ import annotations
+
+from ...configuration_utils import SkeletonConfig
+from ...registry import InputSpec
+
+STREAM_KINDS = ("body", "hand")
+
+
+class BHaRNetConfig(SkeletonConfig):
+    r"""Configuration of [`BHaRNetModel`] and [`BHaRNetForSkeletonClassification`].
+
+    A body expert and a hand expert (two GCN backbones of the same class, section III-A) whose logits are trained
+    jointly with individual and complementary losses (Eqs. 2-4), optionally exchanging features by cross-attention
+    (Eq. 5) -- over all tokens, or through the Pooling Attention Module (Eqs. 6-8) -- and optionally split into
+    expertized and interactive branches (Eqs. 9-11). The defaults are BHaRNet-P (Table I): DeGCN backbones, fast
+    (Performer) attention with PAM, complementary loss. The rows of Tables III, IV and VI are presets:
+
+    | preset | Table | streams | interaction | kernel | pooling | expertized | lambda_cpl |
+    |---|---|---|---|---|---|---|---|
+    | `degcn-2stream` | III "DeGCN (baseline, 2 stream)" | body, body | none | - | - | no | 0 (fusion sum) |
+    | `body-expert` / `hand-expert` | III, IV "Body" / "Hand" | body / hand | none | - | - | no | - |
+    | `joint-cpl` | III "Score fusion w/ L_c", IV "Joint training" | body, hand | none | - | - | no | 1 |
+    | `cross-attention` | III "Cross-Attention (standard)" | body, hand | cross_attention | softmax | none | no | 1 |
+    | `fast-attention` | III "Fast Attention" | body, hand | cross_attention | performer | none | no | 1 |
+    | `bharnet-p` (default) | III "F.A. + PAM", I "-P" | body, hand | cross_attention | performer | pam | no | 1 |
+    | `bharnet-e` | III "F.A. + Expertized", I "BHaRNet-E" | body, hand | cross_attention | performer | none | yes | 1 |
+
+    "Score fusion" without L_c (Tables III, VI "Ensemble (simple GCN)", IV "Simple Ensemble") is not a jointly
+    trained model: it is the body and hand experts trained separately and averaged afterwards
+    (`skeleton_models.training.ensemble`). BHaRNet-E's expert-only path (Table I, section III-E) is
+    ``model(..., expert_only=True)`` (or ``expert_only=True`` in the configuration). Every preset takes
+    ``backbone="stgcn"`` for Table IV's ST-GCN column.
+
+    Args:
+        layout, in_channels, num_persons: the body input ``skeletons`` (N, C, T, V, M).
+        hand_layout, hand_in_channels, hand_instances: the hand input ``hands`` (N, C, T, V, 2): the two hands
+            {left, right} of the most active person as instances (section III-F; `hands2x21` pads MediaPipe's 21
+            keypoints with 4 isolated dummies so that both experts have the body's cost, Table III).
+        streams: the expert streams, each ``"body"`` or ``"hand"``; ``["body", "body"]`` is DeGCN's own two-stream
+            model (two backbones on the body input).
+        backbone: ``"degcn"`` (the public DeGCN code: CTR-GC over channel groups + multi-scale temporal modelling
+            with deformable temporal convolutions; its deformable *spatial* block is not public, so accuracy parity
+            with the paper's Table I is not guaranteed) or ``"stgcn"`` (ST-GCN, Table IV).
+        hidden_sizes, strides: channels and temporal stride of each backbone block (DeGCN / ST-GCN: 64 x4, 128 x3,
+            256 x3; stride 2 at the 5th and 8th block).
+        num_scales: DeGCN's channel groups of its CTR-GC (``num_scale=4``) and grouped residuals.
+        num_offsets: DeGCN's temporal offsets eta of each deformable temporal convolution (4).
+        temporal_kernel_size, temporal_dilations: the dilated branches of the multi-scale temporal block (5; 1, 2).
+        negative_slope: DeGCN's leaky-ReLU slope (0.1); ST-GCN uses ReLU.
+        stgcn_kernel_size: ST-GCN's temporal kernel (9).
+        interaction: ``"none"`` (score-level fusion only) or ``"cross_attention"`` (Eq. 5).
+        attention_kernel: ``"softmax"`` (standard cross-attention) or ``"performer"`` (FAVOR+ fast attention [20]).
+        pooling: ``"none"`` (attention over all T' x V x I tokens) or ``"pam"`` (Pooling Attention Module, Eqs. 6-8).
+        expertized: add expertized branches (Eqs. 9-11): the logits of four branches (body/hand expert, body/hand
+            interactive) are fused; the individual losses apply to the interactive branches only.
+        expert_only: run only the expertized branches (the light inference of section III-E; needs `expertized`).
+        attention_heads: heads of every cross-attention.
+        performer_features: random features of the Performer kernel (None: ``int(d ln d)`` per head width d).
+        fusion: how branch logits are fused: ``"mean"`` (section III-B: "integrated by averaging") or ``"sum"``
+            (Eq. 11).
+        lambda_body, lambda_hand, lambda_cpl: loss weights of Eq. 4 (the paper gives none: 1).
+        label_smoothing: of every cross-entropy term (DeGCN's training code: 0.1).
+        dropout: dropout before the classifiers (DeGCN: 0).
+        num_labels: number of classes (NTU-60: 60).
+    """
+
+    model_type = "bharnet"
+    presets = {
+        "bharnet-p": {},
+        "bharnet-e": {"pooling": "none", "expertized": True},
+        "bharnet-e-expert-only": {"pooling": "none", "expertized": True, "expert_only": True},
+        "fast-attention": {"pooling": "none"},
+        "cross-attention": {"pooling": "none", "attention_kernel": "softmax"},
+        "joint-cpl": {"interaction": "none"},
+        "body-expert": {"streams": ["body"], "interaction": "none"},
+        "hand-expert": {"streams": ["hand"], "interaction": "none"},
+        "degcn-2stream": {"streams": ["body", "body"], "interaction": "none", "fusion": "sum", "lambda_cpl": 0.0},
+        # The narrow variant the quickstart trains on 2 CPU cores: body and hand experts on 6-block backbones,
+        # trained jointly with the complementary loss (the `joint-cpl` row). Trained in one stage on the synthetic
+        # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README).
+        "bharnet-small": {
+            "hidden_sizes": [16, 16, 32, 32, 64, 64],
+            "strides": [1, 1, 2, 1, 2, 1],
+            "num_scales": 2,
+            "attention_heads": 4,
+            "interaction": "none",
+        },
+    }
+    keys_to_ignore_at_inference = [  # the Trainer gathers only the fused logits
+        "branch_logits",
+        "pooler_output",
+        "hidden_states",
+        "loss_body",
+        "loss_hand",
+        "loss_complementary",
+    ]
+
+    def __init__(
+        self,
+        layout: str = "ntu25",
+        in_channels: int = 3,
+        num_persons: int = 2,
+        hand_layout: str = "hands2x21",
+        hand_in_channels: int = 3,  # x, y and MediaPipe's relative z (section III-F: "2.5D")
+        hand_instances: int = 2,  # left, right hand of the most active person (section III-F)
+        streams: list[str] | tuple[str, ...] = ("body", "hand"),
+        backbone: str = "degcn",  # section IV-A: "We adopt the open-source DeGCN framework"
+        hidden_sizes: list[int] | tuple[int, ...] = (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),  # DeGCN's
+        strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+        num_scales: int = 4,  # DeGCN's num_scale
+        num_offsets: int = 4,  # DeGCN's eta
+        temporal_kernel_size: int = 5,
+        temporal_dilations: list[int] | tuple[int, ...] = (1, 2),
+        negative_slope: float = 0.1,  # DeGCN's LEAKY_ALPHA
+        stgcn_kernel_size: int = 9,
+        interaction: str = "cross_attention",  # section III-C
+        attention_kernel: str = "performer",  # Table III: BHaRNet-P is "F.A. + PAM"
+        pooling: str = "pam",
+        expertized: bool = False,
+        expert_only: bool = False,
+        attention_heads: int = 8,  # Assumed: the paper gives no attention sizes
+        performer_features: int | None = None,  # Assumed: performer-pytorch's default int(d ln d)
+        fusion: str = "mean",  # section III-B
+        lambda_body: float = 1.0,  # Eq. 4; the paper gives no values
+        lambda_hand: float = 1.0,
+        lambda_cpl: float = 1.0,
+        label_smoothing: float = 0.1,  # DeGCN's training code
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        if "num_labels" not in kwargs and "id2label" not in kwargs:
+            kwargs["num_labels"] = 60  # NTU RGB+D 60
+        self.layout = layout
+        self.in_channels = in_channels
+        self.num_persons = num_persons
+        self.hand_layout = hand_layout
+        self.hand_in_channels = hand_in_channels
+        self.hand_instances = hand_instances
+        self.streams = list(streams)
+        self.backbone = backbone
+        self.hidden_sizes = list(hidden_sizes)
+        self.strides = list(strides)
+        self.num_scales = num_scales
+        self.num_offsets = num_offsets
+        self.temporal_kernel_size = temporal_kernel_size
+        self.temporal_dilations = list(temporal_dilations)
+        self.negative_slope = negative_slope
+        self.stgcn_kernel_size = stgcn_kernel_size
+        self.interaction = interaction
+        self.attention_kernel = attention_kernel
+        self.pooling = pooling
+        self.expertized = expertized
+        self.expert_only = expert_only
+        self.attention_heads = attention_heads
+        self.performer_features = performer_features
+        self.fusion = fusion
+        self.lambda_body = lambda_body
+        self.lambda_hand = lambda_hand
+        self.lambda_cpl = lambda_cpl
+        self.label_smoothing = label_smoothing
+        self.dropout = dropout
+        super().__init__(**kwargs)
+        self._validate()
+
+    def _validate(self) -> None:
+        choices = {
+            "backbone": ("degcn", "stgcn"),
+            "interaction": ("none", "cross_attention"),
+            "attention_kernel": ("softmax", "performer"),
+            "pooling": ("none", "pam"),
+            "fusion": ("mean", "sum"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not self.streams or any(s not in STREAM_KINDS for s in self.streams):
+            raise ValueError(f"streams must be a non-empty list of {STREAM_KINDS}, got {self.streams}")
+        if self.interaction != "none" and sorted(self.streams) != ["body", "hand"]:
+            raise ValueError(f"cross-attention needs streams ['body', 'hand'], got {self.streams}")
+        if self.expertized and self.interaction == "none":
+            raise ValueError("expertized branches need interaction='cross_attention' (their interactive half)")
+        if self.expert_only and not self.expertized:
+            raise ValueError("expert_only needs expertized=True")
+        if len(self.hidden_sizes) != len(self.strides) or not self.hidden_sizes:
+            raise ValueError(f"hidden_sizes {self.hidden_sizes} and strides {self.strides} must match in length")
+        if self.interaction != "none" and self.hidden_sizes[-1] % self.attention_heads:
+            raise ValueError(
+                f"the last hidden size ({self.hidden_sizes[-1]}) must divide by attention_heads "
+                f"({self.attention_heads})"
+            )
+        if self.backbone == "degcn":
+            branches = len(self.temporal_dilations) + 2
+            if any(h % (branches * self.num_scales) for h in self.hidden_sizes):
+                raise ValueError(
+                    f"every hidden size must divide by num_scales x temporal branches ({self.num_scales} x "
+                    f"{branches}), got {self.hidden_sizes}"
+                )
+
+    @property
+    def branch_names(self) -> list[str]:
+        """The classifier branches, in the order of ``branch_logits``."""
+        if self.expertized:
+            return ["body_expert", "hand_expert", "body_interactive", "hand_interactive"]
+        names = []
+        for stream in self.streams:
+            names.append(stream if stream not in names else f"{stream}_{names.count(stream) + 1}")
+        return names
+
+    @property
+    def input_specs(self) -> tuple[InputSpec, ...]:
+        specs = []
+        if "body" in self.streams:
+            specs.append(InputSpec("skeletons", "skeleton", self.layout, self.in_channels, self.num_persons))
+        if "hand" in self.streams:
+            specs.append(InputSpec("hands", "skeleton", self.hand_layout, self.hand_in_channels, self.hand_instances))
+        return tuple(specs)
