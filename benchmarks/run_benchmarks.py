@@ -69,7 +69,7 @@ def build(variant: Variant) -> torch.nn.Module:
 
 def count_macs(model: torch.nn.Module, inputs: dict) -> float:
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with counter:  # autograd on: under no_grad the counter's module tracker fails on parameters passed as arguments
         model(**inputs)
     return counter.get_total_flops() / 2
 
@@ -97,7 +97,7 @@ def measure(variant: Variant, device: str, latency_repeats: int, train_steps: in
     one = make_dummy_inputs(config, 1, FRAMES, with_loss_inputs=(), device=device)
     params = sum(p.numel() for p in model.parameters())
     macs = count_macs(model.eval(), one)
-    shape = tuple(one[model.main_input_name].shape)
+    shape = tuple(one[config.input_specs[0].name].shape)  # the first input (BHaRNet: the body; hand-expert: hands)
 
     with torch.no_grad():
         latency = timed(lambda: model(**one), device, latency_repeats)

@@ -7,8 +7,10 @@ into this repository, its licence may forbid that):
     python benchmarks/run_side_by_side.py --ctrgcn /tmp/ctrgcn [--write-readme]
 
 it builds the official CTR-GCN (NTU-60: 3-subset spatial graph, 60 classes), our `ctrgcn` preset (HGLNet with all
-four switches off, the same network) and our full HGLNet on the same input (N, 3, 64, 25, 2), and measures, with
-the two models of a pair timed alternately in the same process so that machine drift cancels:
+four switches off, the same network) and our full HGLNet on the same input (N, 3, 64, 25, 2). With
+``--degcn PATH`` (a checkout of github.com/WoominM/DeGCN_pytorch) it also builds the public DeGCN with one stream
+and our BHaRNet ``body-expert`` preset (the same network; BHaRNet's backbone). For each pair it measures, with the
+two models timed alternately in the same process so that machine drift cancels:
 
 - one training step (forward, cross-entropy, backward, SGD with momentum, as the official recipe) at batch 16;
 - inference at batch 1 (``torch.no_grad``, eval mode);
@@ -36,7 +38,12 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification
+from skeleton_models import (
+    BHaRNetConfig,
+    BHaRNetForSkeletonClassification,
+    HGLNetConfig,
+    HGLNetForSkeletonClassification,
+)
 
 from readme_table import device_name, save_results
 
@@ -60,9 +67,35 @@ def load_official_ctrgcn(checkout: Path) -> type:
     return sys.modules["ctrgcn_official"].Model
 
 
-def build(which: str, checkout: Path) -> torch.nn.Module:
+def load_official_degcn(checkout: Path) -> type:
+    """The public DeGCN `Model` class, imported from a checkout as the package ``degcn_official`` (its graph code
+    is CTR-GCN's, identical files; the ``graph`` package already imported serves both)."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "model" / "degcn.py").exists():
+        raise SystemExit(f"{checkout} is not a checkout of WoominM/DeGCN_pytorch (no model/degcn.py)")
+    if "degcn_official" not in sys.modules:
+        init = checkout / "model" / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            "degcn_official", init, submodule_search_locations=[str(init.parent)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["degcn_official"] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module("degcn_official.degcn").Model
+
+
+def build(which: str, checkout: Path, degcn: Path | None = None) -> torch.nn.Module:
     torch.manual_seed(0)
-    if which == "official":
+    if which == "official-degcn":
+        load_official_ctrgcn(checkout)  # registers the shared graph package
+        model = load_official_degcn(degcn)(
+            num_class=60, num_point=25, num_person=2, num_stream=1, graph="graph.ntu_rgb_d.Graph", graph_args={}
+        )
+        model.forward_logits = lambda x: model(x)[0]
+    elif which == "body-expert":
+        model = BHaRNetForSkeletonClassification(BHaRNetConfig.from_preset("body-expert"))
+        model.forward_logits = lambda x: model(skeletons=x).logits
+    elif which == "official":
         model = load_official_ctrgcn(checkout)(
             num_class=60,
             num_point=25,
@@ -112,13 +145,14 @@ def macs(model, x) -> float:
     return counter.get_total_flops() / 2
 
 
-def peak_memory(which: str, checkout: Path, batch: int, device: str) -> float:
+def peak_memory(which: str, args, batch: int, device: str) -> float:
     """Peak memory (bytes) of two training steps at `batch`, measured in a fresh process (`probe_memory`)."""
     command = [
         sys.executable,
         __file__,
         "--ctrgcn",
-        str(checkout),
+        str(args.ctrgcn),
+        *(["--degcn", str(args.degcn)] if args.degcn else []),
         "--device",
         device,
         "--probe-memory",
@@ -128,8 +162,8 @@ def peak_memory(which: str, checkout: Path, batch: int, device: str) -> float:
     return json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"]
 
 
-def probe_memory(which: str, checkout: Path, batch: int, device: str) -> None:
-    model = build(which, checkout).to(device).train()
+def probe_memory(which: str, args, batch: int, device: str) -> None:
+    model = build(which, args.ctrgcn, args.degcn).to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     x = torch.randn(batch, 3, 64, 25, 2, device=device)
     y = torch.randint(0, 60, (batch,), device=device)
@@ -143,7 +177,7 @@ def probe_memory(which: str, checkout: Path, batch: int, device: str) -> None:
     print(json.dumps({"peak_bytes": peak}))
 
 
-def compare(ours, official, ours_name: str, args) -> dict:
+def compare(ours, official, ours_name: str, official_name: str, args) -> dict:
     """Timings (interleaved), peak memory, parameters and MACs of `ours` next to `official`."""
     device = args.device
     x16 = torch.randn(16, 3, 64, 25, 2, device=device)
@@ -164,7 +198,7 @@ def compare(ours, official, ours_name: str, args) -> dict:
             lambda: ours.forward_logits(x1), lambda: official.forward_logits(x1), device, 4 * args.repeats
         )
     memory = {
-        b: [peak_memory(ours_name, args.ctrgcn, b, device), peak_memory("official", args.ctrgcn, b, device)]
+        b: [peak_memory(ours_name, args, b, device), peak_memory(official_name, args, b, device)]
         for b in map(int, args.memory_batches.split(","))
     }
     return {
@@ -184,6 +218,7 @@ def row(what: str, ours: str, official: str, ratio: float, bold: bool = True) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ctrgcn", required=True, type=Path, help="a checkout of github.com/Uason-Chen/CTR-GCN")
+    parser.add_argument("--degcn", type=Path, help="a checkout of github.com/WoominM/DeGCN_pytorch (optional)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--memory-batches", default="16,64")
@@ -193,14 +228,23 @@ def main() -> None:
     device = args.device
     if args.probe_memory:
         which, batch = args.probe_memory.split(":")
-        probe_memory(which, args.ctrgcn, int(batch), device)
+        probe_memory(which, args, int(batch), device)
         return
-    official = build("official", args.ctrgcn).to(device)
+    pairs = [("ctrgcn", "official"), ("hglnet", "official")]
+    if args.degcn:
+        pairs.append(("body-expert", "official-degcn"))
+    labels = {
+        "ctrgcn": "`ctrgcn` preset (= CTR-GCN) vs CTR-GCN",
+        "hglnet": "full HGLNet vs CTR-GCN",
+        "body-expert": "BHaRNet `body-expert` (= DeGCN, 1 stream) vs public DeGCN",
+    }
     rows, results = [], {}
-    for ours_name in ("ctrgcn", "hglnet"):
-        result = compare(build(ours_name, args.ctrgcn).to(device), official, ours_name, args)
+    for ours_name, official_name in pairs:
+        official = build(official_name, args.ctrgcn, args.degcn).to(device)
+        ours = build(ours_name, args.ctrgcn, args.degcn).to(device)
+        result = compare(ours, official, ours_name, official_name, args)
         results[ours_name] = result
-        label = "`ctrgcn` preset (= CTR-GCN)" if ours_name == "ctrgcn" else "full HGLNet"
+        label = labels[ours_name]
         (t_ours, t_official), (i_ours, i_official) = result["train_step_s"], result["inference_s"]
         rows.append(
             row(f"{label}: training step, batch 16", f"{t_ours:.3f} s", f"{t_official:.3f} s", t_ours / t_official)
@@ -227,9 +271,10 @@ def main() -> None:
         [
             f"Measured on {device_name(device)}, torch {torch.__version__}; input (N, 3, 64, 25, 2); medians of "
             f"{args.repeats} interleaved training steps (SGD, momentum 0.9) and {4 * args.repeats} inferences; memory: "
-            f"{memory_kind}. Official: CTR-GCN, github.com/Uason-Chen/CTR-GCN (model/ctrgcn.py).",
+            f"{memory_kind}. Official: CTR-GCN, github.com/Uason-Chen/CTR-GCN (model/ctrgcn.py)"
+            + (", DeGCN, github.com/WoominM/DeGCN_pytorch (model/degcn.py, one stream)." if args.degcn else "."),
             "",
-            "| | ours | official CTR-GCN | ratio ours / official |",
+            "| | ours | official | ratio ours / official |",
             "|---|---|---|---|",
             *rows,
         ]
