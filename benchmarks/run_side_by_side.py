@@ -210,6 +210,29 @@ def compare(ours, official, ours_name: str, official_name: str, args) -> dict:
     }
 
 
+def profile_steps(models: dict, device: str, top: int = 8) -> None:
+    """Print, for one training step of each model (batch 16), the operators that take the most time."""
+    from torch.profiler import profile
+
+    x = torch.randn(16, 3, 64, 25, 2, device=device)
+    y = torch.randint(0, 60, (16,), device=device)
+
+    def step(model):
+        model.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()
+
+    for name, model in models.items():
+        model.to(device).train()
+        step(model), step(model)
+        with profile() as prof:
+            step(model)
+        events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        total = sum(e.self_cpu_time_total for e in events) / 1e6
+        print(f"== {name}: one profiled training step, {total:.2f} s of CPU time")
+        for e in events[:top]:
+            print(f"   {e.key:36s} {e.self_cpu_time_total / 1e6:6.3f} s  {e.count:5d} calls")
+
+
 def row(what: str, ours: str, official: str, ratio: float, bold: bool = True) -> str:
     ratio_text = f"**{ratio:.2f}**" if bold else f"{ratio:.2f}"
     return f"| {what} | {ours} | {official} | {ratio_text} |"
@@ -224,11 +247,16 @@ def main() -> None:
     parser.add_argument("--memory-batches", default="16,64")
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--probe-memory", metavar="MODEL:BATCH", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help="print where one training step spends its time")
     args = parser.parse_args()
     device = args.device
     if args.probe_memory:
         which, batch = args.probe_memory.split(":")
         probe_memory(which, args, int(batch), device)
+        return
+    if args.profile:
+        names = ["official", "ctrgcn", "hglnet", *(["official-degcn", "body-expert"] if args.degcn else [])]
+        profile_steps({n: build(n, args.ctrgcn, args.degcn) for n in names}, device)
         return
     pairs = [("ctrgcn", "official"), ("hglnet", "official")]
     if args.degcn:
