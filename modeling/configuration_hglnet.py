@@ -89,13 +89,5 @@ class HGLNetConfig(SkeletonConfig):
         self.gta_reduction = gta_reduction
         self.dropout = dropout
         super().__init__(**kwargs)
-        if len(self.hidden_sizes) != len(self.strides) or not self.hidden_sizes:
-            raise ValueError(
-                f"hidden_sizes ({self.hidden_sizes}) and strides ({self.strides}) must be non-empty "
-                "lists of the same length"
-            )
         branches = len(self.temporal_dilations) + 2
-        if any(h % branches for h in self.hidden_sizes):
-            raise ValueError(
-                f"every hidden size must be a multiple of the {branches} temporal branches, got {self.hidden_sizes}"
-            )
+        self.check_blocks(self.hidden_sizes, self.strides, branches, f"the {branches} temporal branches")

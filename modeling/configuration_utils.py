@@ -65,6 +65,17 @@ class SkeletonConfig(PretrainedConfig):
         """Configuration overrides that set the skeleton input (``layout``, ``in_channels``, ``num_persons``)."""
         return skeleton
 
+    @staticmethod
+    def check_blocks(hidden_sizes, strides, multiple: int = 1, of: str = "") -> None:
+        """Raise a ValueError unless `hidden_sizes` and `strides` (one per block) are non-empty lists of the same
+        length and every hidden size is a multiple of `multiple` (`of` names what it counts)."""
+        if len(hidden_sizes) != len(strides) or not hidden_sizes:
+            raise ValueError(
+                f"hidden_sizes ({hidden_sizes}) and strides ({strides}) must be non-empty lists of the same length"
+            )
+        if any(h % multiple for h in hidden_sizes):
+            raise ValueError(f"every hidden size must be a multiple of {of}, got {hidden_sizes}")
+
     @property
     def input_specs(self) -> tuple[InputSpec, ...]:
         """The inputs the configured model takes, in ``forward``'s order."""

@@ -24,6 +24,7 @@ from .attention import CrossAttention
 from .graph import GroupedTopologyGraphConv, StaticTopologyGraphConv
 from .temporal import MultiScaleTemporalConv, TemporalConv
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init
+from .backbone import run_graph_blocks
 from .modeling_utils import SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_bharnet import BHaRNetConfig
@@ -185,15 +186,7 @@ class ExpertBackbone(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, output_hidden_states: bool = False):
-        m, v = x.shape[-1], x.shape[-2]
-        x = self.data_bn(rearrange(x, "n c t v m -> n (m v c) t"))
-        x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
-        hidden_states = []
-        for block in self.blocks:
-            x = block(x)
-            if output_hidden_states:
-                hidden_states.append(rearrange(x, "(n m) c t v -> n c t v m", m=m))
-        return rearrange(x, "(n m) c t v -> n c t v m", m=m), tuple(hidden_states)
+        return run_graph_blocks(self.data_bn, self.blocks, x, output_hidden_states)
 
 
 # -- interaction -----------------------------------------------------------------------------------------------------

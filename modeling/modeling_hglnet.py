@@ -20,6 +20,7 @@ from transformers.utils.generic import can_return_tuple
 from .graph import ChannelTopologyRefinement, graph_aggregate, relation_channels, subset_conv
 from .temporal import MultiScaleTemporalConv, TemporalConv
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
+from .backbone import run_graph_blocks
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_hglnet import HGLNetConfig
@@ -344,19 +345,11 @@ class HGLNetModel(HGLNetPreTrainedModel):
             (N, C_last), the mean over persons, frames and joints.
         """
         check_inputs(self.config, skeletons=skeletons)
-        m, v = skeletons.shape[-1], skeletons.shape[-2]
-        x = self.data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
-        x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
-        hidden_states = []
-        for block in self.blocks:
-            x = block(x)
-            if output_hidden_states:
-                hidden_states.append(rearrange(x, "(n m) c t v -> n c t v m", m=m))
-        last = rearrange(x, "(n m) c t v -> n c t v m", m=m)
+        last, hidden_states = run_graph_blocks(self.data_bn, self.blocks, skeletons, output_hidden_states)
         return SkeletonModelOutput(
             last_hidden_state=last,
             pooler_output=last.mean(dim=(2, 3, 4)),
-            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            hidden_states=hidden_states if output_hidden_states else None,
         )
 
 

@@ -1,6 +1,7 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
 from .attention import CrossAttention, gaussian_orthogonal_random_matrix, performer_attention
+from .backbone import run_graph_blocks
 from .graph import (
     ChannelTopologyRefinement,
     GroupedTopologyGraphConv,
@@ -28,5 +29,6 @@ __all__ = [
     "kaiming_conv_init",
     "lecun_normal_init",
     "relation_channels",
+    "run_graph_blocks",
     "subset_conv",
 ]

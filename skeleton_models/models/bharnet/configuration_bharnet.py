@@ -184,20 +184,17 @@ class BHaRNetConfig(SkeletonConfig):
             raise ValueError("expertized branches need interaction='cross_attention' (their interactive half)")
         if self.expert_only and not self.expertized:
             raise ValueError("expert_only needs expertized=True")
-        if len(self.hidden_sizes) != len(self.strides) or not self.hidden_sizes:
-            raise ValueError(f"hidden_sizes {self.hidden_sizes} and strides {self.strides} must match in length")
+        if self.backbone == "degcn":
+            branches = len(self.temporal_dilations) + 2
+            of = f"num_scales x temporal branches ({self.num_scales} x {branches})"
+            self.check_blocks(self.hidden_sizes, self.strides, self.num_scales * branches, of)
+        else:
+            self.check_blocks(self.hidden_sizes, self.strides)
         if self.interaction != "none" and self.hidden_sizes[-1] % self.attention_heads:
             raise ValueError(
                 f"the last hidden size ({self.hidden_sizes[-1]}) must divide by attention_heads "
                 f"({self.attention_heads})"
             )
-        if self.backbone == "degcn":
-            branches = len(self.temporal_dilations) + 2
-            if any(h % (branches * self.num_scales) for h in self.hidden_sizes):
-                raise ValueError(
-                    f"every hidden size must divide by num_scales x temporal branches ({self.num_scales} x "
-                    f"{branches}), got {self.hidden_sizes}"
-                )
 
     @property
     def branch_names(self) -> list[str]:

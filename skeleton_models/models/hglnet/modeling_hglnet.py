@@ -26,6 +26,7 @@ from ...layers import (
     kaiming_conv_init,
     lecun_normal_init,
     relation_channels,
+    run_graph_blocks,
     subset_conv,
 )
 from ...modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
@@ -352,19 +353,11 @@ class HGLNetModel(HGLNetPreTrainedModel):
             (N, C_last), the mean over persons, frames and joints.
         """
         check_inputs(self.config, skeletons=skeletons)
-        m, v = skeletons.shape[-1], skeletons.shape[-2]
-        x = self.data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
-        x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
-        hidden_states = []
-        for block in self.blocks:
-            x = block(x)
-            if output_hidden_states:
-                hidden_states.append(rearrange(x, "(n m) c t v -> n c t v m", m=m))
-        last = rearrange(x, "(n m) c t v -> n c t v m", m=m)
+        last, hidden_states = run_graph_blocks(self.data_bn, self.blocks, skeletons, output_hidden_states)
         return SkeletonModelOutput(
             last_hidden_state=last,
             pooler_output=last.mean(dim=(2, 3, 4)),
-            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            hidden_states=hidden_states if output_hidden_states else None,
         )
 
 
