@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from transformers import AutoModelForVideoClassification, HfArgumentParser, TrainingArguments
 
-from skeleton_models import ARCHITECTURES, SkeletonProcessor
+from skeleton_models import ARCHITECTURES
 from skeleton_models.data import load_skeleton_dataset
+from skeleton_models.processing_skeleton import get_skeleton_spec
 from skeleton_models.training import build_trainer, processor_for_model
 
 
@@ -58,15 +59,12 @@ def main() -> None:
         **json.loads(script.dataset_options or "{}"),
     )
     names = dataset["train"].features["label"].names
-    processor_options = {"window_size": script.window_size, "stream": script.stream}
-    if script.num_persons:
-        processor_options["num_persons"] = script.num_persons
-    body = SkeletonProcessor.for_dataset(dataset, **processor_options)  # the body column's layout and persons
+    skeleton = dataset["train"].features["skeleton"]  # the body column: (T, M, V, C) with its layout in the feature
     config = ARCHITECTURES[script.model_type].config_class.from_preset(
         script.preset,
-        layout=body.layout,
-        in_channels=dataset["train"].features["skeleton"].shape[-1],
-        num_persons=body.num_persons,
+        layout=get_skeleton_spec(dataset, "skeleton")["layout"],
+        in_channels=skeleton.shape[-1],
+        num_persons=script.num_persons or skeleton.shape[1],
         num_labels=len(names),
         id2label=dict(enumerate(names)),
         label2id={name: i for i, name in enumerate(names)},
