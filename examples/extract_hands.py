@@ -35,71 +35,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from skeleton_models.data.video import read_frames, video_sources
 from skeleton_models.hands import LEFT, RIGHT, assign_hands_to_persons
 
 Detection = tuple[str, np.ndarray]
 Detector = Callable[[np.ndarray], list[Detection]]
-VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 SIDES = {"left": LEFT, "right": RIGHT}
 REPORT_NAME = "extract_report.json"
-
-
-# -- reading videos ------------------------------------------------------------------------------------------------
-def video_sources(root: Path, id_pattern: str = r"^(.*?)(?:_rgb)?$") -> list[tuple[str, Path]]:
-    """(sample id, path) of every video file, frame folder or ``.npy`` frame array directly under `root`."""
-    found = []
-    for path in sorted(Path(root).iterdir()):
-        if path.is_dir() or path.suffix.lower() in VIDEO_SUFFIXES | {".npy"}:
-            name = path.name if path.is_dir() else path.stem
-            match = re.match(id_pattern, name)
-            found.append((match.group(1) if match else name, path))
-    return found
-
-
-def read_frames(path: Path) -> Iterator[np.ndarray]:
-    """The RGB frames (H, W, 3) uint8 of a video file, a folder of images or a ``.npy`` (T, H, W, 3) array, in
-    order. Raises ValueError for a source without frames."""
-    path = Path(path)
-    if path.is_dir():
-        from PIL import Image  # optional dependency (the dev extra)
-
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f"{path}: no frame images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        for file in files:
-            with Image.open(file) as image:
-                yield np.asarray(image.convert("RGB"))
-        return
-    if path.suffix.lower() == ".npy":
-        frames = np.load(path, mmap_mode="r", allow_pickle=False)
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
-            raise ValueError(f"{path}: expected RGB frames (T>=1, H, W, 3) uint8, got {frames.dtype} {frames.shape}")
-        for frame in frames:
-            yield np.asarray(frame)
-        return
-    try:
-        import av  # optional dependency: PyAV decodes video files
-    except ImportError:
-        raise ValueError(
-            f"{path}: reading video files needs PyAV (pip install av), or pass folders of frames"
-        ) from None
-    count = 0
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                count += 1
-                yield frame.to_ndarray(format="rgb24")
-    except av.error.FFmpegError as err:
-        raise ValueError(f"{path}: cannot decode the video ({err})") from None
-    if count == 0:
-        raise ValueError(f"{path}: no video frames")
 
 
 # -- detections -> per-sample arrays -------------------------------------------------------------------------------

@@ -94,9 +94,12 @@ class SkeletonPreTrainedModel(PreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
-        """`PreTrainedModel.from_pretrained`, then the model's freezing policy again (see `apply_freezing`)."""
+        """`PreTrainedModel.from_pretrained`, then the freezing policy again (see `apply_freezing`) of the model and
+        of every skeleton model inside it, inner ones first."""
         model = super().from_pretrained(*args, **kwargs)
-        model.apply_freezing()
+        for module in reversed(list(model.modules())):
+            if isinstance(module, SkeletonPreTrainedModel):
+                module.apply_freezing()
         return model
 
     def save_pretrained(self, save_directory, *args, **kwargs):
@@ -136,8 +139,9 @@ def make_dummy_inputs(
     """Random valid inputs for a configuration, from its ``input_specs``.
 
     Skeletons are (N, C, T, V, M) normal noise (T = the spec's fixed frames, else `frames`; M = the spec's persons,
-    else 2); text inputs are ``<name>_ids`` (N, 6) random tokens with ``<name>_mask`` (the last row padded after
-    4 tokens); ``labels`` (N,) class indices are added when listed in `with_loss_inputs`.
+    else 2); images (N, C, H, W) normal noise (normalised pixels) of the spec's size, else 32 x 32; text inputs are
+    ``<name>_ids`` (N, 6) random tokens with ``<name>_mask`` (the last row padded after 4 tokens); ``labels`` (N,)
+    class indices are added when listed in `with_loss_inputs`.
     """
     inputs = {}
     for spec in config.input_specs:
@@ -152,6 +156,8 @@ def make_dummy_inputs(
             mask = torch.ones_like(ids)
             mask[-1, 4:] = 0
             inputs[f"{spec.name}_ids"], inputs[f"{spec.name}_mask"] = ids, mask
+        elif spec.kind == "image":
+            inputs[spec.name] = torch.randn((batch_size, spec.channels, *(spec.size or (32, 32))), generator=generator)
         else:  # video frames
             inputs[spec.name] = torch.rand((batch_size, spec.frames or 8, spec.channels, 32, 32), generator=generator)
     if "labels" in with_loss_inputs:
@@ -198,11 +204,25 @@ def check_skeletons(skeletons, spec: InputSpec) -> None:
         torch._assert_async(finite, f"{name} contains NaN or infinite values")
 
 
+def check_image(images, spec: InputSpec) -> None:
+    """Raise a ValueError that names what was expected when `images` is not a floating (N, C, H, W) tensor of the
+    spec's channels (and size, when the spec fixes one)."""
+    size = "H, W" if spec.size is None else f"H={spec.size[0]}, W={spec.size[1]}"
+    expected = f"(N, C={spec.channels}, {size})"
+    if not isinstance(images, torch.Tensor) or not images.is_floating_point() or images.dim() != 4:
+        got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"`{spec.name}` must be a floating-point tensor of shape {expected}, got {got}")
+    if images.shape[1] != spec.channels or (spec.size is not None and tuple(images.shape[2:]) != tuple(spec.size)):
+        raise ValueError(f"`{spec.name}` must have shape {expected}, got {tuple(images.shape)}")
+
+
 def check_inputs(config, **inputs) -> None:
     """Check every given input against the configuration's ``input_specs`` (see `check_skeletons`)."""
     for spec in config.input_specs:
         if spec.kind == "skeleton" and spec.name in inputs:
             check_skeletons(inputs[spec.name], spec)
+        elif spec.kind == "image" and inputs.get(spec.name) is not None:
+            check_image(inputs[spec.name], spec)
         elif spec.kind == "text" and inputs.get(f"{spec.name}_ids") is not None:
             ids = inputs[f"{spec.name}_ids"]
             if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.is_floating_point():

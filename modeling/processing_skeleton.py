@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from transformers import BatchFeature, FeatureExtractionMixin, ProcessorMixin
 
-from .augmentation import crop_interval, random_rotation_matrices, resample, rotate, rotate_about_axis
+from .augmentation import crop_interval, person_activity, random_rotation_matrices, resample, rotate, rotate_about_axis
 from .hands import HANDS_LAYOUT, hands_to_clip, is_per_person_hands
 from .remote_code import write_remote_code
+from .rgb import IMAGENET_MEAN, IMAGENET_STD, RGB_ROIS_COLUMN
 from .skeletons import SkeletonLayout, get_layout
 
 __all__ = [
@@ -146,6 +147,22 @@ def _skeleton_input(spec: dict) -> dict:
     return out
 
 
+# -- images --------------------------------------------------------------------------------------------------------
+_IMAGE_DEFAULTS = {"name": "pixel_values", "column": RGB_ROIS_COLUMN, "mean": IMAGENET_MEAN, "std": IMAGENET_STD}
+
+
+def _image_input(spec: dict) -> dict:
+    """A validated image-input description with every field (see `SkeletonProcessor`)."""
+    unknown = set(spec) - set(_IMAGE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)} in an image input; fields: {sorted(_IMAGE_DEFAULTS)}")
+    out = {**_IMAGE_DEFAULTS, **spec}
+    out["mean"], out["std"] = [float(v) for v in out["mean"]], [float(v) for v in out["std"]]
+    if len(out["mean"]) != 3 or len(out["std"]) != 3 or min(out["std"]) <= 0:
+        raise ValueError(f"image input {out['name']!r}: mean and std need 3 values, std > 0")
+    return out
+
+
 class SkeletonProcessor(FeatureExtractionMixin):
     r"""Turns skeleton clips into model inputs: one or more named tensors of shape (N, C, T, V, M).
 
@@ -189,6 +206,11 @@ class SkeletonProcessor(FeatureExtractionMixin):
             (CTR-GCN ``random_rot``, theta 0.3); only applied to 3-D coordinates.
         align_view: rotate each clip about the layout's up axis so that the first person's shoulders are parallel
             to the x axis at the first frame (3-D only; needs a layout with shoulders).
+        image_inputs: RGB images that go with the skeletons (BHaRNet-M's ROI mosaics, `skeleton_models.rgb`): dicts
+            with ``name`` (default ``"pixel_values"``), ``column`` (default ``"rgb_rois"``), ``mean`` and ``std``
+            (default ImageNet's, what the pretrained ResNets expect). An image is (H, W, 3) uint8 per clip; it
+            becomes (N, 3, H, W) float32, scaled to [0, 1] and normalised, with no augmentation (Assumed: MMNet's
+            released configuration shows none). Image inputs follow the skeleton inputs in `model_input_names`.
         inputs: several named inputs instead of the shorthand: dicts with ``name`` (the model's input), ``column``
             (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims`` and ``center``;
             missing fields take the defaults above. ``center``: True (default) subtracts the centre joint of the
@@ -209,6 +231,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
         random_rotation: float = 0.3,
         align_view: bool = False,
         inputs: Sequence[dict] | None = None,
+        image_inputs: Sequence[dict] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -219,7 +242,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
         elif shorthand:
             raise ValueError(f"give either inputs= or the one-input shorthand {sorted(shorthand)}, not both")
         self.inputs = [_skeleton_input(dict(spec)) for spec in inputs]
-        names = [spec["name"] for spec in self.inputs]
+        self.image_inputs = [_image_input(dict(spec)) for spec in image_inputs or ()]
+        names = [spec["name"] for spec in [*self.inputs, *self.image_inputs]]
         if not names or len(set(names)) < len(names):
             raise ValueError(f"inputs must be a non-empty list with distinct names, got {names}")
         self.window_size = int(window_size)
@@ -249,12 +273,17 @@ class SkeletonProcessor(FeatureExtractionMixin):
 
     @property
     def model_input_names(self) -> list[str]:
-        return [spec["name"] for spec in self.inputs]
+        return [spec["name"] for spec in [*self.inputs, *self.image_inputs]]
 
     @property
     def columns(self) -> list[str]:
         """The dataset columns the inputs are read from."""
-        return [spec["column"] for spec in self.inputs]
+        return [spec["column"] for spec in [*self.inputs, *self.image_inputs]]
+
+    @property
+    def input_columns(self) -> dict[str, str]:
+        """Each input's name -> the dataset column it is read from."""
+        return dict(zip(self.model_input_names, self.columns))
 
     def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
         """`FeatureExtractionMixin.save_pretrained` plus the processor's remote code and ``auto_map``."""
@@ -314,7 +343,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
             **named_inputs: the other inputs by name (e.g. ``hands=...``), clips of the same lengths.
 
         Returns:
-            `BatchFeature` with one (N, C, window_size, V, M) float32 array per input and optionally ``labels`` (N,).
+            `BatchFeature` with one (N, C, window_size, V, M) float32 array per skeleton input, one (N, 3, H, W)
+            float32 array per image input and optionally ``labels`` (N,).
         """
         given = dict(named_inputs)
         if skeletons is not None:
@@ -326,8 +356,16 @@ class SkeletonProcessor(FeatureExtractionMixin):
                 f"this processor takes the inputs {self.model_input_names}; "
                 f"missing {missing}, unknown {sorted(unknown)}"
             )
-        arrays = self.process({name: given[name] for name in self.model_input_names}, training=training, rng=rng)
+        names = [spec["name"] for spec in self.inputs]
+        arrays = self.process({name: given[name] for name in names}, training=training, rng=rng)
         data = {name: np.ascontiguousarray(out.transpose(0, 4, 1, 3, 2)) for name, out in arrays.items()}
+        for spec in self.image_inputs:
+            images = self.process_images(given[spec["name"]], spec)
+            if len(images) != len(arrays[names[0]]):
+                raise ValueError(
+                    f"got {len(images)} {spec['name']} images for {len(arrays[names[0]])} {names[0]} clips"
+                )
+            data[spec["name"]] = images
         if labels is not None:
             data["labels"] = np.asarray(labels, dtype=np.int64).reshape(-1)
             if len(data["labels"]) != len(next(iter(arrays.values()))):
@@ -385,6 +423,33 @@ class SkeletonProcessor(FeatureExtractionMixin):
             stream = compute_stream(selected, layout, spec["stream"], spec["coordinate_dims"])
             out[spec["name"]] = stream.astype(np.float32, copy=False)
         return out
+
+    @staticmethod
+    def process_images(images, spec: dict) -> np.ndarray:
+        """RGB images -- one (H, W, 3) uint8 (any integer type, values 0-255), a batch (N, H, W, 3) or a list of
+        them -- -> (N, 3, H, W) float32,
+        scaled to [0, 1] and normalised with the input's ``mean`` and ``std``."""
+        name = spec["name"]
+        if isinstance(images, torch.Tensor):
+            images = images.detach().cpu().numpy()
+        if isinstance(images, np.ndarray) and images.dtype != object and images.ndim == 3:
+            images = images[None]
+        shapes = {np.shape(image) for image in images} if len(images) else set()
+        if len(shapes) != 1:
+            raise ValueError(f"{name}: expected RGB images of one shape (H, W, 3) uint8, got shapes {sorted(shapes)}")
+        batch = np.stack([np.asarray(image) for image in images])
+        # integers 0-255 (`datasets`' numpy format returns a uint8 column as int64)
+        if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype.kind not in "iu":
+            raise ValueError(
+                f"{name}: expected RGB images (H, W, 3) uint8 (one, a batch or a list), got {batch.dtype} "
+                f"{batch.shape[1:] if batch.ndim > 1 else batch.shape}"
+            )
+        if batch.size and (batch.min() < 0 or batch.max() > 255):
+            raise ValueError(f"{name}: RGB values must be in 0..255, got {batch.min()}..{batch.max()}")
+        mean = np.asarray(spec["mean"], dtype=np.float32)
+        std = np.asarray(spec["std"], dtype=np.float32)
+        out = (batch.astype(np.float32) / 255.0 - mean) / std
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
     # -- steps ----------------------------------------------------------------------------------------------------
     @staticmethod
@@ -457,12 +522,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
         keep = spec["num_persons"]
         if spec["layout"] == HANDS_LAYOUT:
             return batch[:, :, :keep]
-        coords = batch[..., : spec["coordinate_dims"]]
-        present = (np.abs(batch).max(axis=(3, 4)) > 0)[..., None, None]  # (N, T, M, 1, 1)
-        count = present.sum(1)  # (N, M, 1, 1)
-        mean = (coords * present).sum(1) / np.maximum(count, 1)
-        var = (((coords - mean[:, None]) ** 2) * present).sum(1) / np.maximum(count, 1)
-        energy = np.where(count[..., 0, 0] > 0, var.sum(axis=(-1, -2)), -np.inf)  # (N, M)
+        energy = person_activity(batch, spec["coordinate_dims"])  # (N, M)
         order = np.argsort(-energy, axis=1, kind="stable")[:, :keep]
         selected = np.take_along_axis(batch, order[:, None, :, None, None], axis=2)
         if selected.shape[2] < keep:

@@ -10,6 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def person_activity(clips: np.ndarray, coordinate_dims: int = 3) -> np.ndarray:
+    """How much each person moves: (N, T, M, V, C) -> (N, M), the summed variance of the person's coordinates over
+    the frames in which it is present (CTR-GCN's person ranking). A person absent from every frame gets ``-inf``."""
+    clips = np.asarray(clips)
+    coords = clips[..., :coordinate_dims]
+    present = (np.abs(clips).max(axis=(3, 4)) > 0)[..., None, None]  # (N, T, M, 1, 1)
+    count = present.sum(1)  # (N, M, 1, 1)
+    mean = (coords * present).sum(1) / np.maximum(count, 1)
+    var = (((coords - mean[:, None]) ** 2) * present).sum(1) / np.maximum(count, 1)
+    return np.where(count[..., 0, 0] > 0, var.sum(axis=(-1, -2)), -np.inf)
+
+
 def crop_interval(
     start: np.ndarray,
     length: np.ndarray,

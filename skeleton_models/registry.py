@@ -36,12 +36,14 @@ class InputSpec:
     Attributes:
         name: the ``forward`` argument (``"skeletons"``, ``"hands"``, ``"pixel_values"``); for text inputs the stem
             of ``<name>_ids`` / ``<name>_mask`` (``"description"``).
-        kind: ``"skeleton"`` (N, C, T, V, M) float, ``"text"`` (N, L) token ids + mask, ``"video"`` (N, T, 3, H, W).
+        kind: ``"skeleton"`` (N, C, T, V, M) float, ``"text"`` (N, L) token ids + mask, ``"image"`` (N, C, H, W)
+            float (e.g. BHaRNet-M's RGB ROI mosaic), ``"video"`` (N, T, 3, H, W).
         layout: skeleton layout name (see `skeleton_models.skeletons`).
         channels: C, channels per joint (skeletons) or per pixel (video).
         persons: M, the number of persons (skeleton instances) the model expects; None for any.
         frames: T when the model needs a fixed number of frames (e.g. patch-embedded ViTs); None for any.
         vocab_size: size of the token vocabulary (text).
+        size: (H, W) when the model needs a fixed image size (images).
         optional: the model runs without this input (e.g. HocSLM's descriptions, used for a training loss).
     """
 
@@ -52,11 +54,14 @@ class InputSpec:
     persons: int | None = None
     frames: int | None = None
     vocab_size: int | None = None
+    size: tuple[int, int] | None = None
     optional: bool = False
 
     def __post_init__(self):
-        if self.kind not in ("skeleton", "text", "video"):
-            raise ValueError(f"input {self.name!r}: kind must be 'skeleton', 'text' or 'video', got {self.kind!r}")
+        if self.kind not in ("skeleton", "text", "image", "video"):
+            raise ValueError(
+                f"input {self.name!r}: kind must be 'skeleton', 'text', 'image' or 'video', got {self.kind!r}"
+            )
         if self.kind == "skeleton" and (self.layout is None or self.channels is None):
             raise ValueError(f"skeleton input {self.name!r} needs a layout and channels")
 

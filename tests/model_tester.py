@@ -70,7 +70,8 @@ def processor_for(config, frames: int = 16):
         for spec in config.input_specs
         if spec.kind == "skeleton"
     ]
-    skeletons = SkeletonProcessor(inputs=inputs, window_size=frames)
+    images = [{"name": spec.name} for spec in config.input_specs if spec.kind == "image"]
+    skeletons = SkeletonProcessor(inputs=inputs, image_inputs=images, window_size=frames)
     processor_class = ARCHITECTURES[config.model_type].processor_class
     if issubclass(processor_class, ProcessorMixin):
         return processor_class(skeletons, train_bpe_tokenizer(["a person waves", "two people shake hands"]))
@@ -378,6 +379,9 @@ class ModelTesterMixin:
             spec["name"]: torch.randn(30, spec["num_persons"], get_layout(spec["layout"]).num_joints, 3).numpy()
             for spec in skeleton_processor.inputs
         }
+        for spec in config.input_specs:  # and one image per image input (e.g. BHaRNet-M's ROI mosaic)
+            if spec.kind == "image":
+                clips[spec.name] = torch.randint(0, 256, (*spec.size, 3), dtype=torch.uint8).numpy()
         processed = {k: torch.as_tensor(v) for k, v in skeleton_processor(**clips).items()}
         if skeleton_processor is not processor:  # a text processor: its tokenisation too
             processed.update({f"text/{k}": v for k, v in processor(text=["a person waves"]).items()})

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skeleton_models"
 # its own modules). The package's __init__ (the public API) sits above everything.
 LAYERS = [
     {"skeletons", "augmentation"},  # layouts and augmentation
-    {"hands"},  # hand clips (hands2x21) from per-person hands, hands assigned to persons
+    {"hands", "rgb"},  # hand clips (hands2x21) from per-person hands; RGB frames and ROI mosaics
     {"registry"},  # what each architecture is made of
     {"configuration_utils", "remote_code", "testing_utils"},  # config base, remote-code export, test configs
     {"layers", "processing_skeleton", "modeling_utils"},  # shared blocks, processing, the model base

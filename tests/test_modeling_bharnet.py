@@ -37,6 +37,8 @@ def inputs_for(config, n=3, t=12, seed=0):
         x["skeletons"] = torch.randn(n, 3, t, 25, 2, generator=g)
     if "hand" in config.streams:
         x["hands"] = torch.randn(n, 3, t, 25, 2, generator=g)
+    if config.rgb_stream:
+        x["pixel_values"] = torch.randn(n, 3, *config.rgb_image_size, generator=g)
     return x
 
 
@@ -55,22 +57,30 @@ def test_every_preset_trains_with_the_loss_of_eq_4(preset, backbone):
     branches = out.branch_logits.shape[1]
     assert branches == (2 if config.expert_only else len(names))
     fused = out.branch_logits.sum(1) if config.fusion == "sum" else out.branch_logits.mean(1)
-    torch.testing.assert_close(out.logits, fused)
     ce = lambda x: F.cross_entropy(x, labels)  # noqa: E731
-    if branches == 1:
-        torch.testing.assert_close(out.loss, ce(out.logits))
-    elif config.expert_only:
-        torch.testing.assert_close(out.loss, ce(out.logits))
+    rgb_loss = 0.0
+    if config.rgb_stream:  # BHaRNet-M: the RGB logits join the prediction, their loss the total
+        torch.testing.assert_close(out.skeleton_logits, fused)
+        fused = fused + config.rgb_fusion_weight * out.rgb_logits
+        rgb_loss = config.lambda_rgb * ce(out.rgb_logits)
+        torch.testing.assert_close(out.loss_rgb, ce(out.rgb_logits))
+    torch.testing.assert_close(out.logits, fused)
+    skeleton = out.skeleton_logits if config.rgb_stream else out.logits
+    if branches == 1 or config.expert_only:
+        torch.testing.assert_close(out.loss, ce(skeleton) + rgb_loss)
     else:
         # Eq. 2 terms: the interactive branches' when expertized (section III-D), else each stream's
         individual = [i for i, n in enumerate(names) if not n.endswith("_expert")]
         body = sum(ce(out.branch_logits[:, i]) for i in individual if names[i].startswith("body"))
         hand = sum(ce(out.branch_logits[:, i]) for i in individual if names[i].startswith("hand"))
-        expected = config.lambda_body * body + config.lambda_hand * hand + config.lambda_cpl * ce(out.logits)
-        torch.testing.assert_close(out.loss, expected)
-        torch.testing.assert_close(out.loss_complementary, ce(out.logits))
+        expected = config.lambda_body * body + config.lambda_hand * hand + config.lambda_cpl * ce(skeleton)
+        torch.testing.assert_close(out.loss, expected + rgb_loss)
+        torch.testing.assert_close(out.loss_complementary, ce(skeleton))
     out.loss.backward()
     for name, p in model.named_parameters():
+        if config.rgb_stream and config.rgb_guidance_source == "body_gcn" and ".guidance_gcn." in name:
+            assert p.grad is None and not p.requires_grad, name  # frozen, as MMNet's guidance model
+            continue
         if config.expert_only and ".interaction." in name:
             continue  # the light path skips the interactive branches
         if config.expert_only and name.startswith("classifiers.") and int(name.split(".")[1]) >= 2:
@@ -298,3 +308,123 @@ def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path):
     processor = SkeletonProcessor.from_pretrained(tmp_path / "bharnet-e")
     assert [s["stream"] for s in processor.inputs] == ["bone", "bone"]
     assert processor.model_input_names == ["skeletons", "hands"]
+
+
+# -- BHaRNet-M ---------------------------------------------------------------------------------------------------------
+class TestBHaRNetM(TestBHaRNet):
+    """The common tests on BHaRNet-M (skeletons, hands and the RGB ROI mosaic), with Table V's separate, fixed body
+    GCN as the guide, so that its freezing is checked to survive a reload (the default guide, the model's own body
+    stream, has the tests below)."""
+
+    def get_config(self, **overrides):
+        return super().get_config(**{**BHaRNetConfig.presets["bharnet-m-body-gcn"], **overrides})
+
+    def expected_output_shapes(self, config, model_class):
+        shapes = super().expected_output_shapes(config, model_class)
+        n, k = self.batch_size, config.num_labels
+        if model_class is BHaRNetModel:
+            return {**shapes, "rgb_pooler_output": (n, 16), "rgb_guidance": (n, 5)}
+        return {**shapes, "rgb_logits": (n, k), "skeleton_logits": (n, k), "rgb_guidance": (n, 5)}
+
+
+def test_rgb_guidance_weights_the_mosaic_rows_by_the_body_response_at_each_roi_joint():
+    """MMNet's guidance: per-joint L2 norm of the body features, the more active person, mean of the top-k frames
+    at each ROI joint, min-max to [0, 2]; each weight scales its part's row of tiles."""
+    torch.manual_seed(0)
+    config = tiny("bharnet-m", rgb_guidance_topk=2)
+    model = BHaRNetModel(config).eval()
+    x = inputs_for(config, n=2)
+    seen = {}
+    model.rgb.backbone.register_forward_pre_hook(lambda module, args: seen.setdefault("input", args[0]))
+    out = model(**x)
+    body = out.stream_hidden_states[0]  # (N, C, T', V, M)
+    response = body.norm(dim=1)  # (N, T', V, M)
+    joints = [3, 11, 7, 18, 14]  # MMNet's head, right hand, left hand, right ankle, left ankle of ntu25
+    expected = []
+    for i in range(2):
+        person = int(response[i].sum(dim=(0, 1)).argmax())
+        top = response[i, :, joints, person].sort(dim=0, descending=True).values[:2].mean(0)
+        expected.append(2 * (top - top.min()) / (top.max() - top.min()))
+    torch.testing.assert_close(out.rgb_guidance, torch.stack(expected))
+    rows = out.rgb_guidance.repeat_interleave(config.rgb_patch_size, dim=1)[:, None, :, None]
+    torch.testing.assert_close(seen["input"], x["pixel_values"] * rows)
+    # the guidance does not train the body stream: the RGB loss leaves the GCN without gradient
+    cls = BHaRNetForSkeletonClassification(config).train()
+    cls(**x).rgb_logits.sum().backward()
+    assert all(p.grad is None for p in cls.bharnet.streams.parameters())
+
+
+def test_rgb_guidance_norm_sample_does_not_depend_on_the_batch_and_batch_does():
+    torch.manual_seed(0)
+    x = inputs_for(tiny("bharnet-m"), n=3)
+    for norm, independent in (("sample", True), ("batch", False)):
+        torch.manual_seed(0)
+        model = BHaRNetForSkeletonClassification(tiny("bharnet-m", rgb_guidance_norm=norm)).eval()
+        alone = model(**{k: v[:1] for k, v in x.items()}).logits
+        together = model(**x).logits[:1]
+        assert torch.allclose(alone, together, atol=1e-5) is independent, norm
+
+
+def test_body_gcn_guidance_is_a_separate_frozen_expert_loaded_with_load_experts():
+    """Table V's "Body GCN": the guidance comes from a separate single-stream body GCN (MMNet's pretrained model),
+    frozen with fixed batch-norm statistics."""
+    torch.manual_seed(0)
+    config = tiny("bharnet-m-body-gcn")
+    model = BHaRNetForSkeletonClassification(config).train()
+    guide = BHaRNetForSkeletonClassification(tiny("body-expert"))
+    model.load_experts(guide=guide)
+    torch.testing.assert_close(model.bharnet.guidance_gcn.state_dict(), guide.bharnet.streams[0].state_dict())
+    assert not any(p.requires_grad for p in model.bharnet.guidance_gcn.parameters())
+    assert not model.bharnet.guidance_gcn.training and model.bharnet.streams[0].training
+    x = inputs_for(config)
+    out = model(**x)
+    features = guide.eval().bharnet(skeletons=x["skeletons"]).last_hidden_state
+    torch.testing.assert_close(out.rgb_guidance, model.bharnet.rgb.guidance(features))
+    with pytest.raises(ValueError, match="no guidance GCN"):
+        BHaRNetForSkeletonClassification(tiny("bharnet-m")).load_experts(guide=guide)
+
+
+def test_load_rgb_backbone_from_a_transformers_resnet_checkpoint(tmp_path):
+    from transformers import ResNetConfig, ResNetModel
+
+    config = tiny("bharnet-m")
+    torch.manual_seed(1)
+    resnet = ResNetModel(ResNetConfig(**config.rgb_backbone))
+    resnet.save_pretrained(tmp_path / "resnet")
+    model = BHaRNetForSkeletonClassification(config)
+    model.load_rgb_backbone(tmp_path / "resnet")
+    torch.testing.assert_close(model.bharnet.rgb.backbone.state_dict(), resnet.state_dict())
+    with pytest.raises(ValueError, match="no RGB stream"):
+        BHaRNetForSkeletonClassification(tiny()).load_rgb_backbone(resnet)
+
+
+def test_rgb_configuration_errors_and_input_checks():
+    with pytest.raises(ValueError, match="guided by the body"):
+        tiny("bharnet-m", streams=["hand"], interaction="none", expertized=False)
+    with pytest.raises(ValueError, match="no joints \\['nose'\\]"):
+        tiny("bharnet-m", rgb_roi_joints=["nose"])
+    with pytest.raises(ValueError, match="rgb_guidance_source"):
+        tiny("bharnet-m", rgb_guidance_source="rgb")
+    unguided = BHaRNetModel(tiny("bharnet-m", rgb_guidance_source="none"))
+    x = inputs_for(unguided.config)
+    assert torch.equal(unguided(**x).rgb_guidance, torch.ones(3, 5))  # the control without guidance
+    config = tiny("bharnet-m")
+    assert config.rgb_image_size == (40, 40)
+    assert BHaRNetConfig.from_preset("bharnet-m").rgb_image_size == (225, 225)  # MMNet's 5 x 45 px
+    model = BHaRNetForSkeletonClassification(config).eval()
+    x = inputs_for(config)
+    with pytest.raises(ValueError, match=r"`pixel_values` must have shape \(N, C=3, H=40, W=40\)"):
+        model(**{**x, "pixel_values": x["pixel_values"][:, :, :32]})
+    with pytest.raises(ValueError, match="floating-point"):
+        model(**{**x, "pixel_values": x["pixel_values"].to(torch.uint8)})
+    with pytest.raises(ValueError, match="needs the input `pixel_values`"):
+        model(**{k: v for k, v in x.items() if k != "pixel_values"})
+
+
+def test_paper_size_bharnet_m_against_table_2():
+    """Table II: BHaRNet-M 16.7 M = BHaRNet-E Joint + Bone (2 x 2.75 M, Table I) + ResNet-18 without its ImageNet
+    classifier (11.18 M). Our RGB stream is exactly ResNet-18's trunk plus a classifier."""
+    model = BHaRNetForSkeletonClassification(BHaRNetConfig.from_preset("bharnet-m", num_labels=120))
+    rgb = sum(p.numel() for p in model.bharnet.rgb.parameters())
+    assert rgb == 11_176_512  # torchvision / microsoft/resnet-18 without fc
+    assert model.rgb_classifier.in_features == 512

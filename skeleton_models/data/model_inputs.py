@@ -13,7 +13,8 @@ class ModelInputsDataset(Dataset):
     """A torch view of a `datasets.Dataset` whose samples are model inputs, prepared by a processor.
 
     The processor says which columns it reads (``processor.columns``): a `SkeletonProcessor` its named skeleton
-    inputs, a `SkeletonTextProcessor` those and a text column. Rows are read in batches (``__getitems__``, which
+    (and image) inputs, a `SkeletonTextProcessor` those and a text column. Rows are read in batches
+    (``__getitems__``, which
     torch's DataLoader calls with a whole batch of indices) from the Arrow table in numpy format and processed
     together, so training-time augmentation and evaluation-time cropping are vectorised over the batch and texts
     are padded to the batch's longest. ``training`` selects the processor's training or evaluation path; the
@@ -46,7 +47,7 @@ class ModelInputsDataset(Dataset):
     def __getitems__(self, indices: list[int]) -> list[dict[str, torch.Tensor]]:
         rows = self.dataset[list(indices)]
         skeleton_processor = getattr(self.processor, "feature_extractor", self.processor)
-        kwargs = {spec["name"]: self._clips(rows[spec["column"]]) for spec in skeleton_processor.inputs}
+        kwargs = {name: self._clips(rows[column]) for name, column in skeleton_processor.input_columns.items()}
         if skeleton_processor is not self.processor:
             kwargs["text"] = [str(text) for text in rows[self.processor.text_column]]
         if self.label_column:

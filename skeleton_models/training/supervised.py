@@ -7,6 +7,7 @@ from transformers import PreTrainedModel, Trainer, TrainingArguments, default_da
 
 from ..data.model_inputs import ModelInputsDataset
 from ..processing_skeleton import SkeletonProcessor
+from ..rgb import RGB_ROIS_COLUMN
 from .metrics import make_compute_metrics
 
 
@@ -36,11 +37,14 @@ class SkeletonTrainer(Trainer):
 def processor_for_model(config, dataset, **options) -> SkeletonProcessor:
     """A `SkeletonProcessor` for a model configuration and a dataset built by the library: one input per skeleton
     input of the model (``config.input_specs``), read from the column of the same name (``skeletons`` from
-    ``skeleton``), whose layout and channels the column says, with the persons the model expects; `options`
+    ``skeleton``), whose layout and channels the column says, with the persons the model expects, and one image
+    input per image input of the model (BHaRNet-M's ``pixel_values``, from the ``rgb_rois`` column); `options`
     (``window_size``, ``stream``, ...) apply to every input."""
     stream = options.pop("stream", None)
-    inputs = []
+    inputs, image_inputs = [], []
     for spec in config.input_specs:
+        if spec.kind == "image":
+            image_inputs.append({"name": spec.name, "column": RGB_ROIS_COLUMN})
         if spec.kind != "skeleton":
             continue
         item = {"name": spec.name, "column": "skeleton" if spec.name == "skeletons" else spec.name}
@@ -49,6 +53,8 @@ def processor_for_model(config, dataset, **options) -> SkeletonProcessor:
         if stream is not None:
             item["stream"] = stream
         inputs.append(item)
+    if image_inputs:
+        options["image_inputs"] = image_inputs
     return SkeletonProcessor.for_dataset(dataset, inputs=inputs, **options)
 
 

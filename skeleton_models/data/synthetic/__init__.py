@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
+from ...rgb import MMNET_ROI_JOINTS, RGB_ROIS_COLUMN
 from ..base import SkeletonDatasetBuilder
 from ..features import HANDS_FEATURE_SPEC, hands_feature, skeleton_features
 from .actions import ACTION_CLASSES, ActionClass
 from .body import Body, sample_body
 from .camera import record
 from .performance import Performance, perform
+from .render import render_roi_mosaic
 
 CLASS_NAMES = [a.name for a in ACTION_CLASSES]
 CLASS_DESCRIPTIONS = [a.description for a in ACTION_CLASSES]
@@ -45,10 +47,19 @@ class SyntheticSkeletonConfig(datasets.BuilderConfig):
     num_subjects: int = 10
     num_replications: int = 2
     seed: int = 0
+    # BHaRNet-M's RGB input: an ``rgb_rois`` column of ROI mosaics (parts x frames tiles of `rgb_patch_size` px)
+    # rendered from each recording (`render`). Off by default: it adds ~43 KB and ~10 ms per recording.
+    rgb: bool = False
+    rgb_frames: int = 5  # MMNet: 5 frames
+    rgb_patch_size: int = 24  # MMNet: 45 px tiles of full-HD video; these frames are 240 px
 
     def validate(self) -> None:
         if self.protocol not in ("xsub", "xview"):
             raise ValueError(f"protocol must be 'xsub' or 'xview', got {self.protocol!r}")
+        if self.rgb_frames < 1 or self.rgb_patch_size < 4:
+            raise ValueError(
+                f"rgb_frames must be >= 1 and rgb_patch_size >= 4, got {self.rgb_frames} and {self.rgb_patch_size}"
+            )
         if self.num_subjects < 2 or self.num_replications < 1:
             raise ValueError(
                 "num_subjects must be >= 2 and num_replications >= 1, "
@@ -73,6 +84,11 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
     def column_specs(self) -> dict[str, dict]:
         return {**super().column_specs(), "hands": dict(HANDS_FEATURE_SPEC)}
 
+    @property
+    def _rgb_options(self) -> dict | None:
+        cfg = self.config
+        return {"num_frames": cfg.rgb_frames, "patch_size": cfg.rgb_patch_size} if cfg.rgb else None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config.validate()  # options given to the builder are set on a copy of the config, after its __init__
@@ -84,7 +100,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
             num_joints=25,
             num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
-            extra={"hands": hands_feature(NUM_PERSONS)},
+            extra={"hands": hands_feature(NUM_PERSONS), **rgb_feature(self._rgb_options)},
         )
         return self._skeleton_info(features, __doc__)
 
@@ -108,12 +124,32 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
 
     def _generate_examples(self, recordings):
         for label, subject, replication, camera in recordings:
-            example = generate_example(label, subject, replication, camera, self.config.num_subjects, self.config.seed)
+            example = generate_example(
+                label, subject, replication, camera, self.config.num_subjects, self.config.seed, self._rgb_options
+            )
             yield example["sample_id"], example
 
 
-def generate_example(label: int, subject: int, replication: int, camera: int, num_subjects: int, seed: int) -> dict:
-    """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in."""
+def rgb_feature(options: dict | None) -> dict:
+    """The ``rgb_rois`` column's feature for the builder's RGB options (none without RGB)."""
+    if options is None:
+        return {}
+    side = options["patch_size"]
+    shape = (len(MMNET_ROI_JOINTS) * side, options["num_frames"] * side, 3)
+    return {RGB_ROIS_COLUMN: datasets.Array3D(shape=shape, dtype="uint8")}
+
+
+def generate_example(
+    label: int,
+    subject: int,
+    replication: int,
+    camera: int,
+    num_subjects: int,
+    seed: int,
+    rgb: dict | None = None,
+) -> dict:
+    """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in.
+    `rgb`: ``{"num_frames", "patch_size"}`` adds the ``rgb_rois`` mosaic (`render.render_roi_mosaic`)."""
     action = ACTION_CLASSES[label]
     partner = subject % num_subjects + 1  # the second performer of two-person classes
     bodies = [sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
@@ -121,6 +157,10 @@ def generate_example(label: int, subject: int, replication: int, camera: int, nu
     skeleton, hands = record(
         performance, camera, NUM_PERSONS, np.random.default_rng([seed, 2, label, subject, replication, camera])
     )
+    extra = {}
+    if rgb is not None:
+        rng = np.random.default_rng([seed, 3, label, subject, replication, camera])
+        extra[RGB_ROIS_COLUMN] = render_roi_mosaic(skeleton, hands, rng, **rgb)
     return {
         "sample_id": f"S001C{camera:03d}P{subject:03d}R{replication:03d}A{label + 1:03d}",
         "skeleton": skeleton,
@@ -131,6 +171,7 @@ def generate_example(label: int, subject: int, replication: int, camera: int, nu
         "subject": subject,
         "camera": camera,
         "replication": replication,
+        **extra,
     }
 
 

@@ -13,7 +13,16 @@ register_architecture(
         config_class=BHaRNetConfig,
         base_model_class=BHaRNetModel,
         task_classes={"AutoModelForVideoClassification": BHaRNetForSkeletonClassification},
-        tiny_config=dict(hidden_sizes=[8, 8, 16], strides=[1, 2, 1], num_scales=1, attention_heads=2, num_labels=5),
+        tiny_config=dict(
+            hidden_sizes=[8, 8, 16],
+            strides=[1, 2, 1],
+            num_scales=1,
+            attention_heads=2,
+            num_labels=5,
+            # a two-stage ResNet on 8-px tiles for the RGB presets (BHaRNet-M)
+            rgb_backbone={"layer_type": "basic", "depths": [1, 1], "hidden_sizes": [8, 16], "embedding_size": 8},
+            rgb_patch_size=8,
+        ),
         processor_class=SkeletonProcessor,
         title="BHaRNet",
         paper="Cho, Kim. Body-Hand Modality Expertized Networks with Cross-attention for Fine-grained Skeleton "

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from ...configuration_utils import SkeletonConfig
 from ...registry import InputSpec
+from ...rgb import MMNET_ROI_JOINTS, roi_joint_indices
 
 STREAM_KINDS = ("body", "hand")
+# transformers' ResNetConfig of ResNet-18 (microsoft/resnet-18): BHaRNet-M's RGB backbone (Fig. 1 "MMNet* ... with
+# ResNet18").
+RESNET18 = {"layer_type": "basic", "depths": [2, 2, 2, 2], "hidden_sizes": [64, 128, 256, 512], "embedding_size": 64}
 
 
 class BHaRNetConfig(SkeletonConfig):
@@ -27,12 +31,21 @@ class BHaRNetConfig(SkeletonConfig):
     | `fast-attention` | III "Fast Attention" | body, hand | cross_attention | performer | none | no | 1 |
     | `bharnet-p` (default) | III "F.A. + PAM", I "-P" | body, hand | cross_attention | performer | pam | no | 1 |
     | `bharnet-e` | III "F.A. + Expertized", I "BHaRNet-E" | body, hand | cross_attention | performer | none | yes | 1 |
+    | `bharnet-m` | II "BHaRNet-M", V "Body-expertized branch" | `bharnet-e` + RGB stream guided by its body stream |
+    | `bharnet-m-body-gcn` | V "Body GCN" | `bharnet-e` + RGB stream guided by a separate, frozen body GCN |
 
     "Score fusion" without L_c (Tables III, VI "Ensemble (simple GCN)", IV "Simple Ensemble") is not a jointly
     trained model: it is the body and hand experts trained separately and averaged afterwards
     (`skeleton_models.training.ensemble`). BHaRNet-E's expert-only path (Table I, section III-E) is
     ``model(..., expert_only=True)`` (or ``expert_only=True`` in the configuration). Every preset takes
     ``backbone="stgcn"`` for Table IV's ST-GCN column.
+
+    BHaRNet-M (section III-E "RGB Integration", Fig. 4 right, Tables II and V) adds an RGB stream in MMNet's manner:
+    a ResNet-18 reads an ROI mosaic (crops around the `rgb_roi_joints` in `rgb_frames` frames, rows = parts,
+    `skeleton_models.rgb`) whose rows are scaled by how strongly the body features respond at each part's joint
+    (MMNet: the L2 norm of the GCN features per joint, mean of the top-15 frames, of the more active person). The
+    RGB stream has its own classifier and loss ("its own training path"); its logits are added to the skeleton
+    prediction (the "Joint, Bone, RGB ... in ensemble" of section IV-A, within one model).
 
     Args:
         layout, in_channels, num_persons: the body input ``skeletons`` (N, C, T, V, M).
@@ -64,6 +77,24 @@ class BHaRNetConfig(SkeletonConfig):
         lambda_body, lambda_hand, lambda_cpl: loss weights of Eq. 4 (the paper gives none: 1).
         label_smoothing: of every cross-entropy term (DeGCN's training code: 0.1).
         dropout: dropout before the classifiers (DeGCN: 0).
+        rgb_stream: add BHaRNet-M's RGB stream (input ``pixel_values`` (N, 3, P x patch, F x patch)).
+        rgb_guidance_source: Table V: ``"body_stream"`` (this model's body stream -- the features of the
+            body-expertized branch in BHaRNet-E) or ``"body_gcn"`` (a separate single-stream body GCN, as MMNet's
+            pretrained ST-GCN; load one with ``load_experts(guide=...)``). Either way the guidance is detached (the
+            RGB loss does not train the skeleton side), so the separate GCN is fixed: frozen, batch-norm statistics
+            included. ``"none"``: every row weighs 1 (no guidance; a control the paper does not report).
+        rgb_backbone: keyword arguments of transformers' `ResNetConfig` (default ResNet-18; initialise it from an
+            ImageNet checkpoint with ``load_rgb_backbone("microsoft/resnet-18")``).
+        rgb_roi_joints: the body-layout joints whose regions form the mosaic's rows (MMNet's head, right hand,
+            left hand, right ankle, left ankle).
+        rgb_frames, rgb_patch_size: the mosaic's columns (frames) and tile side (MMNet: 5 and 45 px -> 225 x 225).
+        rgb_guidance_topk: frames averaged per joint, the most responsive ones (MMNet: 15).
+        rgb_guidance_norm: how joint responses become row weights in [0, 2]: ``"sample"`` min-max over each clip's
+            parts (Assumed: identical to MMNet for one clip, and a clip's prediction does not depend on the other
+            clips of its batch) or ``"batch"`` min-max over the batch (MMNet's code).
+        lambda_rgb: weight of the RGB stream's cross-entropy (Assumed: 1).
+        rgb_fusion_weight: weight of the RGB logits added to the skeleton prediction (Assumed: 1, an equal-weight
+            ensemble).
         num_labels: number of classes (NTU-60: 60).
     """
 
@@ -78,6 +109,13 @@ class BHaRNetConfig(SkeletonConfig):
         "body-expert": {"streams": ["body"], "interaction": "none"},
         "hand-expert": {"streams": ["hand"], "interaction": "none"},
         "degcn-2stream": {"streams": ["body", "body"], "interaction": "none", "fusion": "sum", "lambda_cpl": 0.0},
+        "bharnet-m": {"pooling": "none", "expertized": True, "rgb_stream": True},
+        "bharnet-m-body-gcn": {
+            "pooling": "none",
+            "expertized": True,
+            "rgb_stream": True,
+            "rgb_guidance_source": "body_gcn",
+        },
         # The narrow variant the quickstart trains on 2 CPU cores: body and hand experts on 6-block backbones,
         # trained jointly with the complementary loss (the `joint-cpl` row). Trained in one stage on the synthetic
         # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README).
@@ -96,6 +134,10 @@ class BHaRNetConfig(SkeletonConfig):
         "loss_body",
         "loss_hand",
         "loss_complementary",
+        "skeleton_logits",
+        "rgb_logits",
+        "rgb_guidance",
+        "loss_rgb",
     ]
 
     def __init__(
@@ -129,6 +171,16 @@ class BHaRNetConfig(SkeletonConfig):
         lambda_cpl: float = 1.0,
         label_smoothing: float = 0.1,  # DeGCN's training code
         dropout: float = 0.0,
+        rgb_stream: bool = False,  # BHaRNet-M (Table II)
+        rgb_guidance_source: str = "body_stream",  # Table V: the body-expertized branch guides best
+        rgb_backbone: dict | None = None,  # ResNet-18 (Fig. 1)
+        rgb_roi_joints: list[str] | tuple[str, ...] = MMNET_ROI_JOINTS,  # MMNet net/mmn.py
+        rgb_frames: int = 5,  # MMNet
+        rgb_patch_size: int = 45,  # MMNet
+        rgb_guidance_topk: int = 15,  # MMNet
+        rgb_guidance_norm: str = "sample",
+        lambda_rgb: float = 1.0,
+        rgb_fusion_weight: float = 1.0,
         **kwargs,
     ):
         if "num_labels" not in kwargs and "id2label" not in kwargs:
@@ -162,6 +214,16 @@ class BHaRNetConfig(SkeletonConfig):
         self.lambda_cpl = lambda_cpl
         self.label_smoothing = label_smoothing
         self.dropout = dropout
+        self.rgb_stream = rgb_stream
+        self.rgb_guidance_source = rgb_guidance_source
+        self.rgb_backbone = dict(RESNET18 if rgb_backbone is None else rgb_backbone)
+        self.rgb_roi_joints = list(rgb_roi_joints)
+        self.rgb_frames = rgb_frames
+        self.rgb_patch_size = rgb_patch_size
+        self.rgb_guidance_topk = rgb_guidance_topk
+        self.rgb_guidance_norm = rgb_guidance_norm
+        self.lambda_rgb = lambda_rgb
+        self.rgb_fusion_weight = rgb_fusion_weight
         super().__init__(**kwargs)
         self._validate()
 
@@ -172,6 +234,8 @@ class BHaRNetConfig(SkeletonConfig):
             "attention_kernel": ("softmax", "performer"),
             "pooling": ("none", "pam"),
             "fusion": ("mean", "sum"),
+            "rgb_guidance_source": ("body_stream", "body_gcn", "none"),
+            "rgb_guidance_norm": ("sample", "batch"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -184,6 +248,12 @@ class BHaRNetConfig(SkeletonConfig):
             raise ValueError("expertized branches need interaction='cross_attention' (their interactive half)")
         if self.expert_only and not self.expertized:
             raise ValueError("expert_only needs expertized=True")
+        if self.rgb_stream:
+            if "body" not in self.streams:
+                raise ValueError(f"the RGB stream is guided by the body: streams must have 'body', got {self.streams}")
+            roi_joint_indices(self.layout, self.rgb_roi_joints)
+            if min(self.rgb_frames, self.rgb_patch_size, self.rgb_guidance_topk) < 1:
+                raise ValueError("rgb_frames, rgb_patch_size and rgb_guidance_topk must be >= 1")
         if self.backbone == "degcn":
             branches = len(self.temporal_dilations) + 2
             of = f"num_scales x temporal branches ({self.num_scales} x {branches})"
@@ -213,4 +283,11 @@ class BHaRNetConfig(SkeletonConfig):
             specs.append(InputSpec("skeletons", "skeleton", self.layout, self.in_channels, self.num_persons))
         if "hand" in self.streams:
             specs.append(InputSpec("hands", "skeleton", self.hand_layout, self.hand_in_channels, self.hand_instances))
+        if self.rgb_stream:
+            specs.append(InputSpec("pixel_values", "image", channels=3, size=self.rgb_image_size))
         return tuple(specs)
+
+    @property
+    def rgb_image_size(self) -> tuple[int, int]:
+        """(H, W) of the RGB ROI mosaic: a row of tiles per ROI joint, a column per frame."""
+        return (len(self.rgb_roi_joints) * self.rgb_patch_size, self.rgb_frames * self.rgb_patch_size)

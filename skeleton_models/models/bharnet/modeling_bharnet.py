@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
+from transformers import ResNetConfig, ResNetModel
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
@@ -31,6 +32,7 @@ from ...layers import (
     run_graph_blocks,
 )
 from ...modeling_utils import SkeletonPreTrainedModel, check_inputs
+from ...rgb import roi_joint_indices
 from ...skeletons import get_layout
 from .configuration_bharnet import BHaRNetConfig
 
@@ -44,12 +46,16 @@ class BHaRNetModelOutput(ModelOutput):
         pooler_output: (N, B, C) the pooled features of each classifier branch, in ``config.branch_names`` order.
         stream_hidden_states: every stream's GCN features, each (N, C, T', V_s, M_s), in ``config.streams`` order.
         hidden_states: with ``output_hidden_states``, the first stream's per-block features, each (N, C_i, T_i, V, M).
+        rgb_pooler_output: (N, C_rgb) the RGB stream's pooled ResNet features (BHaRNet-M).
+        rgb_guidance: (N, P) the weight of each ROI row of the mosaic, from the body features (BHaRNet-M).
     """
 
     last_hidden_state: torch.Tensor | None = None
     pooler_output: torch.Tensor | None = None
     stream_hidden_states: tuple[torch.Tensor, ...] | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
+    rgb_pooler_output: torch.Tensor | None = None
+    rgb_guidance: torch.Tensor | None = None
 
 
 @dataclass
@@ -57,8 +63,14 @@ class BHaRNetClassifierOutput(ModelOutput):
     """Output of `BHaRNetForSkeletonClassification`.
 
     Args:
-        loss: lambda_B L_B + lambda_H L_H + lambda_cpl L_cpl (Eq. 4), when `labels` were given.
-        logits: (N, num_labels) the fused prediction: mean (or sum, ``config.fusion``) of the branch logits.
+        loss: lambda_B L_B + lambda_H L_H + lambda_cpl L_cpl (Eq. 4), + lambda_rgb L_rgb with an RGB stream, when
+            `labels` were given.
+        logits: (N, num_labels) the fused prediction: mean (or sum, ``config.fusion``) of the branch logits, plus
+            ``rgb_fusion_weight`` x the RGB logits with an RGB stream.
+        skeleton_logits, rgb_logits: (N, num_labels) the skeleton and the RGB part of ``logits`` (BHaRNet-M; Table
+            V's "Pose" and "RGB" columns).
+        loss_rgb: the RGB stream's cross-entropy (BHaRNet-M).
+        rgb_guidance: (N, P) the weight of each ROI row of the mosaic (BHaRNet-M).
         branch_logits: (N, B, num_labels) each branch's logits, in ``config.branch_names`` order.
         loss_body, loss_hand: the individual terms L_B, L_H (Eq. 2; of the interactive branches when expertized).
         loss_complementary: L_cpl (Eq. 3), the cross-entropy of the fused logits.
@@ -74,6 +86,10 @@ class BHaRNetClassifierOutput(ModelOutput):
     loss_complementary: torch.Tensor | None = None
     pooler_output: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
+    skeleton_logits: torch.Tensor | None = None
+    rgb_logits: torch.Tensor | None = None
+    loss_rgb: torch.Tensor | None = None
+    rgb_guidance: torch.Tensor | None = None
 
 
 # -- backbones -------------------------------------------------------------------------------------------------------
@@ -243,6 +259,51 @@ class PoolingAttentionModule(nn.Module):
         return body_out, hand_out
 
 
+# -- RGB (BHaRNet-M) -------------------------------------------------------------------------------------------------
+class GuidedRGBStream(nn.Module):
+    """BHaRNet-M's RGB stream (section III-E, Fig. 4 right), in MMNet's manner: the rows of an ROI mosaic are scaled
+    by the body features' response at each row's joint, then a ResNet reads the mosaic.
+
+    Guidance (MMNet net/mmn.py, read in `../shared/research/methods.md` section 4): per joint the L2 norm of the GCN
+    features over channels, (N, T', V, M); the more active person (larger summed norm); for each ROI joint the mean
+    of its `rgb_guidance_topk` largest values over T'; min-max scaled to [0, 2] (MMNet: to 0-255, then / 127). The
+    guidance is detached: the RGB stream has "its own training path" and does not train the body stream (Reading).
+    """
+
+    def __init__(self, config: BHaRNetConfig):
+        super().__init__()
+        self.config = config
+        self.backbone = ResNetModel(ResNetConfig(**config.rgb_backbone))
+        self.roi_joints = roi_joint_indices(config.layout, config.rgb_roi_joints)  # a list: no buffer to load
+
+    def guidance(self, body: torch.Tensor) -> torch.Tensor:
+        """(N, C, T', V, M) body GCN features -> (N, P) row weights in [0, 2]."""
+        response = body.detach().float().norm(dim=1)  # (N, T', V, M)
+        person = response.sum(dim=(1, 2)).argmax(dim=-1)  # (N,) the more active person
+        response = response.gather(-1, person[:, None, None, None].expand(*response.shape[:-1], 1))[..., 0]
+        parts = response[:, :, self.roi_joints]  # (N, T', P)
+        k = min(self.config.rgb_guidance_topk, parts.shape[1])
+        weight = parts.topk(k, dim=1).values.mean(dim=1)  # (N, P)
+        dims = (1,) if self.config.rgb_guidance_norm == "sample" else (0, 1)
+        low, high = weight.amin(dim=dims, keepdim=True), weight.amax(dim=dims, keepdim=True)
+        return 2 * (weight - low) / (high - low).clamp_min(1e-6)
+
+    def forward(self, pixel_values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """`pixel_values` (N, 3, P x S, F x S) normalised ROI mosaic, `weight` (N, P) -> pooled features (N, C)."""
+        rows = weight.repeat_interleave(self.config.rgb_patch_size, dim=1)  # (N, P x S): a weight per pixel row
+        guided = pixel_values * rows[:, None, :, None].to(pixel_values.dtype)
+        return self.backbone(guided).pooler_output.flatten(1)
+
+    def _reset_parameters(self):
+        # transformers' ResNet init (ResNetPreTrainedModel._init_weights): Kaiming-normal fan_out convolutions,
+        # batch norms 1 / 0; it does not run by itself inside another model.
+        for module in self.backbone.modules():
+            if isinstance(module, nn.Conv2d):
+                kaiming_conv_init(module)
+            elif isinstance(module, nn.BatchNorm2d):
+                constant_norm_init(module, 1.0)
+
+
 # -- models ----------------------------------------------------------------------------------------------------------
 class BHaRNetPreTrainedModel(SkeletonPreTrainedModel):
     config_class = BHaRNetConfig
@@ -269,14 +330,33 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
             self.interaction = PoolingAttentionModule(config, dim)
         else:
             self.interaction = BodyHandCrossAttention(config, dim)
+        self.rgb = GuidedRGBStream(config) if config.rgb_stream else None
+        self.guidance_gcn = None
+        if config.rgb_stream and config.rgb_guidance_source == "body_gcn":
+            self.guidance_gcn = ExpertBackbone(config, config.layout, config.in_channels, config.num_persons)
         self.gradient_checkpointing = False
         self.post_init()
+
+    def apply_freezing(self) -> None:
+        """The separate guidance GCN (BHaRNet-M with Table V's "Body GCN") is fixed: its guidance is detached, so
+        nothing would train it (MMNet's guidance model is pretrained and fixed too)."""
+        if self.guidance_gcn is not None:
+            self.guidance_gcn.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        """`nn.Module.train`, except that the fixed guidance GCN stays in evaluation mode (its batch-norm
+        statistics do not move)."""
+        super().train(mode)
+        if self.guidance_gcn is not None:
+            self.guidance_gcn.eval()
+        return self
 
     @can_return_tuple
     def forward(
         self,
         skeletons: torch.Tensor | None = None,
         hands: torch.Tensor | None = None,
+        pixel_values: torch.Tensor | None = None,
         expert_only: bool | None = None,
         output_hidden_states: bool | None = None,
     ) -> BHaRNetModelOutput:
@@ -285,6 +365,8 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
             skeletons: (N, C, T, V, M) body skeletons (streams with ``"body"``).
             hands: (N, C, T, 25, 2) the two hands of the most active person, `hands2x21` layout (streams with
                 ``"hand"``).
+            pixel_values: (N, 3, P x S, F x S) the normalised RGB ROI mosaic (``config.rgb_stream``; see
+                `skeleton_models.rgb`).
             expert_only: skip the interactive branches (BHaRNet-E's light inference, section III-E); default
                 ``config.expert_only``.
             output_hidden_states: also return the first stream's per-block features.
@@ -297,7 +379,7 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
         expert_only = config.expert_only if expert_only is None else expert_only
         if expert_only and not config.expertized:
             raise ValueError("expert_only needs a model with expertized branches (config.expertized)")
-        given = {"skeletons": skeletons, "hands": hands}
+        given = {"skeletons": skeletons, "hands": hands, "pixel_values": pixel_values}
         for spec in config.input_specs:
             if given[spec.name] is None:
                 raise ValueError(f"this BHaRNet (streams {config.streams}) needs the input `{spec.name}`")
@@ -321,11 +403,25 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
         elif expert_only:
             by_stream = dict(zip(config.streams, pooled))
             pooled = [by_stream["body"], by_stream["hand"]]
+        rgb_pooled = guidance = None
+        if self.rgb is not None:
+            if config.rgb_guidance_source == "none":
+                guidance = pixel_values.new_ones(pixel_values.shape[0], len(config.rgb_roi_joints))
+            else:
+                if self.guidance_gcn is not None:
+                    with torch.no_grad():
+                        guide = self.guidance_gcn(skeletons)[0]
+                else:
+                    guide = features[config.streams.index("body")]
+                guidance = self.rgb.guidance(guide)
+            rgb_pooled = self.rgb(pixel_values, guidance)
         return BHaRNetModelOutput(
             last_hidden_state=features[0],
             pooler_output=torch.stack(pooled, dim=1),
             stream_hidden_states=tuple(features),
             hidden_states=hidden_states if output_hidden_states else None,
+            rgb_pooler_output=rgb_pooled,
+            rgb_guidance=guidance,
         )
 
 
@@ -341,6 +437,9 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
         self.classifiers = nn.ModuleList(
             nn.Linear(config.hidden_sizes[-1], config.num_labels) for _ in config.branch_names
         )
+        self.rgb_classifier = None
+        if config.rgb_stream:
+            self.rgb_classifier = nn.Linear(config.rgb_backbone["hidden_sizes"][-1], config.num_labels)
         self.post_init()
 
     @can_return_tuple
@@ -348,13 +447,15 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
         self,
         skeletons: torch.Tensor | None = None,
         hands: torch.Tensor | None = None,
+        pixel_values: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         expert_only: bool | None = None,
         output_hidden_states: bool | None = None,
     ) -> BHaRNetClassifierOutput:
         """
         Args:
-            skeletons: (N, C, T, V, M) body skeletons; hands: (N, C, T, 25, 2) hands (see `BHaRNetModel`).
+            skeletons: (N, C, T, V, M) body skeletons; hands: (N, C, T, 25, 2) hands; pixel_values: (N, 3, H, W) the
+                RGB ROI mosaic of BHaRNet-M (see `BHaRNetModel`).
             labels: optional (N,) class indices; when given, ``loss`` is Eq. 4 and its terms are returned.
             expert_only: run only the expertized branches (section III-E); default ``config.expert_only``.
             output_hidden_states: also return the first stream's per-block features.
@@ -364,10 +465,16 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
         """
         config = self.config
         expert_only = config.expert_only if expert_only is None else expert_only
-        features = self.bharnet(skeletons, hands, expert_only=expert_only, output_hidden_states=output_hidden_states)
+        features = self.bharnet(
+            skeletons, hands, pixel_values, expert_only=expert_only, output_hidden_states=output_hidden_states
+        )
         pooled = self.dropout(features.pooler_output)
         branch_logits = torch.stack([fc(pooled[:, b]) for b, fc in enumerate(self.classifiers[: pooled.shape[1]])], 1)
-        logits = branch_logits.sum(1) if config.fusion == "sum" else branch_logits.mean(1)
+        skeleton_logits = branch_logits.sum(1) if config.fusion == "sum" else branch_logits.mean(1)
+        logits, rgb_logits, loss_rgb = skeleton_logits, None, None
+        if self.rgb_classifier is not None:
+            rgb_logits = self.rgb_classifier(self.dropout(features.rgb_pooler_output))
+            logits = skeleton_logits + config.rgb_fusion_weight * rgb_logits
         loss = loss_body = loss_hand = loss_cpl = None
         if labels is not None:
             labels = labels.to(logits.device).long()
@@ -377,9 +484,9 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
 
             names = config.branch_names[: branch_logits.shape[1]]
             if len(names) == 1:
-                loss = ce(logits)
+                loss = ce(skeleton_logits)
             elif expert_only:
-                loss = loss_cpl = ce(logits)  # the light path is for inference; its loss is the fused prediction's
+                loss = loss_cpl = ce(skeleton_logits)  # the light path is for inference; the fused prediction's loss
             else:
                 # Eq. 2: individual terms -- of the interactive branches only when expertized (section III-D)
                 individual = [n for n in names if not n.endswith("_expert")]
@@ -388,12 +495,15 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
                 hand_terms = [t for n, t in terms.items() if n.startswith("hand")]
                 loss_body = torch.stack(body_terms).sum() if body_terms else None
                 loss_hand = torch.stack(hand_terms).sum() if hand_terms else None
-                loss_cpl = ce(logits)  # Eq. 3, on the fused logits
+                loss_cpl = ce(skeleton_logits)  # Eq. 3, on the fused logits of the body-hand branches
                 loss = config.lambda_cpl * loss_cpl
                 if loss_body is not None:
                     loss = loss + config.lambda_body * loss_body
                 if loss_hand is not None:
                     loss = loss + config.lambda_hand * loss_hand
+            if rgb_logits is not None:
+                loss_rgb = ce(rgb_logits)  # the RGB stream's own training path (Fig. 4 right)
+                loss = loss + config.lambda_rgb * loss_rgb
         return BHaRNetClassifierOutput(
             loss=loss,
             logits=logits,
@@ -403,24 +513,36 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
             loss_complementary=loss_cpl,
             pooler_output=features.pooler_output,
             hidden_states=features.hidden_states,
+            skeleton_logits=skeleton_logits if rgb_logits is not None else None,
+            rgb_logits=rgb_logits,
+            loss_rgb=loss_rgb,
+            rgb_guidance=features.rgb_guidance,
         )
 
     @torch.no_grad()
-    def load_experts(self, body=None, hand=None) -> None:
+    def load_experts(self, body=None, hand=None, guide=None) -> None:
         """Initialise the streams from separately trained experts (section IV-A: "the expertized model is
         initialized from pre-trained weights ... and fine-tuned with our dual-stream architecture").
 
         `body` / `hand`: `BHaRNetForSkeletonClassification` models (or checkpoint folders) of the ``body-expert`` /
         ``hand-expert`` presets with the same backbone. Each expert's backbone is copied into this model's stream
         of that kind, and its classifier into that stream's branch (the expert branch when expertized).
+        `guide`: a body expert whose backbone becomes the separate guidance GCN of BHaRNet-M with
+        ``rgb_guidance_source="body_gcn"`` (MMNet's pretrained skeleton model).
         """
-        for kind, expert in (("body", body), ("hand", hand)):
+        for kind, expert in (("body", body), ("hand", hand), ("guide", guide)):
             if expert is None:
                 continue
             if not isinstance(expert, BHaRNetForSkeletonClassification):
                 expert = BHaRNetForSkeletonClassification.from_pretrained(expert)
-            if expert.config.streams != [kind]:
-                raise ValueError(f"the {kind} expert must have streams ['{kind}'], got {expert.config.streams}")
+            wanted = "body" if kind == "guide" else kind
+            if expert.config.streams != [wanted]:
+                raise ValueError(f"the {kind} expert must have streams ['{wanted}'], got {expert.config.streams}")
+            if kind == "guide":
+                if self.bharnet.guidance_gcn is None:
+                    raise ValueError("this model has no guidance GCN (rgb_stream with rgb_guidance_source='body_gcn')")
+                self.bharnet.guidance_gcn.load_state_dict(expert.bharnet.streams[0].state_dict())
+                continue
             if kind not in self.config.streams:
                 raise ValueError(f"this model has no {kind} stream (streams {self.config.streams})")
             index = self.config.streams.index(kind)
@@ -428,6 +550,19 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
             branch = self.config.branch_names.index(f"{kind}_expert" if self.config.expertized else kind)
             self.classifiers[branch].load_state_dict(expert.classifiers[0].state_dict())
 
+    @torch.no_grad()
+    def load_rgb_backbone(self, checkpoint) -> None:
+        """Initialise the RGB stream's ResNet from a transformers ResNet checkpoint (folder or Hub id, e.g.
+        ``"microsoft/resnet-18"``, ImageNet-pretrained as MMNet's and BHaRNet-M's ResNet-18), whose configuration
+        must match ``config.rgb_backbone``."""
+        if self.bharnet.rgb is None:
+            raise ValueError("this model has no RGB stream (config.rgb_stream is False)")
+        if isinstance(checkpoint, (str, bytes)) or hasattr(checkpoint, "__fspath__"):
+            checkpoint = ResNetModel.from_pretrained(checkpoint, dtype=torch.float32)
+        self.bharnet.rgb.backbone.load_state_dict(checkpoint.state_dict())
+
     def _reset_parameters(self):
         for classifier in self.classifiers:
             classifier_init(classifier)  # DeGCN: N(0, sqrt(2 / num_class)) per stream head
+        if self.rgb_classifier is not None:
+            classifier_init(self.rgb_classifier)
