@@ -11,11 +11,23 @@ with the complementary loss (AdamW 5e-4). BHaRNet-E's expert-only path is the sa
     python benchmarks/run_bharnet_experiments.py [--backbone stgcn] [--write-readme]   # ~18 minutes on 2 CPU cores
 
 ``--backbone stgcn`` runs the same protocol on ST-GCN backbones (Table IV's other column) into its own README block.
+
+``--zoo`` evaluates the saved checkpoints of both protocols and writes the zoo's BHaRNet entries
+(``benchmarks/results/zoo-bharnet-synthetic-<device>.json``; render them with ``python utils/write_zoo.py``).
+
+``--rgb`` runs Table V's protocol instead (BHaRNet-M, ~45 minutes): the synthetic benchmark with its rendered ROI
+mosaics (``rgb=True``, 24-px tiles -> 120 x 120), the two experts as above, then BHaRNet-E + RGB stream initialised
+from them and trained for `--rgb-epochs` (AdamW 1e-3), once per guidance source: the model's own body stream (the
+body-expertized branch, Table V row 2), the separately trained body expert as a fixed body GCN (row 1), and no
+guidance (a control). Reported per run: the skeleton part ("Pose"), the RGB part ("RGB") and the sum ("RGB+Pose").
+The RGB stream is a ResNet-18-shaped network at a quarter of its width, trained from scratch (no ImageNet weights
+can be downloaded here; the paper's is ImageNet-pretrained).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -23,9 +35,11 @@ import numpy as np
 import torch
 from transformers import TrainingArguments
 
-from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification
+from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import load_skeleton_dataset, synthetic
 from skeleton_models.training import build_trainer, evaluate_ensemble, processor_for_model
+from skeleton_models.training.ensemble import stream_probabilities
+from skeleton_models.training.metrics import classification_metrics
 
 from readme_table import ROOT, device_name, save_results
 
@@ -65,7 +79,8 @@ def build(preset, names, backbone="degcn", **overrides):
     return BHaRNetForSkeletonClassification(config)
 
 
-def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=False) -> dict:
+def train(model, dataset, epochs, learning_rate, folder: Path):
+    """Train on the xsub split with the quickstart recipe; save model and processor to `folder`."""
     processor = processor_for_model(model.config, dataset, window_size=32)
     args = TrainingArguments(
         str(folder),
@@ -89,6 +104,11 @@ def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=Fal
     seconds = time.perf_counter() - start
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
+    return trainer, seconds
+
+
+def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=False) -> dict:
+    trainer, seconds = train(model, dataset, epochs, learning_rate, folder)
     results = {}
     for expert_only in [False, True] if expert_only_too else [False]:
         model.config.expert_only = expert_only
@@ -99,15 +119,163 @@ def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=Fal
     return results if expert_only_too else results[False]
 
 
+RGB_BACKBONE = {"layer_type": "basic", "depths": [1, 1, 1, 1], "hidden_sizes": [16, 32, 64, 128], "embedding_size": 16}
+GUIDANCE = {  # run name -> rgb_guidance_source
+    "guided by the body-expertized branch (Table V row 2)": "body_stream",
+    "guided by a separate body GCN (Table V row 1)": "body_gcn",
+    "no guidance (control)": "none",
+}
+PARTS = {"Pose": "skeleton_logits", "RGB": "rgb_logits", "RGB+Pose": "logits"}
+
+
+def run_rgb(args, out: Path) -> None:
+    dataset = load_skeleton_dataset("synthetic", config="xsub", rgb=True, rgb_patch_size=24)
+    names = dataset["train"].features["label"].names
+    results, experts = {}, {}
+    for kind in ("body", "hand"):
+        experts[kind] = build(f"{kind}-expert", names, args.backbone)
+        results[f"{kind} expert (skeleton only)"] = {
+            "Pose": run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert")
+        }
+        print(kind, results[f"{kind} expert (skeleton only)"], flush=True)
+    for name, source in GUIDANCE.items():
+        model = build(
+            "bharnet-m", names, args.backbone, rgb_guidance_source=source, rgb_backbone=RGB_BACKBONE, rgb_patch_size=24
+        )
+        model.load_experts(
+            body=experts["body"], hand=experts["hand"], guide=experts["body"] if source == "body_gcn" else None
+        )
+        results[name] = run_parts(model, dataset, args.rgb_epochs, 1e-3, out / f"bharnet-m-{source}")
+        print(name, results[name], flush=True)
+    lines = [
+        f"Measured on {device_name('cpu')}, torch {torch.__version__}; {args.backbone} backbones, BHaRNet-E "
+        "branches, RGB stream a quarter-width ResNet-18 from scratch; top-1 in % on the synthetic xsub test split "
+        "(all 23 classes / 5 hand gestures).",
+        "",
+        "| run | Pose | RGB | RGB+Pose | training (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        cells = [
+            f"{100 * r[part]['top1']:.1f} / {100 * r[part]['top1_hands']:.1f}" if part in r else "-" for part in PARTS
+        ]
+        seconds = next(iter(r.values()))["train_s"]
+        lines.append(f"| {name} | {' | '.join(cells)} | {seconds:.0f} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write_readme:
+        save_results("bharnet-m-synthetic", "cpu", table, results)
+
+
+def run_parts(model, dataset, epochs, learning_rate, folder: Path) -> dict:
+    """Train like `run`; score the skeleton, the RGB and the fused logits of BHaRNet-M separately."""
+    trainer, seconds = train(model, dataset, epochs, learning_rate, folder)
+    keep = list(PARTS.values())
+    ignore = [k for k in model.config.keys_to_ignore_at_inference if k not in keep] + ["branch_logits"]
+    prediction = trainer.predict(trainer.eval_dataset, ignore_keys=ignore)
+    logits = dict(zip(("logits", "skeleton_logits", "rgb_logits"), prediction.predictions))  # the output's order
+    return {
+        part: {**scores(np.asarray(logits[key]), prediction.label_ids), "train_s": seconds}
+        for part, key in PARTS.items()
+    }
+
+
+EXPERTS_TRAINING = "body and hand experts 12 epochs each (AdamW 2e-3), then"
+ZOO = {  # zoo name -> (checkpoint folder under the output dir, preset, epochs, learning rate, notes)
+    "bharnet-synthetic-xsub-joint": (
+        "degcn/joint-cpl",
+        "bharnet-small",
+        4,
+        5e-4,
+        f"{EXPERTS_TRAINING} jointly fine-tuned 4 epochs with L_cpl (the `joint-cpl` row at small widths)",
+    ),
+    "bharnet-p-synthetic-xsub-joint": (
+        "degcn/bharnet-p",
+        "bharnet-p",
+        4,
+        5e-4,
+        f"{EXPERTS_TRAINING} 4 epochs as BHaRNet-P (F.A. + PAM) at the `bharnet-small` widths",
+    ),
+    "bharnet-e-synthetic-xsub-joint": (
+        "degcn/bharnet-e",
+        "bharnet-e",
+        4,
+        5e-4,
+        f"{EXPERTS_TRAINING} 4 epochs as BHaRNet-E at the `bharnet-small` widths",
+    ),
+    "bharnet-m-synthetic-xsub-joint": (
+        "degcn/rgb/bharnet-m-body_stream",
+        "bharnet-m",
+        12,
+        1e-3,
+        f"{EXPERTS_TRAINING} 12 epochs as BHaRNet-M (RGB: quarter-width ResNet-18 from scratch on the rendered ROI "
+        "mosaics, `rgb=True`)",
+    ),
+}
+
+
+def write_zoo(out: Path) -> None:
+    """Evaluate the saved checkpoints listed in ZOO on the test split and write the zoo results file."""
+    datasets_ = {False: load_skeleton_dataset("synthetic", config="xsub")}
+    checkpoints = []
+    for name, (folder, preset, epochs, learning_rate, notes) in ZOO.items():
+        model = BHaRNetForSkeletonClassification.from_pretrained(out / folder)
+        rgb = model.config.rgb_stream
+        if rgb not in datasets_:
+            datasets_[rgb] = load_skeleton_dataset("synthetic", config="xsub", rgb=True, rgb_patch_size=24)
+        probabilities, labels = stream_probabilities(out / folder, datasets_[rgb]["test"])
+        metrics = {k: v for k, v in classification_metrics(probabilities, labels).items() if k != "confusion_matrix"}
+        found = scores(probabilities, labels)
+        metrics.update(top1_body=found["top1_body"], top1_hand_gestures=found["top1_hands"])
+        processor = SkeletonProcessor.from_pretrained(out / folder).to_dict()
+        checkpoints.append(
+            {
+                "name": name,
+                "model_type": "bharnet",
+                "task": "AutoModelForVideoClassification",
+                "dataset": "synthetic",
+                "protocol": "xsub",
+                "stream": "joint",
+                "preset": preset,
+                "config": model.config.to_dict(),
+                "processor": processor,
+                "metrics": metrics,
+                "training": {
+                    "num_train_epochs": epochs,
+                    "learning_rate": learning_rate,
+                    "optim": "adamw_torch",
+                    "per_device_train_batch_size": 16,
+                    "weight_decay": 0.01,
+                    "warmup_steps": 0.1,
+                    "lr_scheduler_type": "cosine",
+                    "seed": 0,
+                },
+                "notes": notes,
+            }
+        )
+        print(name, metrics, flush=True)
+    zoo = {"device": device_name("cpu"), "torch": torch.__version__, "checkpoints": checkpoints}
+    (ROOT / "benchmarks" / "results" / "zoo-bharnet-synthetic-cpu.json").write_text(json.dumps(zoo, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "bharnet-synthetic"))
     parser.add_argument("--expert-epochs", type=float, default=12)
     parser.add_argument("--joint-epochs", type=float, default=4)
     parser.add_argument("--backbone", default="degcn", choices=["degcn", "stgcn"])
+    parser.add_argument("--rgb", action="store_true", help="Table V: BHaRNet-M with each guidance source")
+    parser.add_argument("--rgb-epochs", type=float, default=12)
+    parser.add_argument("--zoo", action="store_true", help="write the zoo entries from the saved checkpoints")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
+    if args.zoo:
+        write_zoo(Path(args.output_dir))
+        return
     out = Path(args.output_dir) / args.backbone
+    if args.rgb:
+        run_rgb(args, out / "rgb")
+        return
     dataset = load_skeleton_dataset("synthetic", config="xsub")
     names = dataset["train"].features["label"].names
     results, experts = {}, {}

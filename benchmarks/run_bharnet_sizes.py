@@ -36,6 +36,9 @@ PAPER = {
     "bharnet-p": ("F.A. + PAM (BHaRNet-P; Table I: 3.42 G / 9.06 M for J+B)", 1.71, 4.53),
     "bharnet-e": ("F.A. + Expertized branches (BHaRNet-E; Table I: 5.44 G / 5.50 M)", 2.72, 2.75),
     "bharnet-e-expert-only": ("BHaRNet-E, expert-only (Table I: 3.32 G / 2.76 M for J+B)", 1.66, 1.38),
+    # Table II gives BHaRNet-M as Joint + Bone + RGB (7.56 G / 16.7 M); less Table I's Bone half of BHaRNet-E
+    # (2.72 G / 2.75 M) it is Joint + RGB: 4.84 G / 13.95 M.
+    "bharnet-m": ("BHaRNet-M, Joint + RGB (Table II: 7.56 G / 16.7 M for J+B+RGB, less a Bone BHaRNet-E)", 4.84, 13.95),
 }
 
 
@@ -57,6 +60,8 @@ def sizes() -> list[dict]:
             inputs["skeletons"] = torch.zeros(1, 3, 64, 25, 2)
         if "hand" in config.streams:
             inputs["hands"] = torch.zeros(1, 3, 64, 25, 2)
+        if config.rgb_stream:
+            inputs["pixel_values"] = torch.zeros(1, 3, *config.rgb_image_size)
         params = sum(p.numel() for p in model.parameters())
         if config.expert_only:  # the light path does not use the interactive branches' weights
             params -= sum(p.numel() for p in model.bharnet.interaction.parameters())

@@ -11,6 +11,11 @@ writes ``<output_dir>/body-expert``, ``<output_dir>/hand-expert`` and ``<output_
 checkpoint with its processor, and prints every model's metrics, plus the score fusion of the two separately
 trained experts (Table III "Score fusion w/o L_c"). Run it once per stream (``--stream bone`` for the Joint + Bone
 ensembles of Table I) and fuse the checkpoints with ``examples/ensemble.py``.
+
+BHaRNet-M (Table II) needs a dataset with an ``rgb_rois`` column (``--dataset_options '{"rgb": true}'`` for the
+synthetic benchmark, ``'{"rgb_dir": "..."}'`` for NTU) and ``--joint_preset bharnet-m`` (or ``bharnet-m-body-gcn``,
+whose separate guidance GCN is the stage-1 body expert); ``--rgb_backbone_checkpoint microsoft/resnet-18`` starts
+the RGB stream from ImageNet weights, as the paper's.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class ScriptArguments:
     stream: str = field(default="joint", metadata={"help": "joint, bone, ... (for body and hands alike)"})
     window_size: int = field(default=64)
     expert_epochs: float | None = field(default=None, metadata={"help": "epochs of stage 1 (default: as stage 2)"})
+    rgb_backbone_checkpoint: str | None = field(
+        default=None, metadata={"help": "BHaRNet-M: a transformers ResNet checkpoint for the RGB stream"}
+    )
 
 
 def train(preset, dataset, script, training_args, output_dir, experts=None):
@@ -53,7 +61,10 @@ def train(preset, dataset, script, training_args, output_dir, experts=None):
     )
     model = BHaRNetForSkeletonClassification(config)
     if experts is not None:
-        model.load_experts(**experts)
+        guide = experts["body"] if config.rgb_stream and config.rgb_guidance_source == "body_gcn" else None
+        model.load_experts(**experts, guide=guide)
+    if config.rgb_stream and script.rgb_backbone_checkpoint:
+        model.load_rgb_backbone(script.rgb_backbone_checkpoint)
     processor = processor_for_model(config, dataset, window_size=script.window_size, stream=script.stream)
     args = TrainingArguments(**{**training_args.to_dict(), "output_dir": output_dir})
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], args)

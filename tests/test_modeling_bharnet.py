@@ -264,21 +264,36 @@ def test_load_experts_copies_the_backbones_and_classifiers():
 
 
 @pytest.mark.slow
-def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path):
+@pytest.mark.parametrize("joint_preset", ["bharnet-e", "bharnet-m-body-gcn"])
+def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path, joint_preset):
     import json
     import subprocess
     import sys
     from pathlib import Path
 
+    from transformers import ResNetConfig, ResNetModel
+
+    from skeleton_models import SkeletonProcessor
+
     script = Path(__file__).resolve().parents[1] / "examples" / "train_bharnet.py"
     overrides = {"hidden_sizes": [8, 16], "strides": [1, 2], "num_scales": 1, "attention_heads": 2}
+    options = {"num_subjects": 2, "num_replications": 1}
+    extra = []
+    rgb = joint_preset.startswith("bharnet-m")
+    if rgb:  # BHaRNet-M: the rendered ROI mosaics, a small ResNet started from a saved checkpoint
+        resnet = {"layer_type": "basic", "depths": [1, 1], "hidden_sizes": [8, 16], "embedding_size": 8}
+        overrides.update(rgb_backbone=resnet, rgb_patch_size=8)
+        options.update(rgb=True, rgb_patch_size=8)
+        torch.manual_seed(3)
+        ResNetModel(ResNetConfig(**resnet)).save_pretrained(tmp_path / "resnet")
+        extra = ["--rgb_backbone_checkpoint", str(tmp_path / "resnet")]
     cmd = [
         sys.executable,
         str(script),
         "--dataset_options",
-        json.dumps({"num_subjects": 2, "num_replications": 1}),
+        json.dumps(options),
         "--joint_preset",
-        "bharnet-e",
+        joint_preset,
         "--config_overrides",
         json.dumps(overrides),
         "--stream",
@@ -286,7 +301,7 @@ def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path):
         "--window_size",
         "8",
         "--output_dir",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--max_steps",
         "2",
         "--per_device_train_batch_size",
@@ -295,19 +310,22 @@ def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path):
         "none",
         "--use_cpu",
         "true",
+        *extra,
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert {"body-expert", "hand-expert", "score-fusion (separately trained experts)", "bharnet-e"} <= set(results)
+    out = tmp_path / "out"
+    results = json.loads((out / "results.json").read_text())
+    assert {"body-expert", "hand-expert", "score-fusion (separately trained experts)", joint_preset} <= set(results)
     assert 0 <= results["score-fusion (separately trained experts)"]["top1"] <= 1
-    joint = BHaRNetForSkeletonClassification.from_pretrained(tmp_path / "bharnet-e")
+    joint = BHaRNetForSkeletonClassification.from_pretrained(out / joint_preset)
     assert joint.config.expertized and joint.config.hidden_sizes == [8, 16]
-    from skeleton_models import SkeletonProcessor
-
-    processor = SkeletonProcessor.from_pretrained(tmp_path / "bharnet-e")
+    processor = SkeletonProcessor.from_pretrained(out / joint_preset)
     assert [s["stream"] for s in processor.inputs] == ["bone", "bone"]
-    assert processor.model_input_names == ["skeletons", "hands"]
+    assert processor.model_input_names == ["skeletons", "hands", "pixel_values"][: 3 if rgb else 2]
+    if rgb:  # the guidance GCN is the stage-1 body expert, unchanged by stage 2
+        body = BHaRNetForSkeletonClassification.from_pretrained(out / "body-expert")
+        torch.testing.assert_close(joint.bharnet.guidance_gcn.state_dict(), body.bharnet.streams[0].state_dict())
 
 
 # -- BHaRNet-M ---------------------------------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
-"""RGB for BHaRNet-M: ROI mosaics, the synthetic colour camera, and image inputs of the processor."""
+"""RGB for BHaRNet-M: ROI mosaics, the synthetic colour camera, image inputs of the processor, the NTU extraction
+script and the NTU loader's ``rgb_dir``."""
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification
-from skeleton_models.data import load_skeleton_dataset
+from skeleton_models.data import build_report, load_skeleton_dataset
+from skeleton_models.data.raw_formats import synthetic_clip, write_ntu_folder, write_ntu_skeleton
 from skeleton_models.data.synthetic import generate_example
 from skeleton_models.data.synthetic.render import FRAME_SIZE, project, render_frame
 from skeleton_models.processing_skeleton import SkeletonProcessor
@@ -18,6 +23,8 @@ from skeleton_models.rgb import (
     roi_mosaic,
 )
 from skeleton_models.training import processor_for_model
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_mmnet_roi_joints_are_mmnets_ntu_indices():
@@ -136,3 +143,76 @@ def test_bharnet_m_trains_from_the_synthetic_rgb_column(tmp_path):
     assert out.rgb_logits.shape == (4, 23) and torch.isfinite(out.loss)
     with pytest.raises(ValueError, match="rgb_patch_size >= 4, got 5 and 2"):
         load_skeleton_dataset("synthetic", num_subjects=2, rgb=True, rgb_patch_size=2, cache_dir=str(tmp_path))
+
+
+# -- NTU: ROI mosaics cropped from the videos, joined by the loader -------------------------------------------------
+def load_extract_script():
+    spec = importlib.util.spec_from_file_location("extract_rgb_rois", ROOT / "examples" / "extract_rgb_rois.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def coded_video(num_frames: int, width: int = 96, height: int = 54) -> np.ndarray:
+    """Frames whose red channel is the frame index and green / blue are 2 x / 4 y: a tile tells where it is from."""
+    frames = np.zeros((num_frames, height, width, 3), dtype=np.uint8)
+    frames[..., 0] = np.arange(num_frames)[:, None, None]
+    frames[..., 1] = 2 * np.arange(width)[None, None, :]
+    frames[..., 2] = 4 * np.arange(height)[None, :, None]
+    return frames
+
+
+def test_extract_rgb_rois_crops_the_colour_camera_joints_of_the_kept_frames(tmp_path):
+    clip = synthetic_clip(3)[:30]
+    clip[[0, 4]] = 0  # frames without a body: dropped from the skeleton, still in the video
+    skeletons, videos = tmp_path / "skeletons", tmp_path / "videos"
+    skeletons.mkdir(), videos.mkdir()
+    frames_list = [[(7, clip[t, 0])] if clip[t, 0].any() else [] for t in range(30)]
+    write_ntu_skeleton(skeletons / "S001C001P001R001A001.skeleton", frames_list)
+    np.save(videos / "S001C001P001R001A001_rgb.npy", coded_video(30))
+    np.save(videos / "S001C001P001R001A002_rgb.npy", coded_video(30))  # no skeleton file
+    write_ntu_skeleton(skeletons / "S001C001P001R001A003.skeleton", frames_list)
+    np.save(videos / "S001C001P001R001A003_rgb.npy", coded_video(25))  # misaligned
+    script = load_extract_script()
+    output = tmp_path / "rois"
+    args = ["--videos", str(videos), "--skeletons", str(skeletons), "--output", str(output), "--patch_size", "6"]
+    report = script.main(args)
+    assert report["written"] == ["S001C001P001R001A001"]
+    assert "no S001C001P001R001A002.skeleton" in report["failed"]["S001C001P001R001A002"]
+    assert "has 25 frames, the skeleton file declares 30" in report["failed"]["S001C001P001R001A003"]
+    mosaic = np.load(output / "S001C001P001R001A001.npy")
+    assert mosaic.shape == (30, 30, 3) and mosaic.dtype == np.uint8
+    kept = [t for t in range(30) if t not in (0, 4)]
+    shown = [kept[i] for i in roi_frame_indices(len(kept), 5)]  # video frames of the columns
+    scale = 96 / 1920
+    for f, t in enumerate(shown):
+        for p, joint in enumerate([3, 11, 7, 18, 14]):
+            tile = mosaic[p * 6 : (p + 1) * 6, f * 6 : (f + 1) * 6].astype(float)
+            x, y, z = clip[t, 0, joint]
+            inside = tile.any(-1)
+            assert (tile[inside, 0] == t).all()  # cut from the right video frame
+            if inside.all():  # the whole box in the frame: its mean position is the joint's colour position
+                assert abs(tile[..., 1].mean() / 2 - (960 + 1000 * x / z) * scale) < 1.0
+                assert abs(tile[..., 2].mean() / 4 - (540 - 1000 * y / z) * scale) < 1.0
+    assert script.main(args)["existing"] == ["S001C001P001R001A001"]  # a second run continues
+
+
+def test_ntu_rgb_dir_joins_mosaics_and_reports_bad_ones(tmp_path):
+    root = tmp_path / "raw"
+    root.mkdir()
+    write_ntu_folder(root, ["S001C001P001R001A001", "S001C001P001R001A002", "S001C001P001R001A003"])
+    write_ntu_folder(root, ["S001C001P003R001A001"])  # a test-split sample (P003)
+    rgb = tmp_path / "rgb"
+    rgb.mkdir()
+    good = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    np.save(rgb / "S001C001P001R001A001.npy", good)
+    np.save(rgb / "S001C001P003R001A001.npy", good)
+    np.save(rgb / "S001C001P001R001A002.npy", good[:, :35])  # wrong shape; A003 has none
+    ds = load_skeleton_dataset("ntu60", data_dir=root, cache_dir=tmp_path / "cache", rgb_dir=rgb, rgb_patch_size=8)
+    assert ds["train"]["sample_id"] == ["S001C001P001R001A001"]
+    np.testing.assert_array_equal(ds["train"].with_format("numpy")[0]["rgb_rois"], good)
+    reasons = {Path(r["file"]).stem: r["reason"] for r in build_report(ds)["skipped"]}
+    assert "expected an RGB ROI mosaic (40, 40, 3) uint8, got uint8 (40, 35, 3)" in reasons["S001C001P001R001A002"]
+    assert "no RGB ROI file" in reasons["S001C001P001R001A003"]
+    with pytest.raises(ValueError, match="rgb_dir .* is not a folder"):
+        load_skeleton_dataset("ntu60", data_dir=root, cache_dir=tmp_path / "c2", rgb_dir=tmp_path / "nowhere")

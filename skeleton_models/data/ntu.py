@@ -12,6 +12,10 @@
   from its RGB video by ``examples/extract_hands.py``, one entry per video frame -- is joined as a ``hands`` column
   of per-person hands (T, 2, 2, 21, 3) (`skeleton_models.hands`), frame by frame with the skeleton's kept frames.
   A sample without a readable hands file of the right length is skipped and reported.
+- RGB (BHaRNet-M): with ``rgb_dir=``, each sample's ``<rgb_dir>/<sample_id>.npy`` -- the ROI mosaic cropped from
+  its RGB video by ``examples/extract_rgb_rois.py`` (`skeleton_models.rgb`), (5 x `rgb_patch_size`,
+  `rgb_frames` x `rgb_patch_size`, 3) uint8 -- is joined as an ``rgb_rois`` column. A sample without a readable
+  mosaic of that shape is skipped and reported.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
+from ..rgb import MMNET_ROI_JOINTS, RGB_ROIS_COLUMN
 from .base import SkeletonDatasetBuilder
 from .features import HANDS_FEATURE_SPEC, hands_feature, skeleton_features
 from .parsing import (
@@ -34,6 +39,7 @@ from .parsing import (
     parse_floats,
     parse_int,
     read_hands_file,
+    read_rgb_rois_file,
     read_text_lines,
     require_data_dir,
 )
@@ -53,6 +59,7 @@ class NTUBody:
     body_id: int
     frames: np.ndarray  # (n,) int
     joints: np.ndarray  # (n, 25, 3) camera-space x, y, z in metres
+    colour: np.ndarray | None = None  # (n, 25, 2) colorX, colorY: the joints in the 1920 x 1080 RGB video, pixels
 
 
 def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
@@ -102,15 +109,19 @@ def _parse_ntu_skeleton(path) -> tuple[list[NTUBody], np.ndarray, int]:
             if parse_int(path, joint_line, i, low=0) != NUM_JOINTS:
                 raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", i)
             values = parse_floats(path, " ".join(take(NUM_JOINTS)), NUM_JOINTS * 12, i)
-            body = bodies.setdefault(body_id, {"frames": [], "joints": []})
+            body = bodies.setdefault(body_id, {"frames": [], "joints": [], "colour": []})
             body["frames"].append(kept)
             body["joints"].append(values.reshape(NUM_JOINTS, 12)[:, :3])
+            body["colour"].append(values.reshape(NUM_JOINTS, 12)[:, 5:7])
         if body_count:
             kept += 1
             kept_frames.append(frame)
     if i != len(lines):
         raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", i + 1)
-    parsed = [NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64)) for i, b in bodies.items()]
+    parsed = [
+        NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64), np.asarray(b["colour"]))
+        for i, b in bodies.items()
+    ]
     return parsed, np.asarray(kept_frames, dtype=np.int64), num_frames
 
 
@@ -127,18 +138,28 @@ def _spread_valid_frames(joints: np.ndarray) -> np.ndarray:
 
 def select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -> tuple[np.ndarray, int]:
     """CTR-GCN's denoising and actor selection. Returns ``(skeleton (T, max_actors, 25, 3) float32, actors)``."""
-    skeleton, actors, _ = _select_actors(bodies, num_frames, max_actors)
+    skeleton, actors = _select_actors(bodies, num_frames, max_actors)[:2]
     return skeleton, actors
 
 
-def _select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) -> tuple[np.ndarray, int, np.ndarray]:
-    """`select_actors`, plus which of the `num_frames` input frames the skeleton's frames are (T,)."""
+def _select_actors(
+    bodies: list[NTUBody], num_frames: int, max_actors: int = 2, with_colour: bool = False
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray | None]:
+    """`select_actors`, plus which of the `num_frames` input frames the skeleton's frames are (T,), and with
+    `with_colour` the actors' colour-camera joints (T, max_actors, 25, 2) (else None)."""
     if not bodies or num_frames == 0:
         raise ValueError("no body in any frame")
     out = np.zeros((num_frames, max_actors, NUM_JOINTS, 3), dtype=np.float32)
+    colour = np.zeros((num_frames, max_actors, NUM_JOINTS, 2), dtype=np.float32) if with_colour else None
+
+    def place(body: NTUBody, slot: int) -> None:
+        out[body.frames, slot] = body.joints
+        if colour is not None:
+            colour[body.frames, slot] = body.colour
+
     if len(bodies) == 1:
-        out[bodies[0].frames, 0] = bodies[0].joints
-        return out, 1, np.arange(num_frames)
+        place(bodies[0], 0)
+        return out, 1, np.arange(num_frames), colour
     motion = {b.body_id: _motion(b.joints) for b in bodies}
     kept = [b for b in bodies if len(b.frames) > NOISE_LENGTH]  # denoising by length
     if not kept:
@@ -160,34 +181,34 @@ def _select_actors(bodies: list[NTUBody], num_frames: int, max_actors: int = 2) 
     # else actor 2 if it does not overlap actor 2's (which starts as the virtual interval [0, 0]), else is dropped.
     intervals = [(int(kept[0].frames[0]), int(kept[0].frames[-1]))] + [(0, 0)] * (max_actors - 1)
     used = [True] + [False] * (max_actors - 1)
-    out[kept[0].frames, 0] = kept[0].joints
+    place(kept[0], 0)
     for body in kept[1:]:
         start, end = int(body.frames[0]), int(body.frames[-1])
         for k, (s, e) in enumerate(intervals):
             if min(e, end) - max(s, start) <= 0:
-                out[body.frames, k] = body.joints
+                place(body, k)
                 intervals[k], used[k] = (min(start, s), max(end, e)), True
                 break
     present = np.abs(out).reshape(num_frames, -1).max(axis=1) > 0
-    return out[present], sum(used), np.flatnonzero(present)
+    return out[present], sum(used), np.flatnonzero(present), None if colour is None else colour[present]
 
 
-def load_ntu_sample(path, return_frames: bool = False):
+def load_ntu_sample(path, return_frames: bool = False, return_colour: bool = False):
     """Parse and denoise one file: ``(skeleton (T, 2, 25, 3) float32, number of actors)``.
 
     With ``return_frames=True``, also ``frames`` (T,) int64, the index of each skeleton frame among the frames the
     file declares (frames without bodies and without actors are dropped), and the number of frames the file
     declares -- which is the number of frames of the sample's RGB video, so that ``video_array[frames]`` is
-    aligned with the skeleton.
+    aligned with the skeleton. With ``return_colour=True``, last, the same actors' joints in the RGB video
+    (T, 2, 25, 2) float32 (colorX, colorY in pixels of the 1920 x 1080 video; zero where an actor is absent).
     """
     bodies, kept_frames, declared = _parse_ntu_skeleton(path)
     try:
-        skeleton, actors, rows = _select_actors(bodies, len(kept_frames))
+        skeleton, actors, rows, colour = _select_actors(bodies, len(kept_frames), with_colour=True)
     except ValueError as err:
         raise SkeletonParseError(path, str(err)) from None
-    if return_frames:
-        return skeleton, actors, kept_frames[rows], declared
-    return skeleton, actors
+    out = (skeleton, actors) + ((kept_frames[rows], declared) if return_frames else ())
+    return out + (colour,) if return_colour else out
 
 
 def parse_ntu_name(name: str) -> dict[str, int] | None:
@@ -254,10 +275,19 @@ def assign_splits(names: list[str], variant: NTUVariant, protocol: str) -> tuple
 @dataclass
 class NTUConfig(datasets.BuilderConfig):
     """``protocol``: ``xsub``, ``xview`` (NTU-60) or ``xset`` (NTU-120). ``hands_dir``: a folder of
-    ``<sample_id>.npy`` hand keypoints (``examples/extract_hands.py``) to join as a ``hands`` column."""
+    ``<sample_id>.npy`` hand keypoints (``examples/extract_hands.py``) to join as a ``hands`` column. ``rgb_dir``:
+    a folder of ``<sample_id>.npy`` RGB ROI mosaics (``examples/extract_rgb_rois.py``) of `rgb_frames` frames and
+    `rgb_patch_size`-pixel tiles (MMNet's 5 and 45) to join as an ``rgb_rois`` column."""
 
     protocol: str = "xsub"
     hands_dir: str | None = None
+    rgb_dir: str | None = None
+    rgb_frames: int = 5
+    rgb_patch_size: int = 45
+
+    @property
+    def rgb_shape(self) -> tuple[int, int, int]:
+        return (len(MMNET_ROI_JOINTS) * self.rgb_patch_size, self.rgb_frames * self.rgb_patch_size, 3)
 
 
 class NTU60(SkeletonDatasetBuilder):
@@ -284,7 +314,14 @@ class NTU60(SkeletonDatasetBuilder):
             num_joints=NUM_JOINTS,
             num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "setup", "replication")},
-            extra={"hands": hands_feature(2)} if self.config.hands_dir is not None else None,
+            extra={
+                **({"hands": hands_feature(2)} if self.config.hands_dir is not None else {}),
+                **(
+                    {RGB_ROIS_COLUMN: datasets.Array3D(shape=self.config.rgb_shape, dtype="uint8")}
+                    if self.config.rgb_dir is not None
+                    else {}
+                ),
+            },
         )
         return self._skeleton_info(features, self.__doc__)
 
@@ -300,12 +337,16 @@ class NTU60(SkeletonDatasetBuilder):
             + (" and nturgbd_skeletons_s018_to_s032.zip" if self.VARIANT.max_setup > 17 else "")
         )
         root = require_data_dir(self.config.data_dir, self.VARIANT.name, expected)
-        hands_dir = self.config.hands_dir
-        if hands_dir is not None and not Path(hands_dir).expanduser().is_dir():
-            raise ValueError(
-                f"{self.VARIANT.name}: hands_dir {hands_dir!r} is not a folder; expected the <sample_id>.npy hand "
-                "keypoints written by examples/extract_hands.py there"
-            )
+        hands_dir, rgb_dir = self.config.hands_dir, self.config.rgb_dir
+        for option, folder, what in (
+            ("hands_dir", hands_dir, "hand keypoints written by examples/extract_hands.py"),
+            ("rgb_dir", rgb_dir, "RGB ROI mosaics written by examples/extract_rgb_rois.py"),
+        ):
+            if folder is not None and not Path(folder).expanduser().is_dir():
+                raise ValueError(
+                    f"{self.VARIANT.name}: {option} {folder!r} is not a folder; expected the <sample_id>.npy {what} "
+                    "there"
+                )
         files = find_files(root, ["*.skeleton"])
         if not files:
             raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
@@ -327,12 +368,13 @@ class NTU60(SkeletonDatasetBuilder):
                     "split": split,
                     "report_dir": self.report_dir,
                     "hands_dir": None if hands_dir is None else str(Path(hands_dir).expanduser()),
+                    "rgb_dir": None if rgb_dir is None else str(Path(rgb_dir).expanduser()),
                 },
             )
             for split, names in splits.items()
         ]
 
-    def _generate_examples(self, files, split, report_dir, hands_dir=None):
+    def _generate_examples(self, files, split, report_dir, hands_dir=None, rgb_dir=None):
         recorder = SkipRecorder(report_dir)
         for file in files:
             name = Path(file).stem
@@ -340,6 +382,8 @@ class NTU60(SkeletonDatasetBuilder):
                 skeleton, actors, frames, declared = load_ntu_sample(file, return_frames=True)
                 if hands_dir is not None:
                     hands = read_hands_file(Path(hands_dir) / f"{name}.npy", declared, num_persons=2)[frames]
+                if rgb_dir is not None:
+                    rois = read_rgb_rois_file(Path(rgb_dir) / f"{name}.npy", self.config.rgb_shape)
             except SkeletonParseError as err:
                 recorder.skip(file, err.reason if err.path == str(file) else str(err), split)
                 continue
@@ -357,6 +401,8 @@ class NTU60(SkeletonDatasetBuilder):
             }
             if hands_dir is not None:
                 example["hands"] = hands
+            if rgb_dir is not None:
+                example[RGB_ROIS_COLUMN] = rois
             yield name, example
 
 

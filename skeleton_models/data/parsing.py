@@ -185,3 +185,20 @@ def read_hands_file(path: str | os.PathLike, num_frames: int, num_persons: int =
     out = np.zeros((len(hands), num_persons, 2, 21, 3), dtype=np.float32)
     out[:, : hands.shape[1]] = hands
     return out
+
+
+def read_rgb_rois_file(path: str | os.PathLike, shape: tuple[int, int, int]) -> np.ndarray:
+    """One sample's RGB ROI mosaic (``examples/extract_rgb_rois.py``, `skeleton_models.rgb.roi_mosaic`): an
+    (H, W, 3) uint8 array of the expected `shape`. Raises `SkeletonParseError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise SkeletonParseError(path, "no RGB ROI file for this sample")
+    try:
+        mosaic = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+    if mosaic.dtype != np.uint8 or mosaic.shape != tuple(shape):
+        raise SkeletonParseError(
+            path, f"expected an RGB ROI mosaic {tuple(shape)} uint8, got {mosaic.dtype} {mosaic.shape}"
+        )
+    return mosaic
