@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 
 import torch
-from transformers import HfArgumentParser, TrainingArguments
+from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification
 from skeleton_models.data import load_skeleton_dataset
@@ -59,6 +59,7 @@ def train(preset, dataset, script, training_args, output_dir, experts=None):
         label2id={n: i for i, n in enumerate(names)},
         **json.loads(script.config_overrides or "{}"),
     )
+    set_seed(training_args.seed)  # the Trainer seeds only when it is built: seed the initialisation too
     model = BHaRNetForSkeletonClassification(config)
     if experts is not None:
         guide = experts["body"] if config.rgb_stream and config.rgb_guidance_source == "body_gcn" else None

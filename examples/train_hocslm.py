@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 
 import torch
-from transformers import AutoConfig, AutoTokenizer, HfArgumentParser, TrainingArguments
+from transformers import AutoConfig, AutoTokenizer, HfArgumentParser, TrainingArguments, set_seed
 
 from skeleton_models import (
     HGLNetConfig,
@@ -103,6 +103,7 @@ def main() -> None:
             config = HocSLMConfig(
                 skeleton_config=skeleton.to_dict(), num_labels=len(names), id2label=dict(enumerate(names)), **options
             )
+            set_seed(training_args.seed)  # the Trainer seeds only when it is built: seed the initialisation too
             model = HocSLMForSkeletonClassification(config)
     model.attach_text_model(**text_kwargs)
     processor = SkeletonTextProcessor(skeletons, tokenizer, max_text_tokens=script.max_description_tokens)

@@ -8,6 +8,11 @@ The quickstart recipe, on the built-in synthetic benchmark (about 3 minutes on 2
         --window_size 32 --num_train_epochs 12 --per_device_train_batch_size 16 --learning_rate 2e-3 \
         --weight_decay 0.01 --warmup_steps 0.1 --lr_scheduler_type cosine --output_dir outputs/hglnet-synthetic
 
+On several processes or GPUs, the same script under accelerate (or torchrun); metrics are gathered across
+processes and the loss is not rescaled (`tests/test_training.py::test_two_process_training_with_accelerate`):
+
+    accelerate launch --num_processes 2 examples/train_supervised.py --dataset synthetic ...
+
 One stream of HocSLM's 6-stream ensemble (paper section 4.2: batch 64, 85 epochs, AdamW 1e-4, weight decay 0.01):
 
     python examples/train_supervised.py --dataset synthetic --stream bone2_motion --window_size 64 \
@@ -20,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from transformers import AutoModelForVideoClassification, HfArgumentParser, TrainingArguments
+from transformers import AutoModelForVideoClassification, HfArgumentParser, TrainingArguments, set_seed
 
 from skeleton_models import ARCHITECTURES
 from skeleton_models.data import load_skeleton_dataset
@@ -47,6 +52,9 @@ class ScriptArguments:
     stream: str = field(default="joint", metadata={"help": "joint, bone, bone2, or any of them + _motion"})
     window_size: int = field(default=64, metadata={"help": "frames per clip after resampling"})
     num_persons: int | None = field(default=None, metadata={"help": "persons per clip (default: the dataset's)"})
+    processor_options: str | None = field(
+        default=None, metadata={"help": "SkeletonProcessor options as JSON, e.g. '{\"random_rotation\": 0}'"}
+    )
 
 
 def main() -> None:
@@ -70,17 +78,24 @@ def main() -> None:
         label2id={name: i for i, name in enumerate(names)},
         **json.loads(script.config_overrides or "{}"),
     )
+    set_seed(training_args.seed)  # the Trainer seeds only when it is built: seed the initialisation too
     model = AutoModelForVideoClassification.from_config(config)
     # one processor input per skeleton input of the model (BHaRNet: body and hands), same window and stream
-    processor = processor_for_model(config, dataset, window_size=script.window_size, stream=script.stream)
+    processor = processor_for_model(
+        config,
+        dataset,
+        window_size=script.window_size,
+        stream=script.stream,
+        **json.loads(script.processor_options or "{}"),
+    )
 
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], training_args)
     trainer.train()
     metrics = trainer.evaluate()
     trainer.log_metrics("eval", metrics)
     trainer.save_metrics("eval", metrics)
-    model.save_pretrained(training_args.output_dir)
-    processor.save_pretrained(training_args.output_dir)
+    trainer.save_state()  # trainer_state.json: the log history
+    trainer.save_model(training_args.output_dir)  # model and processor, from the main process only
 
 
 if __name__ == "__main__":

@@ -214,6 +214,23 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             if kwargs.get("is_main_process", True):
                 self.text_model.save_pretrained(os.path.join(save_directory, ADAPTER_DIR))
 
+    def load_checkpoint_state(self, checkpoint) -> None:
+        """Resuming from a checkpoint folder: the LoRA adapters of a language model loaded by name are in its
+        ``text_adapter/``, not in the weights file the Trainer restores; copy them into the attached adapters."""
+        folder = os.path.join(str(checkpoint), ADAPTER_DIR)
+        if self.config.text_config is not None or self.text_model is None or not os.path.isdir(folder):
+            return
+        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+            from peft.utils import set_peft_model_state_dict
+            from safetensors.torch import load_file
+        except ImportError as err:
+            raise ImportError("LoRA adapters need peft (pip install peft)") from err
+        state = load_file(os.path.join(folder, "adapter_model.safetensors"))
+        result = set_peft_model_state_dict(self.text_model, state, adapter_name=LORA_ADAPTER)
+        unexpected = getattr(result, "unexpected_keys", [])
+        if unexpected:
+            raise ValueError(f"{folder}: adapter weights this model's LoRA adapters do not have: {unexpected[:5]}")
+
     @classmethod
     def from_pretrained(
         cls,
@@ -279,8 +296,10 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             skeletons: (N, C, T, V, M) float tensor.
             labels: optional (N,) class indices: the classification loss.
             description_ids: optional (N, L) token ids of each clip's description (right-padded): the generation
-                loss. Without them the language model is not called.
-            description_mask: (N, L) 1 for description tokens, 0 for padding.
+                loss. Without them -- or with ``lambda_gen = 0`` (Table 6's T1/T2 stage 2), when they are not used
+                and ``loss_gen`` is None -- the language model is not called.
+            description_mask: (N, L) 1 for description tokens, 0 for padding; every clip needs at least one token
+                (an empty description has no generation loss: a ValueError names the clips).
             output_hidden_states: also return every HGLNet block's output.
 
         Returns:
@@ -295,6 +314,17 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         if description_ids is not None and self.config.lambda_gen > 0:
             if self.text_model is None:
                 raise ValueError("the generation loss needs the language model: call attach_text_model() first")
+            if description_mask is not None:
+                empty = (description_mask == 0).all(dim=-1)  # (N,): a description without any token
+                if description_mask.device.type == "cpu" and not torch.compiler.is_compiling():
+                    if empty.any():
+                        rows = empty.nonzero().flatten().tolist()
+                        raise ValueError(
+                            f"`description_mask` rows {rows} hold no token: every clip given a description needs at "
+                            "least one (give no descriptions for clips without one, or lambda_gen=0)"
+                        )
+                else:  # no host-device synchronisation, no data-dependent branch (as `check_skeletons`)
+                    torch._assert_async(~empty.any(), "`description_mask` has a row without any token")
             inputs, mask, targets = self._language_inputs(branch.skeleton_token, description_ids, description_mask)
             loss_gen = self.text_model(inputs_embeds=inputs, attention_mask=mask, labels=targets).loss.float()
         terms = [

@@ -36,6 +36,8 @@ __all__ = [
     "skeleton_feature_id",
 ]
 
+# More persons than this in a clip that has fewer frames than persons is read as a (M, T, V, C) clip by mistake.
+MAX_PLAUSIBLE_PERSONS = 5
 _STREAM = re.compile(r"^(?P<base>joint|bone(?P<order>\d*))(?P<motion>_motion)?$")
 _SPEC_PREFIX = "skeleton_models:"
 
@@ -481,11 +483,20 @@ class SkeletonProcessor(FeatureExtractionMixin):
                     )
                 clip = hands_to_clip(clip, dims)[0]
             if clip.ndim != 4 or clip.shape[2] != layout.num_joints or clip.shape[3] < dims:
+                hint = ""
+                if clip.ndim == 4 and clip.shape[1] == layout.num_joints and clip.shape[2] != layout.num_joints:
+                    hint = " (joints on axis 1: a (T, V, M, C) clip? give clip.transpose(0, 2, 1, 3))"
                 raise ValueError(
                     f"{name}, clip {i}: expected shape (T, M, V={layout.num_joints}, C>={dims}) "
                     f"for layout {layout.name!r}"
                     + (f" or per-person hands (T, M, 2, 21, C>={dims})" if hands else "")
-                    + f", got {clip.shape}"
+                    + f", got {clip.shape}{hint}"
+                )
+            if clip.shape[1] > MAX_PLAUSIBLE_PERSONS and clip.shape[1] > clip.shape[0]:
+                raise ValueError(
+                    f"{name}, clip {i}: shape {clip.shape} reads as {clip.shape[0]} frames of {clip.shape[1]} "
+                    f"persons; expected (T, M, V, C), frames first -- a (M, T, V, C) clip? give "
+                    "clip.transpose(1, 0, 2, 3)"
                 )
             if hands and clip.shape[1] != 2:
                 raise ValueError(

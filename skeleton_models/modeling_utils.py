@@ -91,6 +91,10 @@ class SkeletonPreTrainedModel(PreTrainedModel):
     def apply_freezing(self) -> None:
         """Set ``requires_grad`` of the parts the configuration freezes (the default freezes nothing)."""
 
+    def load_checkpoint_state(self, checkpoint) -> None:
+        """Restore what a checkpoint folder keeps outside its weights file (e.g. HocSLM's LoRA adapters of a
+        language model loaded by name) when the Trainer resumes from it; the default has nothing to restore."""
+
     @classmethod
     def from_pretrained(cls, *args, **kwargs):
         """`PreTrainedModel.from_pretrained`, then the freezing policy again (see `apply_freezing`) of the model and

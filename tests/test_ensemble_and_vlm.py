@@ -13,7 +13,6 @@ from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, Skele
 from skeleton_models.data import load_descriptions
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import build_trainer, evaluate_ensemble
-from skeleton_models.training.ensemble import stream_probabilities
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,13 +56,24 @@ def test_ensemble_fuses_the_streams_with_weights(stream_checkpoints, synthetic_t
     test = synthetic_tiny["test"]
     result = evaluate_ensemble(stream_checkpoints, test, weights=[0.6, 0.4])
     assert list(result.streams) == ["joint", "bone_motion"]
-    (p_joint, labels), (p_motion, _) = (stream_probabilities(c, test) for c in stream_checkpoints)
+    # each checkpoint run directly -- its saved model and processor on the raw test clips -- not through the Trainer
+    rows = test.with_format("numpy")[:]
+    labels = rows["label"]
+
+    def direct(checkpoint):
+        model = HGLNetForSkeletonClassification.from_pretrained(checkpoint).eval()
+        with torch.no_grad():
+            inputs = SkeletonProcessor.from_pretrained(checkpoint)(list(rows["skeleton"]), training=False)
+            return model(**inputs).logits.softmax(-1).numpy()
+
+    p_joint, p_motion = (direct(c) for c in stream_checkpoints)
     np.testing.assert_allclose(result.probabilities, 0.6 * p_joint + 0.4 * p_motion, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(result.labels, labels)
-    np.testing.assert_allclose(result.probabilities.sum(1), 1.0, rtol=1e-5)
-    top1 = float((result.probabilities.argmax(1) == labels).mean())
+    top1 = float(((0.6 * p_joint + 0.4 * p_motion).argmax(1) == labels).mean())
     assert result.fused["top1"] == pytest.approx(top1)
     assert result.streams["joint"]["top1"] == pytest.approx(float((p_joint.argmax(1) == labels).mean()))
+    assert result.streams["bone_motion"]["top1"] == pytest.approx(float((p_motion.argmax(1) == labels).mean()))
+    assert not np.allclose(p_joint, p_motion, atol=1e-3)  # two different streams: the weights matter
     with pytest.raises(ValueError, match="one weight per checkpoint"):
         evaluate_ensemble(stream_checkpoints, test, weights=[1.0])
 

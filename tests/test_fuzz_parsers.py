@@ -137,7 +137,7 @@ def test_seed_files_parse(kind):
     for seed in SEEDS[kind]:
         path = SEED_DIR / f"seed-{kind}{suffix}"
         path.write_bytes(seed)
-        parser(path)
+        check_parsed(kind, parser(path), seed)
 
 
 @pytest.mark.parametrize("kind", sorted(PARSERS))
@@ -150,9 +150,44 @@ def test_mutated_files_parse_or_raise_the_parse_error(kind, data):
     path = Path(tempfile.mkdtemp(dir=SEED_DIR)) / f"S001C001P001R001A001{suffix}"
     path.write_bytes(mutate(seed, ops))
     try:
-        parser(path)
+        parsed = parser(path)
     except SkeletonParseError as err:
         assert str(path) in str(err)
+        return
+    check_parsed(kind, parsed, path.read_bytes())
+
+
+def _clip_ok(clip, persons, joints, channels) -> None:
+    assert isinstance(clip, np.ndarray) and clip.dtype == np.float32
+    assert clip.ndim == 4 and clip.shape[1:] == (persons, joints, channels) and len(clip) >= 1
+    assert np.isfinite(clip).all()
+
+
+def check_parsed(kind: str, parsed, raw: bytes) -> None:
+    """What a parser returns from a file it accepted: the documented shape and dtype, finite values, and frame and
+    body counts consistent with the file."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    if kind == "ntu":
+        skeleton, actors = parsed
+        _clip_ok(skeleton, 2, 25, 3)
+        assert actors in (1, 2) and len(skeleton) <= int(lines[0])  # never more frames than the file declares
+        assert (np.abs(skeleton).reshape(len(skeleton), -1).max(1) > 0).all()  # every kept frame has an actor
+        assert not skeleton[:, actors:].any()
+    elif kind == "nwucla":
+        _clip_ok(parsed, 1, 20, 3)
+    elif kind == "pku_skeleton":
+        _clip_ok(parsed, 2, 25, 3)
+        assert len(parsed) == sum(1 for line in lines if line.strip())  # one frame per data line
+    elif kind == "pku_labels":
+        assert all(len(row) == 4 and all(isinstance(v, int) for v in row) and 1 <= row[0] <= 51 for row in parsed)
+    elif kind == "pku_split":
+        train, test = parsed
+        assert all(isinstance(v, str) and v for v in [*train, *test])
+    elif kind == "kinetics":
+        _clip_ok(parsed, 5, 18, 3)
+        assert ((parsed[..., 2] >= 0) & (parsed[..., 2] <= 1)).all()  # scores
+    elif kind == "pyskl":
+        assert isinstance(parsed, dict) and isinstance(parsed.get("annotations"), list)
 
 
 def test_mutation_reaches_errors():

@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -245,3 +246,46 @@ def test_ctrgcn_graph_unit_equals_the_official_per_subset_formula():
     expected = torch.relu(unit.bn(y) + x)
     with torch.no_grad():
         torch.testing.assert_close(unit(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_ctrgcn_whole_block_equals_the_official_formula():
+    """One whole CTR-GCN block (switches off) -- graph unit, multi-scale TCN and residual -- recomputed with plain
+    functional calls from its weights as the official TCN_GCN_unit and MultiScale_TemporalConv compute it:
+    relu(tcn(gcn(x)) + residual(x)), tcn = concat of [1x1 -> BN -> ReLU -> (5x1, dilation d) -> BN] for d = 1, 2,
+    [1x1 -> BN -> ReLU -> max-pool 3 -> BN] and [strided 1x1 -> BN]; residual = strided 1x1 -> BN."""
+    torch.manual_seed(0)
+    config = tiny_config(
+        use_gsm=False, use_lse=False, use_gta=False, use_ltc=False, hidden_sizes=[8, 16], strides=[1, 2]
+    )
+    block = HGLNetModel(config).blocks[1].eval()  # 8 -> 16 channels, temporal stride 2: a projecting residual
+    with torch.no_grad():
+        for module in block.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):  # statistics away from their initial values
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 1.5)
+    x = torch.randn(2, 8, 12, 25)
+
+    def bn(module, y):
+        return F.batch_norm(
+            y, module.running_mean, module.running_var, module.weight, module.bias, False, 0.0, module.eps
+        )
+
+    def conv(module, y, stride=1, dilation=1):
+        pad = (module.kernel_size[0] - 1) * dilation // 2
+        return F.conv2d(y, module.weight, module.bias, stride=(stride, 1), padding=(pad, 0), dilation=(dilation, 1))
+
+    tcn = block.temporal.ltc
+    gcn = block.spatial(x)  # the graph unit: its own test above
+    branches = []
+    for branch, dilation in zip(tcn.branches[:2], (1, 2)):
+        hidden = F.relu(bn(branch[1], conv(branch[0], gcn)))
+        branches.append(bn(branch[3].bn, conv(branch[3].conv, hidden, stride=2, dilation=dilation)))
+    pool = tcn.branches[2]
+    hidden = F.relu(bn(pool[1], conv(pool[0], gcn)))
+    branches.append(bn(pool[4], F.max_pool2d(hidden, (3, 1), stride=(2, 1), padding=(1, 0))))
+    point = tcn.branches[3]
+    branches.append(bn(point[1], F.conv2d(gcn, point[0].weight, point[0].bias, stride=(2, 1))))
+    residual = bn(block.residual.bn, F.conv2d(x, block.residual.conv.weight, block.residual.conv.bias, stride=(2, 1)))
+    expected = F.relu(torch.cat(branches, 1) + residual)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)

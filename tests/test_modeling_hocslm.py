@@ -375,3 +375,55 @@ def test_remote_code_hocslm_with_a_language_model_loaded_by_name(tokenizer, text
     assert report["keys"] == keys and not any(k.startswith("text_model.") for k in keys)
     assert report["trainable_lm"] and all("lora_" in n for n in report["trainable_lm"])
     assert {"adapter_config.json", "adapter_model.safetensors"} <= set(report["adapter"])
+
+
+@pytest.mark.parametrize("lora_rank", [0, 2])
+def test_resume_with_a_language_model_attached_by_name(tokenizer, text_model_dir, synthetic_tiny, tmp_path, lora_rank):
+    """A run interrupted at a checkpoint and resumed ends with the uninterrupted run's weights and losses, also when
+    the language model is loaded by name (its frozen weights are not in the checkpoint) and has LoRA adapters."""
+    from .resume_check import check_resume
+
+    dataset = add_descriptions(synthetic_tiny, class_descriptions="synthetic")
+    names = dataset["train"].features["label"].names
+    processor = SkeletonTextProcessor(
+        SkeletonProcessor.for_dataset(dataset, window_size=8), tokenizer, max_text_tokens=8
+    )
+
+    def make_model():
+        model = hocslm(
+            tokenizer,
+            text_config=None,
+            text_model_name_or_path=str(text_model_dir),
+            text_hidden_size=32,
+            text_lora_rank=lora_rank,
+            num_labels=len(names),
+        )
+        model.attach_text_model()
+        return model
+
+    def make_trainer(model, training_args):
+        return build_trainer(model, processor, dataset["train"], None, training_args)
+
+    straight, resumed = check_resume(tmp_path, make_model, make_trainer, total_steps=6, stop_at=3, learning_rate=5e-3)
+    logged = [h for h in resumed.state.log_history if "loss" in h]
+    assert all({"loss_cls", "loss_gen"} <= set(h) for h in logged)
+
+
+def test_bad_description_inputs_and_lambda_gen_zero(tokenizer):
+    """NaN skeletons and an all-padding description are refused with a clear error; with lambda_gen = 0 (Table 6's
+    T1/T2 stage 2) descriptions are documented to be unused: no language-model pass, loss_gen None."""
+    model = hocslm(tokenizer).eval()
+    x, labels = torch.randn(2, 3, 8, 25, 2), torch.tensor([0, 1])
+    ids, mask = descriptions(tokenizer)
+    with pytest.raises(ValueError, match="`skeletons` contains NaN"):
+        model(x.clone().fill_(float("nan")), labels=labels)
+    empty = mask.clone()
+    empty[1] = 0
+    with pytest.raises(ValueError, match=r"`description_mask` rows \[1\] hold no token"):
+        model(x, labels=labels, description_ids=ids, description_mask=empty)
+    calls = []
+    off = hocslm(tokenizer, lambda_gen=0.0).eval()
+    off.text_model.register_forward_hook(lambda *args: calls.append(1))
+    out = off(x, labels=labels, description_ids=ids, description_mask=mask)
+    assert out.loss_gen is None and not calls
+    torch.testing.assert_close(out.loss, off.config.lambda_cls * out.loss_cls)

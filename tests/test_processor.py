@@ -177,11 +177,21 @@ def test_save_and_load(tmp_path):
         (np.full((10, 1, 25, 3), np.nan, np.float32), "clip 0: contains NaN"),
         ([clip(5), clip(5, c=2)], "clip 1"),
         ([], "non-empty"),
+        # persons and frames swapped: (M, T, V, C)
+        (np.ones((2, 40, 25, 3), np.float32), r"reads as 2 frames of 40 persons.*transpose\(1, 0, 2, 3\)"),
+        # joints and persons swapped: (T, V, M, C)
+        (np.ones((40, 25, 2, 3), np.float32), r"a \(T, V, M, C\) clip\? give clip.transpose\(0, 2, 1, 3\)"),
     ],
 )
 def test_bad_input_raises_a_clear_error(data, message):
     with pytest.raises(ValueError, match=message):
         SkeletonProcessor()(data)
+
+
+def test_many_persons_with_more_frames_are_accepted():
+    """Six persons over 40 frames is a plausible crowd clip, not a swapped one: the most active two are kept."""
+    out = SkeletonProcessor(window_size=8)(np.random.default_rng(0).normal(size=(40, 6, 25, 3)).astype(np.float32))
+    assert out["skeletons"].shape == (1, 3, 8, 25, 2)
 
 
 def test_bad_options_raise():

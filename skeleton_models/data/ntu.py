@@ -42,6 +42,7 @@ from .parsing import (
     read_rgb_rois_file,
     read_text_lines,
     require_data_dir,
+    unique_by_name,
 )
 
 NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
@@ -350,13 +351,8 @@ class NTU60(SkeletonDatasetBuilder):
         files = find_files(root, ["*.skeleton"])
         if not files:
             raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
-        by_name: dict[str, Path] = {}
         recorder = SkipRecorder(self.report_dir)
-        for path in files:
-            if path.stem in by_name:
-                recorder.skip(path, f"duplicate of {by_name[path.stem]}", kind="excluded")
-            else:
-                by_name[path.stem] = path
+        by_name = unique_by_name(files, recorder)
         splits, excluded = assign_splits(sorted(by_name), self.VARIANT, self.config.protocol)
         for record in excluded:
             recorder.skip(by_name[record["file"]], record["reason"], kind="excluded")

@@ -24,7 +24,7 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, find_files, load_json, require_data_dir
+from .parsing import SkeletonParseError, SkipRecorder, find_files, load_json, require_data_dir, unique_by_name
 
 NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})$")
 NUM_JOINTS = 20
@@ -115,11 +115,11 @@ class NWUCLA(SkeletonDatasetBuilder):
     def _split_generators(self, dl_manager):
         expected = "the NW-UCLA all_sqe json files (a01_s01_e00_v01.json, ...), e.g. extracted from all_sqe.zip"
         root = require_data_dir(self.config.data_dir, "nwucla", expected)
-        files = {p.stem: p for p in find_files(root, ["*.json"])}
+        recorder = SkipRecorder(self.report_dir)
+        files = unique_by_name(find_files(root, ["*.json"]), recorder)
         if not any(parse_nwucla_name(name) for name in files):
             raise ValueError(f"nwucla: no aAA_sSS_eEE_vVV.json files under {str(root)!r}; expected {expected}")
         splits, excluded = assign_splits(sorted(files))
-        recorder = SkipRecorder(self.report_dir)
         for record in excluded:
             recorder.skip(files[record["file"]], record["reason"], kind="excluded")
         return [

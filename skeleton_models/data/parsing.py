@@ -140,6 +140,18 @@ def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
     return sorted(found)
 
 
+def unique_by_name(files: Iterable[Path], recorder: SkipRecorder) -> dict[str, Path]:
+    """Sample name (file stem) -> file; a second file of the same name (e.g. the same sample extracted into two
+    folders) is skipped and recorded as a duplicate of the first, in sorted path order."""
+    by_name: dict[str, Path] = {}
+    for path in sorted(files):
+        if path.stem in by_name:
+            recorder.skip(path, f"duplicate of {by_name[path.stem]}", kind="excluded")
+        else:
+            by_name[path.stem] = path
+    return by_name
+
+
 def require_data_dir(data_dir, dataset: str, expected: str) -> Path:
     """`data_dir` as a Path, or a ValueError that says what was expected where."""
     if data_dir is None:

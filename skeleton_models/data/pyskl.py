@@ -240,6 +240,9 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                     recorder.skip(f"{path}#{key}", f"listed in split {pickle_name} without an annotation", split_name)
             kwargs = {"indices": indices, "split": split_name, "report_dir": self.report_dir}
             generators.append(datasets.SplitGenerator(name=split_name, gen_kwargs=kwargs))
+        used = {key for pickle_name in names.values() for key in split[pickle_name]}
+        for key in sorted(set(by_id) - used):  # annotations this protocol's two splits do not list
+            recorder.skip(f"{path}#{key}", f"in neither split {names['train']} nor {names['test']}", kind="excluded")
         return generators
 
     def _generate_examples(self, indices, split, report_dir):

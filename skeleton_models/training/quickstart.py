@@ -121,6 +121,10 @@ def run_quickstart(
         "model": arch.model_type,
         "preset": preset,
         "wall_time_s": time.perf_counter() - start,
+        # a run repeats bit for bit on the same machine, library versions and thread count; another thread count
+        # changes the summation order of the kernels and so the trained weights (README, "Reproducibility")
+        "torch_threads": torch.get_num_threads(),
+        "seed": seed,
     }
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     return results

@@ -13,7 +13,9 @@ from .metrics import make_compute_metrics
 
 class SkeletonTrainer(Trainer):
     """The `transformers.Trainer`, plus the running mean of every loss term a model returns (its ``loss_*``
-    outputs, e.g. HocSLM's ``loss_cls`` and ``loss_gen``) in the training logs."""
+    outputs, e.g. HocSLM's ``loss_cls`` and ``loss_gen``) in the training logs; when resuming from a checkpoint,
+    the state a model keeps outside its weights file (``load_checkpoint_state``); and, under DDP, process 0's
+    batch-norm statistics on every process before evaluating (the model that process 0 saves)."""
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
@@ -25,6 +27,30 @@ class SkeletonTrainer(Trainer):
                     terms[key] = (total + value.detach().float(), count + 1)
             self._loss_terms = terms
         return (loss, outputs) if return_outputs else loss
+
+    def evaluate(self, *args, **kwargs):
+        self._share_buffers()
+        return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        self._share_buffers()
+        return super().predict(*args, **kwargs)
+
+    def _share_buffers(self) -> None:
+        # Under DDP every process updates its own batch-norm statistics from its own batches (DDP copies process 0's
+        # at each training forward, then each process's last step moves its own), so without this, processes would
+        # evaluate slightly different models -- none of them necessarily the one process 0 saves.
+        if self.args.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+            for buffer in self.model.buffers():
+                torch.distributed.broadcast(buffer.data, src=0)
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        # Resuming: the weights file, then what the model keeps elsewhere in the folder (see
+        # `SkeletonPreTrainedModel.load_checkpoint_state`).
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
+        restore = getattr(model if model is not None else self.model, "load_checkpoint_state", None)
+        if restore is not None:
+            restore(resume_from_checkpoint)
 
     def log(self, logs: dict, *args, **kwargs) -> None:
         terms = getattr(self, "_loss_terms", {})
@@ -69,13 +95,14 @@ def build_trainer(
     """A `SkeletonTrainer` over `datasets` splits, for any architecture.
 
     Rows become model inputs through `ModelInputsDataset` and the `processor` (a `SkeletonProcessor`, or a
-    `SkeletonTextProcessor` when the model also reads text): training rows get its random crop and rotation,
-    evaluation rows its centred crop. Metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
+    `SkeletonTextProcessor` when the model also reads text): training rows get its random crop and rotation (drawn
+    from ``args.seed``, the epoch and the rows, so that a resumed run continues exactly), evaluation rows its
+    centred crop. Metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
     also saves the processor next to the weights. Further keyword arguments go to the Trainer.
     """
 
     def wrap(split, training):
-        return ModelInputsDataset(split, processor, training=training) if split is not None else None
+        return ModelInputsDataset(split, processor, training=training, seed=args.seed) if split is not None else None
 
     return SkeletonTrainer(
         model=model,

@@ -1,0 +1,170 @@
+"""Every builder accounts for every input: the samples it produced plus the entries of its build report are exactly
+the input files (or annotations, or labelled segments), each once. Generated fixtures only, so that CI tests this
+whether or not ../shared is present."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skeleton_models.data import build_report, load_skeleton_dataset
+from skeleton_models.data.pkummd import cut_clips
+from skeleton_models.data.raw_formats import (
+    ntu_to_nwucla,
+    synthetic_clip,
+    write_kinetics_json,
+    write_ntu_folder,
+    write_nwucla_json,
+    write_pkummd_labels,
+    write_pkummd_sequence,
+    write_pkummd_split,
+    write_pyskl_annotations,
+)
+
+from .test_nwucla_pkummd_kinetics import _kinetics_video
+
+
+def produced(ds) -> list[str]:
+    return [sample_id for split in ds.values() for sample_id in split["sample_id"]]
+
+
+def reported(ds) -> list[dict]:
+    return build_report(ds)["skipped"]
+
+
+def test_ntu_accounts_for_every_file(tmp_path):
+    raw = tmp_path / "raw"
+    good = ["S001C001P001R001A001", "S001C002P003R001A002", "S001C001P002R002A050"]
+    paths = write_ntu_folder(raw / "a", good)
+    paths += write_ntu_folder(raw / "b", ["S001C001P001R001A001"])  # the same sample extracted twice
+    paths += write_ntu_folder(raw / "a", ["S001C001P001R001A003"])
+    (raw / "a" / "S001C001P001R001A003.skeleton").write_text("3\n1\n")  # truncated
+    paths += write_ntu_folder(raw / "a", ["S001C002P001R001A007"])
+    (raw / "a" / "S001C002P001R001A007.skeleton").write_text("")  # empty
+    ds = load_skeleton_dataset("ntu60", data_dir=raw, config="xsub", cache_dir=tmp_path / "cache")
+    records = reported(ds)
+    assert sorted(produced(ds)) == sorted(good)
+    assert sorted(Path(r["file"]) for r in records) == sorted(
+        [raw / "b" / "S001C001P001R001A001.skeleton", *[p for p in paths if "A003" in p.name or "A007" in p.name]]
+    )
+    assert len(produced(ds)) + len(records) == len(paths)
+    duplicate = next(r for r in records if "/b/" in r["file"])
+    assert duplicate["kind"] == "excluded" and "duplicate of" in duplicate["reason"]
+
+
+def test_nwucla_accounts_for_every_file_and_reports_duplicate_names(tmp_path):
+    """Two files with one name (the same sample in two folders) used to keep one and report nothing."""
+    root = tmp_path / "all_sqe"
+    (root / "x").mkdir(parents=True)
+    (root / "y").mkdir()
+    names = ["a01_s01_e00_v01", "a02_s02_e01_v03", "a04_s03_e01_v02"]
+    paths = []
+    for i, name in enumerate(names):
+        label = int(name[1:3]) - 1
+        paths.append(write_nwucla_json(root / "x" / f"{name}.json", ntu_to_nwucla(synthetic_clip(i)[:, 0]), label))
+    paths.append(write_nwucla_json(root / "y" / f"{names[0]}.json", ntu_to_nwucla(synthetic_clip(5)[:, 0]), 0))
+    bad = root / "x" / "a05_s02_e00_v01.json"
+    bad.write_text('{"skeletons": [[1, 2]]')  # truncated
+    paths.append(bad)
+    ds = load_skeleton_dataset("nwucla", data_dir=root, cache_dir=tmp_path / "cache")
+    records = reported(ds)
+    assert sorted(produced(ds)) == names
+    assert sorted(Path(r["file"]) for r in records) == sorted([root / "y" / f"{names[0]}.json", bad])
+    assert len(produced(ds)) + len(records) == len(paths)
+    assert any(r["kind"] == "excluded" and "duplicate of" in r["reason"] for r in records)
+
+
+def test_pkummd_accounts_for_every_labelled_segment_and_tests_reversed_and_empty_intervals(tmp_path):
+    root = tmp_path / "raw"
+    (root / "skeleton").mkdir(parents=True)
+    (root / "label").mkdir()
+    sequence = np.concatenate([synthetic_clip(0, seed=1), synthetic_clip(7, seed=2)])  # wave, then squat
+    sequence[60:80] = 0  # nobody tracked in frames 60-79
+    n = len(sequence)
+    segments = [
+        (13, 0, 40, 1),  # a plain segment
+        (27, 55, 45, 2),  # reversed: frames 45-54
+        (5, 60, 80, 1),  # all zero: rejected
+        (6, n + 10, n + 40, 1),  # outside the sequence: rejected
+    ]
+    videos = {"0002-L": segments, "0002-M": segments[:2], "0291-R": segments[:1]}
+    for video, labels in videos.items():
+        write_pkummd_sequence(root / "skeleton" / f"{video}.txt", sequence)
+        write_pkummd_labels(root / "label" / f"{video}.txt", labels)
+    write_pkummd_sequence(root / "skeleton" / "0003-L.txt", sequence)  # no label file
+    (root / "skeleton" / "0004-L.txt").write_text("1 2 3\n")  # unreadable
+    write_pkummd_labels(root / "label" / "0004-L.txt", segments[:1])
+    write_pkummd_sequence(root / "skeleton" / "0005-L.txt", sequence)  # in no split
+    write_pkummd_labels(root / "label" / "0005-L.txt", segments[:1])
+    write_pkummd_split(root / "cross-subject.txt", ["0002-L", "0002-M", "0003-L", "0004-L"], ["0291-R"])
+    ds = load_skeleton_dataset("pkummd1", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
+    records = reported(ds)
+    got = produced(ds)
+    assert sorted(got) == ["0002-L_0", "0002-L_1", "0002-M_0", "0002-M_1", "0291-R_0"]
+    reasons = sorted(r["reason"].split(":")[-1].strip() for r in records)
+    assert len(records) == 5 and sum("all-zero clip" in r for r in reasons) == 1  # segment 2 of 0002-L
+    assert sum("no frames inside the sequence" in r["reason"] for r in records) == 1  # segment 3 of 0002-L
+    stems = sorted(Path(r["file"]).stem for r in records)
+    assert stems == ["0002-L", "0002-L", "0003-L", "0004-L", "0005-L"]
+    # labelled segments of split videos + unusable videos = produced + reported
+    assert len(got) + len(records) == sum(len(v) for v in videos.values()) + 3
+    reversed_clip = ds["train"].filter(lambda r: r["sample_id"] == "0002-L_1").with_format("numpy")[0]
+    assert (reversed_clip["start_frame"], reversed_clip["end_frame"]) == (45, 55)
+    np.testing.assert_allclose(reversed_clip["skeleton"], sequence[45:55], atol=1e-4)
+    clips, rejected = cut_clips(sequence, segments, "labels")
+    assert [c["index"] for c in clips] == [0, 1] and len(rejected) == 2
+
+
+def test_kinetics_accounts_for_every_file_and_label(tmp_path):
+    inputs = set()
+    for split, folder in (("train", "kinetics_train"), ("test", "kinetics_val")):
+        (tmp_path / folder).mkdir()
+        labels = {}
+        for i in range(3):
+            _kinetics_video(tmp_path / folder / f"{split}{i}.json", i, seed=i)
+            labels[f"{split}{i}"] = {"has_skeleton": True, "label_index": i}
+            inputs.add(f"{split}{i}")
+        labels[f"{split}1"]["has_skeleton"] = False
+        labels[f"{split}_gone"] = {"has_skeleton": True, "label_index": 1}  # listed, no file
+        (tmp_path / folder / f"{split}_unlisted.json").write_text("{}")  # a file, not listed
+        inputs |= {f"{split}_gone", f"{split}_unlisted"}
+        (tmp_path / f"{folder}_label.json").write_text(json.dumps(labels))
+    write_kinetics_json(tmp_path / "kinetics_val" / "test2.json", np.zeros((0, 2, 18, 2)), np.zeros((0, 2, 18)), 2)
+    ds = load_skeleton_dataset("kinetics_skeleton", data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    got, records = produced(ds), reported(ds)
+    accounted = got + [Path(r["file"]).stem for r in records]
+    assert sorted(accounted) == sorted(inputs)
+
+
+def test_pyskl_accounts_for_every_annotation_and_records_those_in_no_split(tmp_path):
+    """Annotations that belong to neither split of the protocol used to be dropped without a record."""
+    annotations = [
+        {"frame_dir": f"c{i}", "label": i % 2, "keypoint": synthetic_clip(i)[:, :1].transpose(1, 0, 2, 3)}
+        for i in range(6)
+    ]
+    annotations.append({"frame_dir": "c0", "label": 0, "keypoint": annotations[0]["keypoint"]})  # duplicate id
+    bad = annotations[1]["keypoint"][:, :, :24]  # 24 joints where the file has 25
+    annotations.append({"frame_dir": "bad", "label": 1, "keypoint": bad})
+    split = {"xsub_train": ["c0", "c1", "bad", "ghost"], "xsub_val": ["c2", "c3"]}  # c4, c5: in no split
+    path = write_pyskl_annotations(tmp_path / "a.pkl", annotations, split)
+    ds = load_skeleton_dataset(
+        "pyskl", data_dir=path, protocol="xsub", class_names=["a", "b"], cache_dir=tmp_path / "cache"
+    )
+    got, records = produced(ds), reported(ds)
+    assert sorted(got) == ["c0", "c1", "c2", "c3"]
+    keys = sorted(r["file"].rsplit("#", 1)[1] for r in records)
+    assert keys == ["bad", "c0", "c4", "c5", "ghost"]  # shape, duplicate, no split x2, listed without annotation
+    no_split = [r for r in records if "in neither split" in r["reason"]]
+    assert {r["file"].rsplit("#", 1)[1] for r in no_split} == {"c4", "c5"}
+    assert all(r["kind"] == "excluded" for r in no_split)
+    # every annotation and every split entry is accounted for once
+    assert len(got) + len(records) == len(annotations) + 1  # + "ghost", listed without an annotation
+
+
+@pytest.mark.parametrize("num_proc", [1, 2])
+def test_synthetic_builds_every_recording(tmp_path, num_proc):
+    ds = load_skeleton_dataset(
+        "synthetic", num_subjects=2, num_replications=1, cache_dir=tmp_path / "cache", num_proc=num_proc
+    )
+    assert len(produced(ds)) == len(set(produced(ds))) == 23 * 2 * 1 * 3 and not reported(ds)
