@@ -164,9 +164,10 @@ class CompositeTopologySpatial(nn.Module):
         if self.fused:
             self.preprocess = SpatialPreprocessing(in_channels, k, config.relation_reduction)
             self.fusion = nn.Parameter(torch.empty(2))  # Eq. 7: lambda_g, lambda_l
+        self.use_global = self.use_gsm or config.gsm_off == "ctr_gc"  # gsm_off="none": no global spatial branch
         if self.use_gsm:
             self.global_topology = GlobalSpatialModulation(k, self.preprocess.out_channels, out_channels, v)
-        else:
+        elif self.use_global:
             self.global_topology = ChannelTopologyRefinement(in_channels, out_channels, k, config.relation_reduction)
             self.alpha = nn.Parameter(torch.empty(1))  # CTR-GC's alpha, shared by the subsets
         if self.use_lse:
@@ -186,20 +187,25 @@ class CompositeTopologySpatial(nn.Module):
         nodes = self.preprocess(x) if self.fused else None
         # The global topologies come out of their last convolution already weighted (Eq. 7's lambda_g; CTR-GC's
         # alpha) and the local ones are added in place: one pass over each (B, C, V, V) topology.
-        weight = self.alpha if not self.use_gsm else None
+        weight = self.alpha if self.use_global and not self.use_gsm else None
         if self.fused:
             weight = self.fusion[0] if weight is None else self.fusion[0] * weight
         if self.use_gsm:
             topologies = self.global_topology(nodes, weight)
-        else:
+        elif self.use_global:
             topologies = self.global_topology(x, weight)  # CTR-GC: alpha * relations
+        else:
+            topologies = None  # no global spatial branch: the local topologies alone
         if self.use_lse:
             local_topologies = self.local_topology(nodes).unbind(1)  # K x (B, 1, V, V)
         else:
             local_topologies = self.shared_topology.unbind(0)  # PA: K x (V, V)
         if self.fused:
             local_topologies = [self.fusion[1] * local for local in local_topologies]
-        topologies = [glo.add_(loc) for glo, loc in zip(topologies, local_topologies)]
+        if topologies is None:
+            topologies = local_topologies
+        else:
+            topologies = [glo.add_(loc) for glo, loc in zip(topologies, local_topologies)]
         features = subset_conv(self.features, x, self.num_subsets)  # CTR-GC's conv3 per subset
         return F.relu(self.bn(graph_aggregate(topologies, features)) + self.down(x))
 
@@ -207,7 +213,7 @@ class CompositeTopologySpatial(nn.Module):
         kaiming_conv_init(self.features, groups=self.num_subsets)
         if self.fused:
             init.ones_(self.fusion)
-        if not self.use_gsm:
+        if self.use_global and not self.use_gsm:
             init.zeros_(self.alpha)
         if not self.use_lse:
             init.copy_(self.shared_topology, self._adjacency_init)

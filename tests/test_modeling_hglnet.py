@@ -289,3 +289,35 @@ def test_ctrgcn_whole_block_equals_the_official_formula():
     expected = F.relu(torch.cat(branches, 1) + residual)
     with torch.no_grad():
         torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("use_lse", [False, True])
+def test_gsm_off_none_removes_the_global_spatial_branch(use_lse):
+    """Table 5's "Only LSE" / "w/o GSM" read strictly: with ``gsm_off="none"`` the topology is the local one alone
+    (LSE's, or PA), no CTR-GC refinement; the default keeps switches-off = CTR-GCN."""
+    torch.manual_seed(0)
+    config = tiny_config(use_gsm=False, use_lse=use_lse, gsm_off="none")
+    model = HGLNetForSkeletonClassification(config)
+    unit = model.hglnet.blocks[1].spatial
+    assert not hasattr(unit, "global_topology") and not hasattr(unit, "alpha")
+    default = HGLNetForSkeletonClassification(tiny_config(use_gsm=False, use_lse=use_lse))
+    refinement = default.hglnet.blocks[1].spatial.global_topology
+    assert isinstance(refinement, ChannelTopologyRefinement)
+    removed = sum(p.numel() for m in default.hglnet.blocks for p in m.spatial.global_topology.parameters())
+    alphas = len(default.hglnet.blocks)
+    assert sum(p.numel() for p in default.parameters()) - sum(p.numel() for p in model.parameters()) == removed + alphas
+    x = torch.randn(2, 3, 12, 25, 2)
+    out = model(x, labels=torch.tensor([0, 1]))
+    out.loss.backward()
+    assert all(p.grad is not None for n, p in model.named_parameters() if not n.endswith("fusion")), "gradients"
+    if not use_lse:  # PA alone: each subset's output is sum_v PA_k[u, v] * conv3_k(x)[v]
+        unit.eval()
+        h = torch.randn(2, 8, 6, 25)
+        features = unit.features(h).view(2, unit.num_subsets, -1, 6, 25)
+        expected = torch.einsum("kuv,nkctv->nctu", unit.shared_topology, features)
+        with torch.no_grad():
+            torch.testing.assert_close(unit(h), torch.relu(unit.bn(expected) + unit.down(h)), rtol=1e-4, atol=1e-5)
+    for preset in ("table5-only-local-no-global", "table5-without-gsm-no-global"):
+        assert HGLNetConfig.from_preset(preset).gsm_off == "none"
+    with pytest.raises(ValueError, match="gsm_off"):
+        tiny_config(gsm_off="off")

@@ -25,7 +25,10 @@ class HGLNetConfig(SkeletonConfig):
     branches they are fused with learnable weights (Eq. 10). LTC *is* CTR-GCN's multi-scale TCN (Eq. 9 lists its
     four branches), so without GTA the temporal module is that TCN whatever `use_ltc` says.
     Table 5 rows: baseline = all off; "only local" = `use_lse, use_ltc`; "w/o GSM" = `use_lse, use_gta, use_ltc`;
-    "w/o GTA" = `use_gsm, use_lse, use_ltc`; HGLNet = all on.
+    "w/o GTA" = `use_gsm, use_lse, use_ltc`; HGLNet = all on. "Only LSE" and "w/o GSM" can also be read as *no*
+    global spatial branch at all (the topology is LSE's alone): ``gsm_off="none"`` gives that reading (presets
+    `table5-only-local-no-global`, `table5-without-gsm-no-global`); the default ``gsm_off="ctr_gc"`` keeps
+    switches-off = CTR-GCN.
 
     Args:
         layout: skeleton layout name (see `skeleton_models.skeletons`); the graph comes from it.
@@ -37,6 +40,8 @@ class HGLNetConfig(SkeletonConfig):
         relation_reduction: channel reduction r of CTR-GC's relations and of GSM/LSE's preprocessing (Eq. 1).
         lse_hidden_size: hidden width of LSE's gating MLP (Eq. 6; the paper does not give it).
         gta_reduction: channel reduction of GTA's query/key projections (Eq. 8; the paper does not give it).
+        gsm_off: what ``use_gsm=False`` leaves in GSM's place: ``"ctr_gc"`` (CTR-GC's channel-wise refinement, so
+            that all switches off is CTR-GCN) or ``"none"`` (no global spatial branch).
         dropout: dropout before the classifier (CTR-GCN: 0).
         num_labels: number of classes (NTU-60: 60).
     """
@@ -48,6 +53,9 @@ class HGLNetConfig(SkeletonConfig):
         "hglnet": {},
         "ctrgcn": {"use_gsm": False, "use_lse": False, "use_gta": False, "use_ltc": False},
         "hglnet-small": {"hidden_sizes": [16, 16, 32, 32, 64, 64], "strides": [1, 1, 2, 1, 2, 1]},
+        # Table 5's "Only LSE" / "w/o GSM" read as without any global spatial branch
+        "table5-only-local-no-global": {"use_gsm": False, "gsm_off": "none", "use_gta": False},
+        "table5-without-gsm-no-global": {"use_gsm": False, "gsm_off": "none"},
     }
     keys_to_ignore_at_inference = ["pooler_output", "hidden_states"]  # the Trainer gathers only the logits
 
@@ -67,6 +75,7 @@ class HGLNetConfig(SkeletonConfig):
         relation_reduction: int = 8,  # CTR-GC's rel_reduction; Eq. 1's r
         lse_hidden_size: int = 16,
         gta_reduction: int = 8,
+        gsm_off: str = "ctr_gc",
         dropout: float = 0.0,
         **kwargs,
     ):
@@ -86,7 +95,10 @@ class HGLNetConfig(SkeletonConfig):
         self.relation_reduction = relation_reduction
         self.lse_hidden_size = lse_hidden_size
         self.gta_reduction = gta_reduction
+        self.gsm_off = gsm_off
         self.dropout = dropout
+        if gsm_off not in ("ctr_gc", "none"):
+            raise ValueError(f"gsm_off must be 'ctr_gc' or 'none', got {gsm_off!r}")
         super().__init__(**kwargs)
         branches = len(self.temporal_dilations) + 2
         self.check_blocks(self.hidden_sizes, self.strides, branches, f"the {branches} temporal branches")
