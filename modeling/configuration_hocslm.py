@@ -52,6 +52,11 @@ class HocSLMConfig(SkeletonConfig):
         freeze_text_model: freeze the language model (every strategy of Table 6).
         text_lora_rank: > 0 adds LoRA adapters of that rank to the language model's attention projections (peft),
             trained while the rest of the language model stays frozen; an option beyond the paper.
+        skeleton_token_scale: ``"layernorm"`` ([SK] as Eq. 12 writes it: a LayerNorm output, whose norm is about
+            sqrt(D*) -- ~51 for Qwen3-4B's D* = 2560, far above typical token embeddings) or ``"match_embeddings"``
+            ([SK] rescaled to the mean norm of the language model's token embeddings, an option beyond the paper).
+        text_embedding_norm: the mean L2 norm of the language model's input-embedding rows, measured when the model
+            is attached or built (and logged with its ratio to sqrt(D*)); used by ``"match_embeddings"``.
         dropout: dropout before the classifier.
     """
 
@@ -71,6 +76,8 @@ class HocSLMConfig(SkeletonConfig):
         text_config: dict | PretrainedConfig | None = None,
         text_hidden_size: int | None = None,
         num_prompt_tokens: int = 8,
+        skeleton_token_scale: str = "layernorm",  # Eq. 12 as written
+        text_embedding_norm: float | None = None,
         lambda_gen: float = 1.0,
         lambda_cls: float = 1.0,
         freeze_skeleton_encoder: bool = False,
@@ -94,6 +101,8 @@ class HocSLMConfig(SkeletonConfig):
             text_config.hidden_size if text_config is not None else (text_hidden_size or QWEN3_4B_HIDDEN_SIZE)
         )
         self.num_prompt_tokens = num_prompt_tokens
+        self.skeleton_token_scale = skeleton_token_scale
+        self.text_embedding_norm = text_embedding_norm
         self.lambda_gen = lambda_gen
         self.lambda_cls = lambda_cls
         self.freeze_skeleton_encoder = freeze_skeleton_encoder
@@ -103,6 +112,10 @@ class HocSLMConfig(SkeletonConfig):
         super().__init__(**kwargs)
         if text_config is None and not text_model_name_or_path:
             raise ValueError("HocSLM needs a language model: set text_model_name_or_path or text_config")
+        if skeleton_token_scale not in ("layernorm", "match_embeddings"):
+            raise ValueError(
+                f"skeleton_token_scale must be 'layernorm' or 'match_embeddings', got {skeleton_token_scale!r}"
+            )
         if num_prompt_tokens < 0 or lambda_gen < 0 or lambda_cls < 0:
             raise ValueError("num_prompt_tokens, lambda_gen and lambda_cls must be >= 0")
 

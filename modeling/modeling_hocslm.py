@@ -16,7 +16,7 @@ from einops import repeat
 from torch import nn
 from transformers import AutoModelForCausalLM
 from transformers import initialization as init
-from transformers.utils import ModelOutput
+from transformers.utils import ModelOutput, logging
 from transformers.utils.generic import can_return_tuple
 
 from .initialization import classifier_init
@@ -24,6 +24,7 @@ from .modeling_utils import SkeletonPreTrainedModel, check_inputs
 from .modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
 from .configuration_hocslm import HocSLMConfig
 
+logger = logging.get_logger(__name__)
 ADAPTER_DIR = "text_adapter"  # where a checkpoint keeps the LoRA adapters of a language model loaded by name
 LORA_ADAPTER = "hocslm_lora"
 
@@ -141,6 +142,8 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         if self.text_model is not None:
             self._add_lora()  # after post_init, which would re-initialise LoRA's zero B matrices
             self.apply_freezing()
+            if config.text_embedding_norm is None:  # a loaded checkpoint keeps the value measured on its weights
+                self._measure_embedding_norm()
 
     # -- the language model ----------------------------------------------------------------------------------------
     def attach_text_model(
@@ -164,12 +167,27 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
                 f"{self.config.text_hidden_size}; set text_hidden_size={hidden} in the config"
             )
         self.text_model = text_model.to(self.prompt.device)
+        self._measure_embedding_norm()
         self._add_lora(adapter)
         if self.config.text_config is None:  # loaded by name: its weights (and adapters) are not saved here
             ignored = {f"text_model.{key}" for key in self.text_model.state_dict()}
             self._keys_to_ignore_on_save = set(self._keys_to_ignore_on_save or ()) | ignored
         self.apply_freezing()
         return self.text_model
+
+    @torch.no_grad()
+    def _measure_embedding_norm(self) -> None:
+        """Store the mean norm of the language model's token embeddings and log how [SK]'s compares (item 6 of the
+        HocSLM review: a LayerNorm output has norm ~sqrt(D*))."""
+        weight = self.text_model.get_input_embeddings().weight
+        norm = float(weight.float().norm(dim=-1).mean())
+        self.config.text_embedding_norm = norm
+        ratio = self.config.text_hidden_size**0.5 / max(norm, 1e-12)
+        logger.info(
+            f"[SK] (LayerNorm, norm ~sqrt({self.config.text_hidden_size}) = {self.config.text_hidden_size**0.5:.1f}) "
+            f"is {ratio:.1f}x the language model's mean token-embedding norm ({norm:.3f}); "
+            "skeleton_token_scale='match_embeddings' rescales it"
+        )
 
     def _add_lora(self, adapter: str | None = None) -> None:
         if self.config.text_lora_rank <= 0 or getattr(self.text_model, "_hf_peft_config_loaded", False):
@@ -268,6 +286,8 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         """Eq. 13: X = [SK] ++ E_p ++ E_t, with the attention mask and the labels of the generation loss."""
         n = skeleton_token.shape[0]
         embed = self.text_model.get_input_embeddings()
+        if self.config.skeleton_token_scale == "match_embeddings":
+            skeleton_token = skeleton_token * (self.config.text_embedding_norm / self.config.text_hidden_size**0.5)
         parts = [skeleton_token, repeat(self.prompt, "p d -> n p d", n=n)]
         prefix = 1 + self.prompt.shape[0]
         mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)
@@ -345,15 +365,22 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
     def generate_description(self, skeletons: torch.Tensor, max_new_tokens: int = 48, tokenizer=None, **kwargs):
         """Describe clips in text: the language model continues [SK] + the prompt (section 3.1, inference).
 
+        Runs in evaluation mode (batch-norm statistics used, not updated; no dropout) and restores the model's mode.
         Returns the generated token ids (N, L), or their decoded strings when a `tokenizer` is given.
         """
         if self.text_model is None:
             raise ValueError("generate_description needs the language model: call attach_text_model() first")
-        skeleton_token = self.hocslm(skeletons).skeleton_token
-        inputs, mask, _ = self._language_inputs(skeleton_token)
-        ids = self.text_model.generate(
-            inputs_embeds=inputs, attention_mask=mask, max_new_tokens=max_new_tokens, **kwargs
-        )
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                skeleton_token = self.hocslm(skeletons).skeleton_token
+                inputs, mask, _ = self._language_inputs(skeleton_token)
+                ids = self.text_model.generate(
+                    inputs_embeds=inputs, attention_mask=mask, max_new_tokens=max_new_tokens, **kwargs
+                )
+        finally:
+            self.train(was_training)
         if tokenizer is None:
             return ids
         return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]

@@ -427,3 +427,47 @@ def test_bad_description_inputs_and_lambda_gen_zero(tokenizer):
     out = off(x, labels=labels, description_ids=ids, description_mask=mask)
     assert out.loss_gen is None and not calls
     torch.testing.assert_close(out.loss, off.config.lambda_cls * out.loss_cls)
+
+
+def test_generate_description_runs_in_eval_mode_and_restores_the_mode(tokenizer):
+    torch.manual_seed(0)
+    model = hocslm(tokenizer)
+    x = torch.randn(2, 3, 8, 25, 2)
+    model.train()
+    stats = {n: b.clone() for n, b in model.named_buffers() if "running" in n}
+    trained_mode = model.generate_description(x, max_new_tokens=4, do_sample=False)
+    assert model.training and model.hocslm.training  # restored
+    for name, before in stats.items():  # batch-norm statistics were used, not updated
+        torch.testing.assert_close(dict(model.named_buffers())[name], before, rtol=0, atol=0)
+    model.eval()
+    torch.testing.assert_close(trained_mode, model.generate_description(x, max_new_tokens=4, do_sample=False))
+    assert not model.training
+
+
+def test_skeleton_token_scale_measured_at_attach_time_and_matched_on_request(tokenizer, text_model_dir, tmp_path):
+    """[SK] is a LayerNorm output (norm sqrt(D*)); the language model's token-embedding norm is measured when it is
+    attached or built, and ``skeleton_token_scale="match_embeddings"`` rescales [SK] to it."""
+    x = torch.randn(2, 3, 8, 25, 2)
+    model = hocslm(tokenizer).eval()
+    weight = model.text_model.get_input_embeddings().weight
+    measured = model.config.text_embedding_norm
+    assert measured == pytest.approx(float(weight.norm(dim=-1).mean()), rel=1e-6)
+    d = model.config.text_hidden_size
+    with torch.no_grad():
+        token = model.hocslm(x).skeleton_token
+        plain = model._language_inputs(token)[0][:, 0]
+    assert float(plain.norm(dim=-1).max()) <= d**0.5 * (1 + 1e-4)  # a LayerNorm output: at most sqrt(D*)
+    model.config.skeleton_token_scale = "match_embeddings"
+    with torch.no_grad():
+        matched = model._language_inputs(token)[0][:, 0]
+    torch.testing.assert_close(matched, plain * measured / d**0.5)  # sqrt(D*) -> the embeddings' mean norm
+    # a language model loaded by name is measured when attached; a saved checkpoint keeps the measured value
+    by_name = hocslm(tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir), text_hidden_size=32)
+    assert by_name.config.text_embedding_norm is None
+    by_name.attach_text_model()
+    attached = by_name.text_model.get_input_embeddings().weight
+    assert by_name.config.text_embedding_norm == pytest.approx(float(attached.norm(dim=-1).mean()), rel=1e-6)
+    model.save_pretrained(tmp_path)
+    assert HocSLMForSkeletonClassification.from_pretrained(tmp_path).config.text_embedding_norm == measured
+    with pytest.raises(ValueError, match="skeleton_token_scale"):
+        hocslm(tokenizer, skeleton_token_scale="unit")
