@@ -55,8 +55,9 @@ class HocSLMConfig(SkeletonConfig):
         skeleton_token_scale: ``"layernorm"`` ([SK] as Eq. 12 writes it: a LayerNorm output, whose norm is about
             sqrt(D*) -- ~51 for Qwen3-4B's D* = 2560, far above typical token embeddings) or ``"match_embeddings"``
             ([SK] rescaled to the mean norm of the language model's token embeddings, an option beyond the paper).
-        text_embedding_norm: the mean L2 norm of the language model's input-embedding rows, measured when the model
-            is attached or built (and logged with its ratio to sqrt(D*)); used by ``"match_embeddings"``.
+        text_embedding_norm: the mean L2 norm of the language model's input-embedding rows, measured when a model
+            loaded by name is attached (and logged with its ratio to sqrt(D*)), or by
+            ``measure_text_embedding_norm()``; used by ``"match_embeddings"`` (measured on the fly while unset).
         dropout: dropout before the classifier.
     """
 

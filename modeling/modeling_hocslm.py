@@ -142,8 +142,6 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         if self.text_model is not None:
             self._add_lora()  # after post_init, which would re-initialise LoRA's zero B matrices
             self.apply_freezing()
-            if config.text_embedding_norm is None:  # a loaded checkpoint keeps the value measured on its weights
-                self._measure_embedding_norm()
 
     # -- the language model ----------------------------------------------------------------------------------------
     def attach_text_model(
@@ -167,7 +165,7 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
                 f"{self.config.text_hidden_size}; set text_hidden_size={hidden} in the config"
             )
         self.text_model = text_model.to(self.prompt.device)
-        self._measure_embedding_norm()
+        self.measure_text_embedding_norm()
         self._add_lora(adapter)
         if self.config.text_config is None:  # loaded by name: its weights (and adapters) are not saved here
             ignored = {f"text_model.{key}" for key in self.text_model.state_dict()}
@@ -176,9 +174,12 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         return self.text_model
 
     @torch.no_grad()
-    def _measure_embedding_norm(self) -> None:
-        """Store the mean norm of the language model's token embeddings and log how [SK]'s compares (item 6 of the
-        HocSLM review: a LayerNorm output has norm ~sqrt(D*))."""
+    def measure_text_embedding_norm(self) -> float:
+        """The mean norm of the language model's token embeddings, stored as ``config.text_embedding_norm`` and
+        logged with [SK]'s (a LayerNorm output: ~sqrt(D*)). Done by `attach_text_model`; call it for a language
+        model built from ``text_config`` once its weights are final."""
+        if self.text_model is None:
+            raise ValueError("no language model attached: call attach_text_model() first")
         weight = self.text_model.get_input_embeddings().weight
         norm = float(weight.float().norm(dim=-1).mean())
         self.config.text_embedding_norm = norm
@@ -188,6 +189,7 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             f"is {ratio:.1f}x the language model's mean token-embedding norm ({norm:.3f}); "
             "skeleton_token_scale='match_embeddings' rescales it"
         )
+        return norm
 
     def _add_lora(self, adapter: str | None = None) -> None:
         if self.config.text_lora_rank <= 0 or getattr(self.text_model, "_hf_peft_config_loaded", False):
@@ -287,7 +289,10 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         n = skeleton_token.shape[0]
         embed = self.text_model.get_input_embeddings()
         if self.config.skeleton_token_scale == "match_embeddings":
-            skeleton_token = skeleton_token * (self.config.text_embedding_norm / self.config.text_hidden_size**0.5)
+            target = self.config.text_embedding_norm
+            if target is None:  # not measured yet (a language model built from text_config): its current weights
+                target = embed.weight.detach().float().norm(dim=-1).mean()
+            skeleton_token = skeleton_token * (target / self.config.text_hidden_size**0.5)
         parts = [skeleton_token, repeat(self.prompt, "p d -> n p d", n=n)]
         prefix = 1 + self.prompt.shape[0]
         mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)

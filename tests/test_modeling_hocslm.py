@@ -449,9 +449,10 @@ def test_skeleton_token_scale_measured_at_attach_time_and_matched_on_request(tok
     attached or built, and ``skeleton_token_scale="match_embeddings"`` rescales [SK] to it."""
     x = torch.randn(2, 3, 8, 25, 2)
     model = hocslm(tokenizer).eval()
+    assert model.config.text_embedding_norm is None  # built from text_config: its weights may still be loaded
     weight = model.text_model.get_input_embeddings().weight
-    measured = model.config.text_embedding_norm
-    assert measured == pytest.approx(float(weight.norm(dim=-1).mean()), rel=1e-6)
+    measured = model.measure_text_embedding_norm()
+    assert measured == model.config.text_embedding_norm == pytest.approx(float(weight.norm(dim=-1).mean()), rel=1e-6)
     d = model.config.text_hidden_size
     with torch.no_grad():
         token = model.hocslm(x).skeleton_token
@@ -461,6 +462,10 @@ def test_skeleton_token_scale_measured_at_attach_time_and_matched_on_request(tok
     with torch.no_grad():
         matched = model._language_inputs(token)[0][:, 0]
     torch.testing.assert_close(matched, plain * measured / d**0.5)  # sqrt(D*) -> the embeddings' mean norm
+    model.config.text_embedding_norm = None  # unset: measured on the fly, the same value
+    with torch.no_grad():
+        torch.testing.assert_close(model._language_inputs(token)[0][:, 0], matched)
+    model.config.text_embedding_norm = measured
     # a language model loaded by name is measured when attached; a saved checkpoint keeps the measured value
     by_name = hocslm(tokenizer, text_config=None, text_model_name_or_path=str(text_model_dir), text_hidden_size=32)
     assert by_name.config.text_embedding_norm is None
