@@ -46,6 +46,9 @@ class HocSLMConfig(SkeletonConfig):
         text_config: a configuration to build the language model from instead (e.g. a tiny one for tests).
         text_hidden_size: D*, the language model's hidden size (taken from `text_config` when given).
         num_prompt_tokens: L_p, the number of learnable prompt embeddings E_p (Eq. 13; the paper does not give it).
+        prompt_ids: the token ids of a *fixed text* prompt (section 3.1: "a fixed text prompt"; Eq. 13 says
+            "learnable"): when set, E_p is the language model's own embeddings of these tokens, not learned, and
+            ``num_prompt_tokens`` is ignored. Set them with ``model.set_text_prompt(text, tokenizer)``.
         lambda_gen, lambda_cls: weights of the generation and classification losses (Eq. 14; the paper does not
             give their values).
         freeze_skeleton_encoder: freeze HGLNet and its classifier (Table 6, T1 stage 1).
@@ -77,6 +80,7 @@ class HocSLMConfig(SkeletonConfig):
         text_config: dict | PretrainedConfig | None = None,
         text_hidden_size: int | None = None,
         num_prompt_tokens: int = 8,
+        prompt_ids: list[int] | None = None,
         skeleton_token_scale: str = "layernorm",  # Eq. 12 as written
         text_embedding_norm: float | None = None,
         lambda_gen: float = 1.0,
@@ -102,6 +106,7 @@ class HocSLMConfig(SkeletonConfig):
             text_config.hidden_size if text_config is not None else (text_hidden_size or QWEN3_4B_HIDDEN_SIZE)
         )
         self.num_prompt_tokens = num_prompt_tokens
+        self.prompt_ids = list(prompt_ids) if prompt_ids is not None else None
         self.skeleton_token_scale = skeleton_token_scale
         self.text_embedding_norm = text_embedding_norm
         self.lambda_gen = lambda_gen

@@ -476,3 +476,28 @@ def test_skeleton_token_scale_measured_at_attach_time_and_matched_on_request(tok
     assert HocSLMForSkeletonClassification.from_pretrained(tmp_path).config.text_embedding_norm == measured
     with pytest.raises(ValueError, match="skeleton_token_scale"):
         hocslm(tokenizer, skeleton_token_scale="unit")
+
+
+def test_fixed_text_prompt_replaces_the_learnable_one(tokenizer, tmp_path):
+    """Section 3.1's fixed text prompt: E_p = the language model's embeddings of the prompt's tokens; the learnable
+    prompt is then unused, and the prompt is saved with the checkpoint."""
+    torch.manual_seed(0)
+    model = hocslm(tokenizer).eval()
+    x = torch.randn(2, 3, 8, 25, 2)
+    ids = model.set_text_prompt("describe the body motion", tokenizer)
+    assert ids == tokenizer("describe the body motion", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        token = model.hocslm(x).skeleton_token
+        inputs, mask, _ = model._language_inputs(token)
+    expected = model.text_model.get_input_embeddings()(torch.tensor(ids))
+    assert inputs.shape[1] == 1 + len(ids) and mask.shape[1] == 1 + len(ids)
+    torch.testing.assert_close(inputs[:, 1:], expected.expand(2, -1, -1))
+    text_ids, text_mask = descriptions(tokenizer)
+    model.train()
+    out = model(x, labels=torch.tensor([0, 1]), description_ids=text_ids, description_mask=text_mask)
+    out.loss.backward()
+    assert model.prompt.grad is None  # the learnable prompt is not used
+    model.save_pretrained(tmp_path)
+    assert HocSLMForSkeletonClassification.from_pretrained(tmp_path).config.prompt_ids == ids
+    with pytest.raises(ValueError, match="has no tokens"):
+        model.set_text_prompt("", tokenizer)

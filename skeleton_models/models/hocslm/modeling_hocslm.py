@@ -172,6 +172,15 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         self.apply_freezing()
         return self.text_model
 
+    def set_text_prompt(self, text: str, tokenizer) -> list[int]:
+        """Use a fixed text prompt (section 3.1) instead of the learnable E_p: its token ids (without special
+        tokens) are stored in ``config.prompt_ids`` and saved with the checkpoint. Returns them."""
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        if not ids:
+            raise ValueError(f"the prompt {text!r} has no tokens")
+        self.config.prompt_ids = [int(i) for i in ids]
+        return self.config.prompt_ids
+
     @torch.no_grad()
     def measure_text_embedding_norm(self) -> float:
         """The mean norm of the language model's token embeddings, stored as ``config.text_embedding_norm`` and
@@ -292,8 +301,13 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             if target is None:  # not measured yet (a language model built from text_config): its current weights
                 target = embed.weight.detach().float().norm(dim=-1).mean()
             skeleton_token = skeleton_token * (target / self.config.text_hidden_size**0.5)
-        parts = [skeleton_token, repeat(self.prompt, "p d -> n p d", n=n)]
-        prefix = 1 + self.prompt.shape[0]
+        if self.config.prompt_ids is not None:  # a fixed text prompt: the language model's embeddings of its tokens
+            ids = torch.tensor(self.config.prompt_ids, dtype=torch.long, device=skeleton_token.device)
+            prompt = embed(ids)
+        else:
+            prompt = self.prompt  # E_p, learnable (Eq. 13)
+        parts = [skeleton_token, repeat(prompt, "p d -> n p d", n=n)]
+        prefix = 1 + prompt.shape[0]
         mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)
         labels = None
         if description_ids is not None:
