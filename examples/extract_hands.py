@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skeleton_models.data.video import read_frames, video_sources
+from skeleton_models.data.video import read_frames, save_npy_atomic, video_sources
 from skeleton_models.hands import LEFT, RIGHT, assign_hands_to_persons
 
 Detection = tuple[str, np.ndarray]
@@ -164,10 +164,7 @@ def extract_folder(
             close = getattr(detector, "close", None)
             if close is not None:
                 close()
-        partial = target.with_name(target.name + ".partial")
-        with open(partial, "wb") as f:
-            np.save(f, hands.astype(np.float32))
-        partial.replace(target)  # a file is complete or absent, so an interrupted run can continue
+        save_npy_atomic(target, hands.astype(np.float32))  # complete or absent: an interrupted run can continue
         report["written"].append(sample_id)
         print(f"[{index}/{len(sources)}] {sample_id}: {hands.shape[0]} frames, hands {tuple(hands.shape)}")
     (output / REPORT_NAME).write_text(json.dumps(report, indent=1) + "\n")

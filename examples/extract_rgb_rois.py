@@ -33,7 +33,7 @@ import numpy as np
 from skeleton_models.augmentation import person_activity
 from skeleton_models.data.ntu import load_ntu_sample
 from skeleton_models.data.parsing import SkeletonParseError
-from skeleton_models.data.video import read_frames, video_sources
+from skeleton_models.data.video import read_frames, save_npy_atomic, video_sources
 from skeleton_models.rgb import MMNET_ROI_JOINTS, roi_frame_indices, roi_joint_indices, roi_mosaic
 
 NTU_VIDEO_SIZE = (1920, 1080)  # width, height of the videos NTU's colorX / colorY refer to
@@ -91,7 +91,7 @@ def extract_folder(videos: Path, skeletons: Path, output: Path, **options) -> di
         except (SkeletonParseError, ValueError) as err:
             report["failed"][sample_id] = str(err)
             continue
-        np.save(target, mosaic)
+        save_npy_atomic(target, mosaic)  # complete or absent: an interrupted run can continue
         report["written"].append(sample_id)
     (output / REPORT_NAME).write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -25,7 +25,7 @@ from .kinetics import KineticsSkeleton, read_kinetics_json
 from .model_inputs import ModelInputsDataset
 from .ntu import NTU60, NTU120, load_ntu_sample
 from .nwucla import NWUCLA, read_nwucla_json
-from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, log_report, write_report
+from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, load_npy, log_report, write_report
 from .pkummd import PKUMMD1, PKUMMD2, read_pkummd_skeleton
 from .pyskl import PysklAnnotations, RestrictedUnpickler, UnsafePickleError
 
@@ -130,10 +130,7 @@ def read_clip(path: str | os.PathLike):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            clip = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+        clip = load_npy(path)
         if clip.dtype.kind not in "fiu" or clip.ndim != 4:
             raise SkeletonParseError(path, f"expected a numeric (T, M, V, C) array, got {clip.dtype} {clip.shape}")
         return clip.astype(np.float32)

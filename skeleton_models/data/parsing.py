@@ -81,6 +81,14 @@ def load_json(path: str | os.PathLike):
         raise SkeletonParseError(path, f"not valid JSON ({err})") from None
 
 
+def load_npy(path: str | os.PathLike) -> np.ndarray:
+    """A ``.npy`` array (never a pickle), or a `SkeletonParseError` naming the file."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+
+
 class SkipRecorder:
     """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder)."""
 
@@ -176,10 +184,7 @@ def read_hands_file(path: str | os.PathLike, num_frames: int, num_persons: int =
     path = Path(path)
     if not path.is_file():
         raise SkeletonParseError(path, "no hands file for this sample")
-    try:
-        hands = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+    hands = load_npy(path)
     if hands.dtype.kind not in "fiu" or hands.ndim not in (4, 5) or hands.shape[-3:] != (2, 21, 3):
         raise SkeletonParseError(
             path, f"expected a numeric (T, 2, 21, 3) or (T, M, 2, 21, 3) array, got {hands.dtype} {hands.shape}"
@@ -205,10 +210,7 @@ def read_rgb_rois_file(path: str | os.PathLike, shape: tuple[int, int, int]) -> 
     path = Path(path)
     if not path.is_file():
         raise SkeletonParseError(path, "no RGB ROI file for this sample")
-    try:
-        mosaic = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise SkeletonParseError(path, f"cannot read a numpy array ({err})") from None
+    mosaic = load_npy(path)
     if mosaic.dtype != np.uint8 or mosaic.shape != tuple(shape):
         raise SkeletonParseError(
             path, f"expected an RGB ROI mosaic {tuple(shape)} uint8, got {mosaic.dtype} {mosaic.shape}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_frames", "video_sources"]
+__all__ = ["read_frames", "save_npy_atomic", "video_sources"]
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -64,3 +64,13 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
         raise ValueError(f"{path}: cannot decode the video ({err})") from None
     if count == 0:
         raise ValueError(f"{path}: no video frames")
+
+
+def save_npy_atomic(target: Path, array: np.ndarray) -> None:
+    """Write `array` to the ``.npy`` `target` through a ``.partial`` file renamed at the end, so that a file is
+    complete or absent and an interrupted extraction run can skip what is already there."""
+    target = Path(target)
+    partial = target.with_name(target.name + ".partial")
+    with open(partial, "wb") as f:
+        np.save(f, array)
+    partial.replace(target)
