@@ -20,7 +20,7 @@ from transformers.utils import ModelOutput, logging
 from transformers.utils.generic import can_return_tuple
 
 from .initialization import classifier_init
-from .modeling_utils import SkeletonPreTrainedModel, check_inputs
+from .modeling_utils import SkeletonPreTrainedModel, check_inputs, require
 from .modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
 from .configuration_hocslm import HocSLMConfig
 
@@ -355,15 +355,15 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
                 raise ValueError("the generation loss needs the language model: call attach_text_model() first")
             if description_mask is not None:
                 empty = (description_mask == 0).all(dim=-1)  # (N,): a description without any token
-                if description_mask.device.type == "cpu" and not torch.compiler.is_compiling():
-                    if empty.any():
-                        rows = empty.nonzero().flatten().tolist()
-                        raise ValueError(
-                            f"`description_mask` rows {rows} hold no token: every clip given a description needs at "
-                            "least one (give no descriptions for clips without one, or lambda_gen=0)"
-                        )
-                else:  # no host-device synchronisation, no data-dependent branch (as `check_skeletons`)
-                    torch._assert_async(~empty.any(), "`description_mask` has a row without any token")
+                require(
+                    ~empty.any(),
+                    "`description_mask` has a row without any token",
+                    lambda: (
+                        f"`description_mask` rows {empty.nonzero().flatten().tolist()} hold no token: every clip "
+                        "given a description needs at least one (give no descriptions for clips without one, or "
+                        "lambda_gen=0)"
+                    ),
+                )
             inputs, mask, targets = self._language_inputs(branch.skeleton_token, description_ids, description_mask)
             loss_gen = self.text_model(inputs_embeds=inputs, attention_mask=mask, labels=targets).loss.float()
         terms = [

@@ -22,6 +22,7 @@ __all__ = [
     "check_inputs",
     "check_skeletons",
     "make_dummy_inputs",
+    "require",
 ]
 
 
@@ -200,12 +201,7 @@ def check_skeletons(skeletons, spec: InputSpec) -> None:
     )
     if wrong:
         raise ValueError(f"{name} must have shape {expected}, got {tuple(skeletons.shape)}")
-    finite = torch.isfinite(skeletons).all()
-    if skeletons.device.type == "cpu" and not torch.compiler.is_compiling():
-        if not finite:
-            raise ValueError(f"{name} contains NaN or infinite values")
-    else:  # no host-device synchronisation and no data-dependent branch: an asynchronous device-side assert
-        torch._assert_async(finite, f"{name} contains NaN or infinite values")
+    require(torch.isfinite(skeletons).all(), f"{name} contains NaN or infinite values")
 
 
 def check_image(images, spec: InputSpec) -> None:
@@ -218,6 +214,18 @@ def check_image(images, spec: InputSpec) -> None:
         raise ValueError(f"`{spec.name}` must be a floating-point tensor of shape {expected}, got {got}")
     if images.shape[1] != spec.channels or (spec.size is not None and tuple(images.shape[2:]) != tuple(spec.size)):
         raise ValueError(f"`{spec.name}` must have shape {expected}, got {tuple(images.shape)}")
+
+
+def require(ok: torch.Tensor, message: str, eager_message=None) -> None:
+    """Fail unless the boolean tensor `ok` is true: a ValueError for eager CPU tensors (with ``eager_message()``
+    when given, e.g. naming the offending rows), else -- on an accelerator or inside a compiled graph -- an
+    asynchronous device-side assert with `message`, so that a forward pass never waits for the device and has no
+    data-dependent branch."""
+    if ok.device.type == "cpu" and not torch.compiler.is_compiling():
+        if not ok:
+            raise ValueError(eager_message() if eager_message is not None else message)
+    else:
+        torch._assert_async(ok, message)
 
 
 def check_inputs(config, **inputs) -> None:
