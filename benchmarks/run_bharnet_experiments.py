@@ -28,20 +28,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import TrainingArguments
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import load_skeleton_dataset, synthetic
-from skeleton_models.training import build_trainer, evaluate_ensemble, processor_for_model
+from skeleton_models.training import evaluate_ensemble, processor_for_model
 from skeleton_models.training.ensemble import stream_probabilities
 from skeleton_models.training.metrics import classification_metrics
 
 from readme_table import ROOT, device_name, save_results
+from synthetic_training import train_and_save, training_record
 
 WIDTHS = ("hidden_sizes", "strides", "num_scales", "attention_heads")
 SMALL = {k: v for k, v in BHaRNetConfig.presets["bharnet-small"].items() if k in WIDTHS}
@@ -80,31 +79,9 @@ def build(preset, names, backbone="degcn", **overrides):
 
 
 def train(model, dataset, epochs, learning_rate, folder: Path):
-    """Train on the xsub split with the quickstart recipe; save model and processor to `folder`."""
+    """Train on the xsub split with the quickstart recipe (window 32); save model and processor to `folder`."""
     processor = processor_for_model(model.config, dataset, window_size=32)
-    args = TrainingArguments(
-        str(folder),
-        num_train_epochs=epochs,
-        learning_rate=learning_rate,
-        per_device_train_batch_size=16,
-        per_device_eval_batch_size=64,
-        weight_decay=0.01,
-        warmup_steps=0.1,
-        lr_scheduler_type="cosine",
-        seed=0,
-        save_strategy="no",
-        logging_steps=50,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=torch.cuda.is_available(),
-    )
-    trainer = build_trainer(model, processor, dataset["train"], dataset["test"], args)
-    start = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - start
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return trainer, seconds
+    return train_and_save(model, processor, dataset, epochs, learning_rate, folder)
 
 
 def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=False) -> dict:
@@ -240,16 +217,7 @@ def write_zoo(out: Path) -> None:
                 "config": model.config.to_dict(),
                 "processor": processor,
                 "metrics": metrics,
-                "training": {
-                    "num_train_epochs": epochs,
-                    "learning_rate": learning_rate,
-                    "optim": "adamw_torch",
-                    "per_device_train_batch_size": 16,
-                    "weight_decay": 0.01,
-                    "warmup_steps": 0.1,
-                    "lr_scheduler_type": "cosine",
-                    "seed": 0,
-                },
+                "training": training_record(epochs, learning_rate),
                 "notes": notes,
             }
         )

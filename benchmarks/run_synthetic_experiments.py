@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, TrainingArguments
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
 from skeleton_models import (
     HGLNetConfig,
@@ -37,20 +36,14 @@ from skeleton_models import (
 )
 from skeleton_models.data import add_descriptions, get_class_descriptions, load_skeleton_dataset, synthetic
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
-from skeleton_models.training import build_trainer, classification_metrics
+from skeleton_models.training import classification_metrics
 from skeleton_models.training.ensemble import evaluate_ensemble
 
 from readme_table import ROOT, device_name, save_results
+from synthetic_training import train_and_save, training_record
 
 STREAMS = ["joint", "bone", "bone2", "joint_motion", "bone_motion", "bone2_motion"]
 BODY = synthetic.CLASS_GROUPS["body"] + synthetic.CLASS_GROUPS["interaction"]
-TRAINING = dict(
-    per_device_train_batch_size=16,
-    weight_decay=0.01,
-    warmup_steps=0.1,
-    lr_scheduler_type="cosine",
-    seed=0,
-)
 
 
 def scores(probabilities: np.ndarray, labels: np.ndarray) -> dict:
@@ -65,27 +58,10 @@ def scores(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def train(model, processor, dataset, epochs: float, learning_rate: float, folder: Path) -> dict:
-    args = TrainingArguments(
-        str(folder),
-        num_train_epochs=epochs,
-        learning_rate=learning_rate,
-        per_device_eval_batch_size=64,
-        save_strategy="no",
-        logging_steps=50,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        **TRAINING,
-    )
-    trainer = build_trainer(model, processor, dataset["train"], dataset["test"], args)
-    start = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - start
+    trainer, seconds = train_and_save(model, processor, dataset, epochs, learning_rate, folder)
     prediction = trainer.predict(trainer.eval_dataset)
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
     probabilities = torch.from_numpy(np.asarray(logits)).float().softmax(-1).numpy()
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
     return {**scores(probabilities, prediction.label_ids), "train_s": seconds}
 
 
@@ -134,7 +110,7 @@ def checkpoint_entry(name, model, processor, result, preset, epochs, learning_ra
         "config": model.config.to_dict(),
         "processor": processor.to_dict(),
         "metrics": {k: result[k] for k in ("top1", "top5", "mean_class_accuracy", "top1_body")},
-        "training": {"num_train_epochs": epochs, "learning_rate": learning_rate, "optim": "adamw_torch", **TRAINING},
+        "training": training_record(epochs, learning_rate),
         "notes": notes,
     }
 

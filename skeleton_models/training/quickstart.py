@@ -21,6 +21,15 @@ __all__ = ["QUICKSTART_PRESETS", "print_quickstart_report", "run_quickstart"]
 
 # The preset each architecture trains in the quickstart: small enough for 2 CPU cores in minutes.
 QUICKSTART_PRESETS = {"hglnet": "hglnet-small", "bharnet": "bharnet-small"}
+# The quickstart's training recipe besides epochs and learning rate (AdamW, the Trainer's default optimiser); the
+# synthetic-benchmark experiments (benchmarks/) train with it too.
+QUICKSTART_TRAINING = dict(
+    per_device_train_batch_size=16,
+    weight_decay=0.01,
+    warmup_steps=0.1,
+    lr_scheduler_type="cosine",
+    seed=0,
+)
 
 _print = partial(print, flush=True)
 
@@ -75,17 +84,13 @@ def run_quickstart(
     training_args = TrainingArguments(
         output_dir=str(out_dir),
         num_train_epochs=epochs,
-        per_device_train_batch_size=batch_size,
         per_device_eval_batch_size=64,
         learning_rate=learning_rate,
-        weight_decay=0.01,
-        warmup_steps=0.1,
-        lr_scheduler_type="cosine",
         eval_strategy="no",
         save_strategy="no",
         logging_steps=50,
         report_to="none",
-        seed=seed,
+        **{**QUICKSTART_TRAINING, "per_device_train_batch_size": batch_size, "seed": seed},
         dataloader_pin_memory=torch.cuda.is_available(),
         # On a 2-core CPU a loader process would take a core from the step (benchmarks/run_data_benchmarks.py)
         dataloader_num_workers=2 if torch.cuda.is_available() else 0,
