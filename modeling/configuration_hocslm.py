@@ -10,6 +10,7 @@ from .configuration_utils import SkeletonConfig
 from .registry import InputSpec
 from .configuration_hglnet import HGLNetConfig
 
+GEN_LOSS_REDUCTIONS = ("sample_sum", "token_mean")
 QWEN3_4B_HIDDEN_SIZE = 2560  # Qwen3-4B's hidden size: the [SK] token's width D* (section 3.4)
 
 
@@ -51,6 +52,10 @@ class HocSLMConfig(SkeletonConfig):
             ``num_prompt_tokens`` is ignored. Set them with ``model.set_text_prompt(text, tokenizer)``.
         lambda_gen, lambda_cls: weights of the generation and classification losses (Eq. 14; the paper does not
             give their values).
+        gen_loss_reduction: how Eq. 14's L_gen reduces the token losses: ``"sample_sum"`` (as Eq. 14 is written: the
+            sum of each clip's description-token losses, averaged over the N clips) or ``"token_mean"`` (the mean
+            over all description tokens of the batch, as `transformers`' causal-LM loss does -- about (description
+            length) times weaker at the same lambda_gen).
         freeze_skeleton_encoder: freeze HGLNet and its classifier (Table 6, T1 stage 1).
         freeze_text_model: freeze the language model (every strategy of Table 6).
         text_lora_rank: > 0 adds LoRA adapters of that rank to the language model's attention projections (peft),
@@ -85,6 +90,7 @@ class HocSLMConfig(SkeletonConfig):
         text_embedding_norm: float | None = None,
         lambda_gen: float = 1.0,
         lambda_cls: float = 1.0,
+        gen_loss_reduction: str = "sample_sum",  # Eq. 14 as written: 1/N sum_i sum_t
         freeze_skeleton_encoder: bool = False,
         freeze_text_model: bool = True,  # Table 6, T3
         text_lora_rank: int = 0,
@@ -111,6 +117,7 @@ class HocSLMConfig(SkeletonConfig):
         self.text_embedding_norm = text_embedding_norm
         self.lambda_gen = lambda_gen
         self.lambda_cls = lambda_cls
+        self.gen_loss_reduction = gen_loss_reduction
         self.freeze_skeleton_encoder = freeze_skeleton_encoder
         self.freeze_text_model = freeze_text_model
         self.text_lora_rank = text_lora_rank
@@ -122,6 +129,8 @@ class HocSLMConfig(SkeletonConfig):
             raise ValueError(
                 f"skeleton_token_scale must be 'layernorm' or 'match_embeddings', got {skeleton_token_scale!r}"
             )
+        if gen_loss_reduction not in GEN_LOSS_REDUCTIONS:
+            raise ValueError(f"gen_loss_reduction must be one of {GEN_LOSS_REDUCTIONS}, got {gen_loss_reduction!r}")
         if num_prompt_tokens < 0 or lambda_gen < 0 or lambda_cls < 0:
             raise ValueError("num_prompt_tokens, lambda_gen and lambda_cls must be >= 0")
 

@@ -69,6 +69,24 @@ class HocSLMClassifierOutput(ModelOutput):
     hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
+def generation_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "sample_sum") -> torch.Tensor:
+    """Eq. 14's L_gen: next-token cross-entropy of a causal language model on the positions whose label is not -100.
+
+    Args:
+        logits: (N, L, vocab) the language model's scores at every input position.
+        labels: (N, L) token ids, -100 where there is no target; position t predicts ``labels[:, t + 1]``.
+        reduction: ``"sample_sum"`` -- each clip's token losses summed, averaged over the N clips (Eq. 14 as
+            written) -- or ``"token_mean"``, the mean over every target token of the batch (`transformers`' loss).
+    """
+    targets = labels[:, 1:].to(logits.device)
+    losses = F.cross_entropy(
+        logits[:, :-1].flatten(0, 1).float(), targets.flatten(), ignore_index=-100, reduction="none"
+    )  # (N * (L - 1),), 0 where ignored
+    if reduction == "token_mean":
+        return losses.sum() / (targets != -100).sum().clamp(min=1)
+    return losses.sum() / labels.shape[0]
+
+
 class SkeletonLanguageProjector(nn.Module):
     """Eq. 12: [SK] = LayerNorm(W2 ReLU(W1 f_s + b1) + b2). (N, C) -> (N, 1, D*)."""
 
@@ -365,7 +383,8 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
                     ),
                 )
             inputs, mask, targets = self._language_inputs(branch.skeleton_token, description_ids, description_mask)
-            loss_gen = self.text_model(inputs_embeds=inputs, attention_mask=mask, labels=targets).loss.float()
+            token_logits = self.text_model(inputs_embeds=inputs, attention_mask=mask).logits
+            loss_gen = generation_loss(token_logits, targets, self.config.gen_loss_reduction)
         terms = [
             (w, t) for w, t in ((self.config.lambda_cls, loss_cls), (self.config.lambda_gen, loss_gen)) if t is not None
         ]

@@ -91,8 +91,18 @@ def test_ssf_sequence_and_loss(tokenizer):
     assert (labels[:, :4] == -100).all()  # no loss on [SK] and the prompt
     assert (labels[:, 4:][mask == 0] == -100).all() and (labels[:, 4:][mask == 1] == ids[mask == 1]).all()
     torch.testing.assert_close(inputs[:, 0], out.skeleton_token[:, 0])
-    manual = model.text_model(inputs_embeds=inputs, attention_mask=attention, labels=labels).loss
-    torch.testing.assert_close(out.loss_gen, manual)
+    # Eq. 14 as written (the default): each clip's description-token log-likelihoods summed, averaged over clips.
+    log_probs = model.text_model(inputs_embeds=inputs, attention_mask=attention).logits.float().log_softmax(-1)
+    per_clip = [
+        -sum(log_probs[i, t - 1, labels[i, t]] for t in range(1, labels.shape[1]) if labels[i, t] != -100)
+        for i in range(2)
+    ]
+    torch.testing.assert_close(out.loss_gen, sum(per_clip) / 2)
+    # "token_mean": the mean over all description tokens, as transformers' causal-LM loss computes it.
+    token_mean = hocslm(tokenizer, lambda_gen=0.5, lambda_cls=2.0, gen_loss_reduction="token_mean")
+    manual = token_mean.text_model(inputs_embeds=inputs, attention_mask=attention, labels=labels).loss
+    torch.testing.assert_close(token_mean(x, description_ids=ids, description_mask=mask).loss_gen, manual)
+    torch.testing.assert_close(out.loss_gen / manual, (mask.sum() / 2).float(), rtol=0.35, atol=0)
     # The projector is Eq. 12: LayerNorm(W2 ReLU(W1 f_s + b1) + b2).
     p = model.hocslm.projector
     expected = p.norm(p.fc2(torch.relu(p.fc1(out.pooler_output))))
@@ -427,6 +437,8 @@ def test_bad_description_inputs_and_lambda_gen_zero(tokenizer):
     out = off(x, labels=labels, description_ids=ids, description_mask=mask)
     assert out.loss_gen is None and not calls
     torch.testing.assert_close(out.loss, off.config.lambda_cls * out.loss_cls)
+    with pytest.raises(ValueError, match="gen_loss_reduction must be one of"):
+        HocSLMConfig(text_config=tiny_text_config(tokenizer), gen_loss_reduction="mean")
 
 
 def test_generate_description_runs_in_eval_mode_and_restores_the_mode(tokenizer):
