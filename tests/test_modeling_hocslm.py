@@ -263,12 +263,18 @@ def test_description_files_and_fallback(synthetic_tiny, tmp_path, tokenizer):
     (tmp_path / "bad.jsonl").write_text('{"id": 1}\n')
     with pytest.raises(SkeletonParseError, match="sample_id"):
         load_descriptions(tmp_path / "bad.jsonl")
-    out = add_descriptions(synthetic_tiny, tmp_path / "d.json", class_descriptions="synthetic")
+    # The synthetic benchmark carries per-clip descriptions: a file overrides them; keep_existing=False replaces
+    # the column, and samples not in the file then get their class's description.
+    own = add_descriptions(synthetic_tiny, tmp_path / "d.json", class_descriptions="synthetic")
+    assert own["train"][0]["description"] == "A person waves the left hand high."
+    assert own["train"][1]["description"] == synthetic_tiny["train"][1]["description"]
+    out = add_descriptions(synthetic_tiny, tmp_path / "d.json", class_descriptions="synthetic", keep_existing=False)
     assert out["train"][0]["description"] == "A person waves the left hand high."
     second = out["train"][1]
     assert second["description"] == get_class_descriptions("synthetic")[second["label"]]["description"]
+    assert out["train"].column_names == synthetic_tiny["train"].column_names
     with pytest.raises(ValueError, match="no description for sample"):
-        add_descriptions(synthetic_tiny["test"], {})
+        add_descriptions(synthetic_tiny["test"], {}, keep_existing=False)
     assert len(get_class_descriptions("ntu60")) == 60 and len(get_class_descriptions("ntu120")) == 120
     assert get_class_descriptions("ntu120")[0]["label"] == "drink water"
     processor = SkeletonTextProcessor(SkeletonProcessor(window_size=8), tokenizer, max_text_tokens=6)

@@ -79,7 +79,7 @@ ds = load_skeleton_dataset("synthetic", config="xsub", cache_dir=sys.argv[1], nu
 digest = hashlib.sha256()
 for split in ("train", "test"):
     for row in ds[split].with_format("numpy"):
-        digest.update(row["sample_id"].encode())
+        digest.update((row["sample_id"] + str(row["description"])).encode())
         for column in ("skeleton", "hands"):
             digest.update(row[column].tobytes())
 print(digest.hexdigest())
@@ -105,6 +105,49 @@ def test_generation_is_deterministic_and_seeded(tmp_path):
     one = synthetic.generate_example(3, 1, 1, 2, num_subjects=2, seed=0)
     other_seed = synthetic.generate_example(3, 1, 1, 2, num_subjects=2, seed=1)
     assert not np.array_equal(one["skeleton"][:10], other_seed["skeleton"][:10])
+
+
+def test_every_clip_has_its_own_description(synthetic_tiny):
+    """Per-clip texts (`synthetic.describe`): every class has a writer, every row a description, and the texts of
+    one class differ between clips (how it was performed, not just which class)."""
+    assert set(motion.describe.CLAUSES) == set(synthetic.CLASS_NAMES)
+    rows = synthetic_tiny["train"]
+    assert all(d and d.endswith(".") for d in rows["description"])
+    texts = {}
+    for label in range(len(synthetic.CLASS_NAMES)):
+        for subject in range(1, 7):
+            for camera in (1, 2, 3):
+                text = synthetic.generate_example(label, subject, 1, camera, num_subjects=6, seed=0)["description"]
+                texts.setdefault(label, set()).add(text)
+    assert all(len(t) >= 10 for t in texts.values())  # 18 recordings of a class: (almost) all different
+    again = synthetic.generate_example(4, 2, 1, 3, num_subjects=6, seed=0)["description"]
+    assert again == synthetic.generate_example(4, 2, 1, 3, num_subjects=6, seed=0)["description"]
+    for name, side in (("wave with left hand", "left"), ("kick with right leg", "right")):
+        label = synthetic.CLASS_NAMES.index(name)
+        assert all(side in t.split(".")[0] for t in texts[label])
+
+
+def test_descriptions_say_what_the_skeletons_show():
+    """The turning direction and the pushed person's stagger in the text match the generated motion."""
+    turn, push = (motion.ACTION_CLASSES[synthetic.CLASS_NAMES.index(n)] for n in ("turn around", "push"))
+    left, right = NTU.joint_index("left_shoulder"), NTU.joint_index("right_shoulder")
+    base = NTU.joint_index("spine_base")
+    ways = set()
+    for subject in range(8):
+        bodies = [motion.sample_body(np.random.default_rng([0, subject]))] * 2
+        p = motion.perform(turn, bodies, np.random.default_rng([1, subject]))
+        f = p.facts
+        mid = int(round((f["lead_in"] + 1.3 / f["speed"]) * 30))  # halfway through the turn (actions._turn_around)
+        across = p.joints[mid, 0, left] - p.joints[mid, 0, right]  # the body's left, world frame (x left, z fwd)
+        text = motion.describe_clip(turn, f, 1, np.random.default_rng(subject))
+        way = "left" if across[2] < 0 else "right"  # turning left points the body's left backwards (-z)
+        assert f"to the {way}" in text
+        ways.add(way)
+        p = motion.perform(push, bodies, np.random.default_rng([2, subject]))
+        moved = np.linalg.norm(p.joints[-1, 1, base, [0, 2]] - p.joints[0, 1, base, [0, 2]])
+        stated = int(motion.describe_clip(push, p.facts, 1, np.random.default_rng(0)).split(" cm")[0].split()[-1])
+        assert abs(stated - 100 * moved) <= 8
+    assert ways == {"left", "right"}
 
 
 def test_cameras_record_the_same_performance():

@@ -2,7 +2,8 @@
 
 Per-sample descriptions (e.g. written by a vision-language model from the RGB video, see
 ``examples/generate_descriptions.py``) come from a JSON object ``{sample_id: text}`` or a JSONL file of
-``{"sample_id": ..., "description": ...}`` lines. Samples without one fall back to a class-level description:
+``{"sample_id": ..., "description": ...}`` lines; the synthetic benchmark writes its own for every clip (its
+``description`` column, `synthetic.describe`). Samples without one fall back to a class-level description:
 two texts per class -- a short label and a one-sentence description of the motion -- for the synthetic benchmark
 and, written for this project, for NTU RGB+D 60 / 120.
 """
@@ -63,8 +64,12 @@ def add_descriptions(
     descriptions: dict[str, str] | str | os.PathLike | None = None,
     class_descriptions: list[dict[str, str]] | str | None = None,
     column: str = "description",
+    keep_existing: bool = True,
 ):
     """Add a text column: each sample's own description where there is one, else its class's description.
+
+    A dataset that already has the column (the synthetic benchmark's per-clip descriptions) keeps its texts as the
+    samples' own (`descriptions` still override them) unless ``keep_existing=False``, which replaces the column.
 
     Args:
         dataset: a `Dataset` or `DatasetDict` with ``sample_id`` and ``label`` columns.
@@ -72,6 +77,7 @@ def add_descriptions(
         class_descriptions: per-class texts (a list as `get_class_descriptions` returns, or a dataset name for
             it); the one-sentence ``description`` of a sample's class is its fallback.
         column: the new column's name.
+        keep_existing: whether texts already in `column` count as the samples' own descriptions.
     """
     if isinstance(descriptions, (str, os.PathLike)):
         descriptions = load_descriptions(descriptions)
@@ -81,16 +87,19 @@ def add_descriptions(
     fallback = [c["description"] for c in class_descriptions] if class_descriptions else None
 
     def add(split):
+        existing = split[column] if column in split.column_names and keep_existing else None
         texts = []
-        for sample_id, label in zip(split["sample_id"], split["label"]):
-            text = descriptions.get(sample_id)
+        for i, (sample_id, label) in enumerate(zip(split["sample_id"], split["label"])):
+            text = descriptions.get(sample_id, existing[i] if existing is not None else None)
             if text is None:
                 if fallback is None:
                     raise ValueError(f"no description for sample {sample_id!r} and no class descriptions given")
                 text = fallback[label]
             texts.append(text)
-        own = sum(sample_id in descriptions for sample_id in split["sample_id"])
+        own = len(split) if existing is not None else sum(i in descriptions for i in split["sample_id"])
         logger.info("descriptions: %d of %d samples have their own, the rest their class's", own, len(split))
+        if column in split.column_names:
+            split = split.remove_columns(column)
         return split.add_column(column, texts)
 
     if hasattr(dataset, "values"):

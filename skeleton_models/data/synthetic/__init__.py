@@ -4,7 +4,8 @@ Generated deterministically from a seed in a few seconds, so the quickstart and 
 Like NTU RGB+D, every performance (class, subject, replication) is recorded by three cameras at once, and the
 `xsub` (cross-subject) and `xview` (cross-view) configs split by subject and by camera. The motions themselves
 are made by the modules of this package: `body` and `hands` (the subjects), `actions` (the classes),
-`performance` (the animation) and `camera` (the recording).
+`performance` (the animation) and `camera` (the recording); `describe` writes each recording's own text
+description (the ``description`` column) from what was drawn for it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..features import HANDS_FEATURE_SPEC, hands_feature, skeleton_features
 from .actions import ACTION_CLASSES, ActionClass
 from .body import Body, sample_body
 from .camera import record
+from .describe import describe_clip
 from .performance import Performance, perform
 from .render import render_roi_mosaic
 
@@ -70,7 +72,7 @@ class SyntheticSkeletonConfig(datasets.BuilderConfig):
 class SyntheticSkeleton(SkeletonDatasetBuilder):
     """`datasets` builder of the synthetic benchmark (configs `xsub`, `xview`)."""
 
-    VERSION = datasets.Version("1.0.0")
+    VERSION = datasets.Version("1.1.0")  # 1.1: the per-clip ``description`` column
     BUILDER_CONFIG_CLASS = SyntheticSkeletonConfig
     BUILDER_CONFIGS = [
         SyntheticSkeletonConfig(name="xsub", protocol="xsub", description="cross-subject: odd subject ids train"),
@@ -100,7 +102,11 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
             num_joints=25,
             num_channels=3,
             metadata={k: datasets.Value("int32") for k in ("subject", "camera", "replication")},
-            extra={"hands": hands_feature(NUM_PERSONS), **rgb_feature(self._rgb_options)},
+            extra={
+                "hands": hands_feature(NUM_PERSONS),
+                "description": datasets.Value("string"),
+                **rgb_feature(self._rgb_options),
+            },
         )
         return self._skeleton_info(features, __doc__)
 
@@ -149,7 +155,8 @@ def generate_example(
     rgb: dict | None = None,
 ) -> dict:
     """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in.
-    `rgb`: ``{"num_frames", "patch_size"}`` adds the ``rgb_rois`` mosaic (`render.render_roi_mosaic`)."""
+    ``description``: the recording's own text (`describe.describe_clip`). `rgb`: ``{"num_frames", "patch_size"}``
+    adds the ``rgb_rois`` mosaic (`render.render_roi_mosaic`)."""
     action = ACTION_CLASSES[label]
     partner = subject % num_subjects + 1  # the second performer of two-person classes
     bodies = [sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
@@ -161,10 +168,12 @@ def generate_example(
     if rgb is not None:
         rng = np.random.default_rng([seed, 3, label, subject, replication, camera])
         extra[RGB_ROIS_COLUMN] = render_roi_mosaic(skeleton, hands, rng, **rgb)
+    text_rng = np.random.default_rng([seed, 4, label, subject, replication, camera])
     return {
         "sample_id": f"S001C{camera:03d}P{subject:03d}R{replication:03d}A{label + 1:03d}",
         "skeleton": skeleton,
         "hands": hands,
+        "description": describe_clip(action, performance.facts, camera, text_rng),
         "label": label,
         "num_frames": skeleton.shape[0],
         "num_persons": action.persons,
@@ -188,6 +197,7 @@ __all__ = [
     "SyntheticSkeleton",
     "SyntheticSkeletonConfig",
     "XVIEW_TRAIN_CAMERAS",
+    "describe_clip",
     "generate_example",
     "perform",
     "record",

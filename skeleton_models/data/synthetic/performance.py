@@ -12,7 +12,7 @@ A clip is made in four steps:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,9 @@ class Performance:
 
     joints: np.ndarray  # (T, P, 25, 3)
     hands: np.ndarray  # (T, P, 2, 21, 3)
+    # What was drawn for this performance (`Style`'s fields, the idle parts before and after the action, each
+    # performer's fidget, the performers' distance): what `describe.describe_clip` writes about.
+    facts: dict = field(default_factory=dict)
 
 
 def perform(action: ActionClass, bodies: list[Body], rng: np.random.Generator) -> Performance:
@@ -56,12 +59,12 @@ def perform(action: ActionClass, bodies: list[Body], rng: np.random.Generator) -
     for pose in poses:
         _idle(pose, time, rng)
     action.act(poses, tau, style, rng)
-    for pose in poses:
-        _fidget(pose, tau, action.duration, rng)
+    fidgets = [_fidget(pose, tau, action.duration, rng) for pose in poses]
     performers = [forward_kinematics(body, pose) for body, pose in zip(bodies, poses)]
     joints = np.stack([j for j, _ in performers], axis=1)
     hands = np.stack([h for _, h in performers], axis=1)
     # Place the performers: alone and facing the front camera, or facing each other across the x axis.
+    distance = None
     if action.persons == 2:
         distance = rng.uniform(*action.distance)
         heading = np.array([np.pi / 2, -np.pi / 2])
@@ -76,7 +79,19 @@ def perform(action: ActionClass, bodies: list[Body], rng: np.random.Generator) -
         offset = rot_y(np.array([scene_yaw]))[0] @ position[p] + shift
         joints[:, p] = joints[:, p] @ rot.T + offset
         hands[:, p] = hands[:, p] @ rot.T + offset
-    return Performance(joints=joints, hands=hands)
+    facts = {
+        "amplitude": style.amplitude,
+        "speed": style.speed,
+        "frequency": style.frequency,
+        "direction": style.direction,
+        "lead_in": lead_in,
+        "lead_out": lead_out,
+        "seconds": num_frames / FPS,
+        "fidgets": fidgets,
+        "distance": distance,
+        "height": actor.height,
+    }
+    return Performance(joints=joints, hands=hands, facts=facts)
 
 
 def _idle(pose: Pose, time: np.ndarray, rng: np.random.Generator) -> None:
@@ -90,17 +105,24 @@ def _idle(pose: Pose, time: np.ndarray, rng: np.random.Generator) -> None:
         pose.arms[side].flex += rng.uniform(0.05, 0.3)
 
 
-def _fidget(pose: Pose, tau: np.ndarray, duration: float, rng: np.random.Generator) -> None:
-    """Half of the performers do something unrelated before or after the action: lift a hand, look down, shift."""
+def _fidget(pose: Pose, tau: np.ndarray, duration: float, rng: np.random.Generator) -> dict | None:
+    """Half of the performers do something unrelated before or after the action: lift a hand, look down, shift.
+    Returns what was done (``{"when": "before" | "after", "kind": "lift_hand" | "look_down" | "shift", "side"}``;
+    ``side``: the hand lifted, or the performer's side shifted towards) or None."""
     if rng.random() < 0.5:
-        return
+        return None
     before = rng.random() < 0.5
     at = rng.uniform(-0.9, -0.5) if before else duration + rng.uniform(0.1, 0.5)
     bump = hold(tau, at, at + rng.uniform(0.4, 0.7), 0.2)
     kind = rng.integers(3)
+    done = {"when": "before" if before else "after", "kind": ("lift_hand", "look_down", "shift")[kind], "side": None}
     if kind == 0:
-        pose.arms[SIDES[rng.integers(2)]].set(bump, elev=rng.uniform(0.3, 0.9), flex=rng.uniform(0.5, 1.5))
+        done["side"] = SIDES[rng.integers(2)]
+        pose.arms[done["side"]].set(bump, elev=rng.uniform(0.3, 0.9), flex=rng.uniform(0.5, 1.5))
     elif kind == 1:
         pose.head_pitch += bump * rng.uniform(0.2, 0.4)
     else:
-        pose.root[:, 0] += bump * rng.uniform(-0.08, 0.08)
+        shift = rng.uniform(-0.08, 0.08)
+        done["side"] = "left" if shift > 0 else "right"  # +x is the body's left
+        pose.root[:, 0] += bump * shift
+    return done
