@@ -86,7 +86,11 @@ def compute_stream(clips: np.ndarray, layout: SkeletonLayout, stream: str, coord
     """Joint, bone, k-th order bone and motion streams of (N, T, M, V, C) clips.
 
     - bone of order k: each joint minus its k-th ancestor (zero at the centre joint; k = 1 gives CTR-GCN's bones,
-      k = 2 the second-order "long bone" stream of HocSLM's 6-stream ensemble, Fig. 5);
+      k = 2 the second-order "long bone" stream of HocSLM's 6-stream ensemble, Fig. 5). The ancestor walk stops at
+      the centre joint, so a joint fewer than k bones from the centre gets joint - centre. InfoGCN's "k-th mode"
+      (stnoah1/infogcn ``get_A``: x' = (I - A_outward^k) x) differs exactly at those joints: there the path dies at
+      the root, and they keep their raw coordinates (the centre too, where ours is zero) -- for ``ntu25`` and
+      k = 2, joints 21, 2, 3, 5 and 9 (1-based); for k = 1 only the centre joint;
     - motion: the difference to the next frame, zero at the last frame (CTR-GCN's ``vel``).
     Score channels beyond `coordinate_dims` are averaged over the two joints of a bone and kept by motion.
     """
@@ -115,6 +119,7 @@ _INPUT_DEFAULTS = {
     "num_persons": 2,
     "coordinate_dims": 3,
     "center": True,
+    "center_joint": None,
 }
 CENTER_MODES = (True, False, "per_frame")
 # The hand input is hand-centric: each hand on its own wrist in every frame (see `SkeletonProcessor`).
@@ -127,7 +132,16 @@ def _skeleton_input(spec: dict) -> dict:
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)} in a skeleton input; fields: {sorted(_INPUT_DEFAULTS)}")
     out = {**_INPUT_DEFAULTS, **spec}
-    out["layout"] = get_layout(out["layout"]).name
+    layout = get_layout(out["layout"])
+    out["layout"] = layout.name
+    if out["center_joint"] is None:
+        out["center_joint"] = layout.origin_joint
+    out["center_joint"] = int(out["center_joint"])
+    if not 0 <= out["center_joint"] < layout.num_joints:
+        raise ValueError(
+            f"input {out['name']!r}: center_joint must be a joint of {layout.name!r} (0..{layout.num_joints - 1}), "
+            f"got {out['center_joint']}"
+        )
     out["num_persons"], out["coordinate_dims"] = int(out["num_persons"]), int(out["coordinate_dims"])
     if "center" not in spec and out["layout"] == HANDS_LAYOUT:
         out["center"] = HANDS_CENTER
@@ -168,8 +182,9 @@ class SkeletonProcessor(FeatureExtractionMixin):
     r"""Turns skeleton clips into model inputs: one or more named tensors of shape (N, C, T, V, M).
 
     Steps, all vectorised over the batch (ARCHITECTURE section 4), for each named input: keep its `num_persons`
-    most active persons, centre on its layout's centre joint (of the first person, at its first valid frame, as
-    CTR-GCN's ``seq_translation``), optionally rotate to a frontal view, crop the valid frames (random interval in
+    most active persons, centre on its ``center_joint`` (of the first person, at its first valid frame, as
+    CTR-GCN's ``seq_translation``; by default the layout's `origin_joint` -- ``ntu25``: joint 2, spine middle, as
+    CTR-GCN), optionally rotate to a frontal view, crop the valid frames (random interval in
     training, centred in evaluation) and resample them to `window_size` frames, randomly rotate (training only),
     and compute its stream. The crop interval (from the first input's valid frames), the view alignment (from the
     first input's shoulders) and the random rotation are drawn once per clip and shared by all inputs.
@@ -205,6 +220,8 @@ class SkeletonProcessor(FeatureExtractionMixin):
         eval_crop: evaluation crop ratio, centred (CTR-GCN's test ``p_interval=[0.95]``).
         random_rotation: maximum random rotation in radians about each axis in training, 0 to disable
             (CTR-GCN ``random_rot``, theta 0.3); only applied to 3-D coordinates.
+        center_joint: the joint clips are centred on (see ``inputs``); default the layout's `origin_joint`
+            (``ntu25``: index 1, spine middle, as CTR-GCN's preprocessing).
         align_view: rotate each clip about the layout's up axis so that the first person's shoulders are parallel
             to the x axis at the first frame (3-D only; needs a layout with shoulders).
         image_inputs: RGB images that go with the skeletons (BHaRNet-M's ROI mosaics, `skeleton_models.rgb`): dicts
@@ -213,10 +230,13 @@ class SkeletonProcessor(FeatureExtractionMixin):
             becomes (N, 3, H, W) float32, scaled to [0, 1] and normalised, with no augmentation (Assumed: MMNet's
             released configuration shows none). Image inputs follow the skeleton inputs in `model_input_names`.
         inputs: several named inputs instead of the shorthand: dicts with ``name`` (the model's input), ``column``
-            (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims`` and ``center``;
-            missing fields take the defaults above. ``center``: True (default) subtracts the centre joint of the
-            first person at its first valid frame, ``"per_frame"`` each person's own centre joint in every frame
-            (the default of a ``hands2x21`` input), False leaves the coordinates as they are. Isolated layout nodes
+            (the dataset column), ``layout``, ``stream``, ``num_persons``, ``coordinate_dims``, ``center`` and
+            ``center_joint``; missing fields take the defaults above. ``center``: True (default) subtracts the
+            ``center_joint`` of the first person at its first valid frame, ``"per_frame"`` each person's own in
+            every frame (the default of a ``hands2x21`` input: its wrist), False leaves the coordinates as they are.
+            ``center_joint``: a joint index of the layout; default its `SkeletonLayout.origin_joint` (``ntu25``: 1,
+            spine middle, CTR-GCN's; ``nwucla20``: 1; else the graph's centre joint). Processors saved before this
+            field existed centred on the graph's centre joint and keep doing so when loaded. Isolated layout nodes
             (``hands2x21``'s dummies) are never moved.
     """
 
@@ -233,10 +253,17 @@ class SkeletonProcessor(FeatureExtractionMixin):
         align_view: bool = False,
         inputs: Sequence[dict] | None = None,
         image_inputs: Sequence[dict] | None = None,
+        center_joint: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        shorthand = {"layout": layout, "num_persons": num_persons, "stream": stream, "coordinate_dims": coordinate_dims}
+        shorthand = {
+            "layout": layout,
+            "num_persons": num_persons,
+            "stream": stream,
+            "coordinate_dims": coordinate_dims,
+            "center_joint": center_joint,
+        }
         shorthand = {k: v for k, v in shorthand.items() if v is not None}
         if inputs is None:
             inputs = [shorthand]
@@ -268,9 +295,30 @@ class SkeletonProcessor(FeatureExtractionMixin):
     coordinate_dims = property(
         lambda self: self.inputs[0]["coordinate_dims"], lambda self, v: self._set_primary(coordinate_dims=v)
     )
+    center_joint = property(
+        lambda self: self.inputs[0]["center_joint"], lambda self, v: self._set_primary(center_joint=v)
+    )
 
     def _set_primary(self, **fields) -> None:
-        self.inputs[0] = _skeleton_input({**self.inputs[0], **fields})
+        current = dict(self.inputs[0])
+        if "layout" in fields:  # joint indices belong to a layout: a new layout takes its own centring joint
+            current.pop("center_joint")
+        self.inputs[0] = _skeleton_input({**current, **fields})
+
+    @classmethod
+    def from_dict(cls, processor_dict: dict, **kwargs):
+        """`FeatureExtractionMixin.from_dict`; a processor saved before ``center_joint`` existed keeps the joint it
+        centred on then -- its layout's graph centre -- so old checkpoints see the inputs they were trained on."""
+        inputs = processor_dict.get("inputs")
+        if inputs is not None and any("center_joint" not in spec for spec in inputs):
+            processor_dict = {
+                **processor_dict,
+                "inputs": [
+                    {"center_joint": get_layout(spec.get("layout", _INPUT_DEFAULTS["layout"])).center, **spec}
+                    for spec in inputs
+                ],
+            }
+        return super().from_dict(processor_dict, **kwargs)
 
     @property
     def model_input_names(self) -> list[str]:
@@ -413,7 +461,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
             selected = self._select_persons(batches[spec["name"]][0], spec)
             person_valid = np.abs(selected).max(axis=(3, 4)) > 0  # (N, T, M)
             if spec["center"]:
-                selected = self._centre(selected, person_valid, layout, spec["coordinate_dims"], spec["center"])
+                selected = self._centre(selected, person_valid, layout, spec, spec["center"])
             if self.align_view and spec["coordinate_dims"] == 3:
                 if angle is None:
                     angle = self._frontal_angle(selected, person_valid, get_layout(first["layout"]))
@@ -542,15 +590,17 @@ class SkeletonProcessor(FeatureExtractionMixin):
 
     @staticmethod
     def _centre(
-        batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, dims: int, mode: bool | str = True
+        batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, spec: dict, mode: bool | str = True
     ) -> np.ndarray:
-        """Subtract the centre joint of person 0 at its first valid frame (``mode=True``) or of each person in each
-        frame (``mode="per_frame"``); missing persons stay zero, and so do the layout's isolated (padding) nodes."""
+        """Subtract the input's ``center_joint`` of person 0 at its first valid frame (``mode=True``) or of each
+        person in each frame (``mode="per_frame"``); missing persons stay zero, and so do the layout's isolated
+        (padding) nodes."""
+        joint, dims = spec["center_joint"], spec["coordinate_dims"]
         if mode == "per_frame":
-            origin = batch[:, :, :, layout.center, None, :dims]  # (N, T, M, 1, D)
+            origin = batch[:, :, :, joint, None, :dims]  # (N, T, M, 1, D)
         else:
             first = person_valid[:, :, 0].argmax(1)  # (N,)
-            origin = batch[np.arange(len(batch)), first, 0, layout.center, :dims][:, None, None, None, :]
+            origin = batch[np.arange(len(batch)), first, 0, joint, :dims][:, None, None, None, :]
         moved = np.ones((layout.num_joints, 1), dtype=batch.dtype)
         moved[list(layout.isolated)] = 0
         out = batch.copy()

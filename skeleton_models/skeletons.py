@@ -6,8 +6,11 @@ derives bone streams from the parents, and augmentations use the mirror map, so 
 layout registered here.
 
 Sources (see also ../shared/data/facts/):
-- ntu25: Kinect v2 joint order and the CTR-GCN bone list (Uason-Chen/CTR-GCN graph/ntu_rgb_d.py), centre 21 (1-based).
-- nwucla20: Kinect v1 order, CTR-GCN graph/ucla.py (centre = shoulder centre, the root of its edge list).
+- ntu25: Kinect v2 joint order and the CTR-GCN bone list (Uason-Chen/CTR-GCN graph/ntu_rgb_d.py), centre 21 (1-based);
+  origin 2 (spine middle), the joint CTR-GCN's ``seq_transformation.py::seq_translation`` (and 2s-AGCN's and pyskl's
+  pre-normalisation) translates every clip to.
+- nwucla20: Kinect v1 order, CTR-GCN graph/ucla.py (centre = shoulder centre, the root of its edge list); origin
+  index 1 (spine), as CTR-GCN's ``feeders/feeder_ucla.py`` (``value - value[0, 1, :]``).
 - openpose18: ST-GCN `openpose` layout (yysijie/st-gcn net/utils/graph.py), centre 1 (neck).
 - coco17: COCO keypoint names (detectron2) with pyskl's `coco` edges, centre 0 (nose).
 - mediapipe_hand21: MediaPipe hand landmarks, pyskl's `handmp` tree rooted at the wrist.
@@ -38,6 +41,8 @@ class SkeletonLayout:
         groups: anatomical groups, name -> joint indices. Left/right groups are named ``left_*`` / ``right_*``.
         up_axis: index of the coordinate axis that points up in the data's native frame (1 = y for Kinect).
         shoulders: ``(left, right)`` shoulder joints, used for view alignment; ``None`` when the layout has none.
+        origin: the joint the processor translates clips to (`origin_joint`) when it differs from the centre joint
+            (the reference preprocessing of ``ntu25`` and ``nwucla20`` centres on the spine, not the graph's root).
     """
 
     name: str
@@ -48,9 +53,12 @@ class SkeletonLayout:
     groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
     up_axis: int = 1
     shoulders: tuple[int, int] | None = None
+    origin: int | None = None
 
     def __post_init__(self):
         v = len(self.joint_names)
+        if self.origin is not None and not 0 <= self.origin < v:
+            raise ValueError(f"layout {self.name!r}: origin {self.origin} is not a joint index (0..{v - 1})")
         if len(self.parents) != v or len(self.mirror) != v:
             raise ValueError(f"layout {self.name!r}: joint_names, parents and mirror must all have {v} entries")
         if not 0 <= self.center < v or self.parents[self.center] != -1:
@@ -69,6 +77,11 @@ class SkeletonLayout:
     @property
     def num_joints(self) -> int:
         return len(self.joint_names)
+
+    @property
+    def origin_joint(self) -> int:
+        """The joint preprocessing centres clips on: `origin`, else the centre joint."""
+        return self.center if self.origin is None else self.origin
 
     @property
     def isolated(self) -> tuple[int, ...]:
@@ -205,6 +218,7 @@ register_layout(
         joint_names=_NTU_NAMES,
         parents=_parents_from_edges(25, [(c - 1, p - 1) for c, p in _NTU_EDGES_1], center=20),
         center=20,
+        origin=1,  # spine middle: CTR-GCN seq_translation (joint 2, 1-based)
         mirror=_mirror_from_pairs(
             25, [(4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24)]
         ),  # fmt: skip
@@ -240,6 +254,7 @@ register_layout(
         joint_names=_UCLA_NAMES,
         parents=_parents_from_edges(20, [(c - 1, p - 1) for c, p in _UCLA_EDGES_1], center=2),
         center=2,
+        origin=1,  # spine: CTR-GCN feeder_ucla, value - value[0, 1, :]
         mirror=_mirror_from_pairs(20, [(4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19)]),
         groups={
             "torso": (0, 1, 2, 3),

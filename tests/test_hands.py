@@ -219,6 +219,7 @@ def test_model_inputs_dataset_and_for_dataset_with_hands(synthetic_tiny, tmp_pat
         "num_persons": 2,
         "coordinate_dims": 3,
         "center": "per_frame",
+        "center_joint": 0,  # the wrist
     }
     derived.save_pretrained(tmp_path)
     assert (tmp_path / "hands.py").exists()  # the processor's remote code includes the hands module

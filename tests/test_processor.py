@@ -1,3 +1,4 @@
+import json
 import numpy as np
 import pytest
 import torch
@@ -77,16 +78,41 @@ def test_most_active_persons_are_kept_and_missing_ones_are_zero():
     assert padded.shape[2] == 4 and not padded[0, :, 3].any()
 
 
-def test_centring_on_the_centre_joint_of_the_first_person():
+def test_centring_on_the_spine_middle_of_the_first_person(tmp_path):
+    """As CTR-GCN's seq_translation: joint 2 (1-based, spine middle) of person 0 at its first valid frame; any
+    joint on request; a processor saved before `center_joint` existed keeps the graph centre it was trained with."""
     data = clip(20, 2)
     data[:3] = 0  # leading empty frames are skipped
     data[10:, 1] = 0  # the second person leaves
     processor = SkeletonProcessor(window_size=17, eval_crop=1.0)
+    spine_mid = NTU.joint_index("spine_mid")
+    assert processor.center_joint == NTU.origin_joint == spine_mid == 1
     out = processor(data, return_tensors=None)["skeletons"][0]  # (C, T, V, M)
-    np.testing.assert_allclose(out[:, 0, NTU.center, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(out[:, 0, spine_mid, 0], 0.0, atol=1e-6)
     assert not out[:, -3:, :, 1].any()  # a missing person stays zero after centring
-    expected = data[3, 0, 5] - data[3, 0, NTU.center]
+    expected = data[3, 0, 5] - data[3, 0, spine_mid]
     np.testing.assert_allclose(out[:, 0, 5, 0], expected, rtol=1e-5)
+    other = SkeletonProcessor(window_size=17, eval_crop=1.0, center_joint=NTU.center)
+    moved = other(data, return_tensors=None)["skeletons"][0]
+    np.testing.assert_allclose(moved[:, 0, NTU.center, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(moved[:, 0, 5, 0], data[3, 0, 5] - data[3, 0, NTU.center], rtol=1e-5)
+    # Saved and reloaded: explicit in the file. A file without the field is an old processor: the graph centre.
+    other.save_pretrained(tmp_path / "new")
+    assert SkeletonProcessor.from_pretrained(tmp_path / "new").center_joint == NTU.center
+    saved = json.loads((tmp_path / "new" / "preprocessor_config.json").read_text())
+    for spec in saved["inputs"]:
+        del spec["center_joint"]
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "preprocessor_config.json").write_text(json.dumps(saved))
+    old = SkeletonProcessor.from_pretrained(tmp_path / "old")
+    assert old.center_joint == NTU.center
+    np.testing.assert_array_equal(old(data, return_tensors=None)["skeletons"], moved[None])
+    assert SkeletonProcessor(layout="nwucla20").center_joint == 1  # CTR-GCN feeder_ucla: value - value[0, 1]
+    switched = SkeletonProcessor(center_joint=3)
+    switched.layout = "coco17"  # a new layout takes its own centring joint
+    assert switched.center_joint == get_layout("coco17").center
+    with pytest.raises(ValueError, match="center_joint must be a joint of 'ntu25'"):
+        SkeletonProcessor(center_joint=25)
 
 
 def test_streams():
@@ -96,6 +122,17 @@ def test_streams():
     elbow, shoulder = NTU.joint_index("left_elbow"), NTU.joint_index("left_shoulder")
     np.testing.assert_allclose(bone[..., elbow, :], data[..., elbow, :] - data[..., shoulder, :])
     assert not bone[..., NTU.center, :].any()
+    # Against InfoGCN's k-th mode x' = (I - A_outward^k) x: equal except at joints fewer than k bones from the
+    # centre (documented in compute_stream), where InfoGCN keeps the raw coordinates.
+    a_outward = np.zeros((25, 25))
+    for child, parent in NTU.bones:
+        a_outward[child, parent] = 1.0
+    for k in (1, 2, 3):
+        info = np.einsum("uv,ntmvc->ntmuc", np.eye(25) - np.linalg.matrix_power(a_outward, k), data)
+        ours = compute_stream(data, NTU, f"bone{k}" if k > 1 else "bone")
+        differ = np.flatnonzero(~np.isclose(info, ours, atol=1e-6).all(axis=(0, 1, 2, 4)))
+        np.testing.assert_array_equal(differ, np.flatnonzero(NTU.depth() < k))
+    assert sorted(np.flatnonzero(NTU.depth() < 2) + 1) == [2, 3, 5, 9, 21]
     bone2 = compute_stream(data, NTU, "bone2")
     wrist = NTU.joint_index("left_wrist")
     np.testing.assert_allclose(bone2[..., wrist, :], data[..., wrist, :] - data[..., shoulder, :])
