@@ -57,8 +57,8 @@ class ScriptArguments:
     freeze_skeleton_encoder: bool = False
     text_lora_rank: int = 0
     max_description_tokens: int = 64
-    stream: str = "joint"
-    window_size: int = 64
+    stream: str | None = field(default=None, metadata={"help": "input stream (default: joint, or the checkpoint's)"})
+    window_size: int | None = field(default=None, metadata={"help": "frames (default: 64, or the checkpoint's)"})
 
 
 def main() -> None:
@@ -90,10 +90,25 @@ def main() -> None:
         model = HocSLMForSkeletonClassification.from_pretrained(script.hocslm_model, **options)
         skeletons = SkeletonProcessor.from_pretrained(script.hocslm_model)
     else:
-        skeletons = SkeletonProcessor.for_dataset(dataset, window_size=script.window_size, stream=script.stream)
-        if script.skeleton_model:
+        if script.skeleton_model:  # the HGLNet's own processing (its stream and window) when it saved one
+            try:
+                skeletons = SkeletonProcessor.from_pretrained(script.skeleton_model)
+            except OSError:
+                skeletons = SkeletonProcessor.for_dataset(
+                    dataset, window_size=script.window_size or 64, stream=script.stream or "joint"
+                )
+            for name in ("stream", "window_size"):
+                given = getattr(script, name)
+                if given is not None and given != getattr(skeletons, name):
+                    raise ValueError(
+                        f"--{name} {given} differs from the --skeleton_model checkpoint's {getattr(skeletons, name)}; "
+                        "HocSLM continues the HGLNet on the inputs it was trained on"
+                    )
             model = HocSLMForSkeletonClassification.from_skeleton_model(script.skeleton_model, **options)
         else:
+            skeletons = SkeletonProcessor.for_dataset(
+                dataset, window_size=script.window_size or 64, stream=script.stream or "joint"
+            )
             skeleton = HGLNetConfig.from_preset(
                 script.preset,
                 layout=skeletons.layout,

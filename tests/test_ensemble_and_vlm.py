@@ -64,9 +64,10 @@ def test_ensemble_fuses_the_streams_with_weights(stream_checkpoints, synthetic_t
         model = HGLNetForSkeletonClassification.from_pretrained(checkpoint).eval()
         with torch.no_grad():
             inputs = SkeletonProcessor.from_pretrained(checkpoint)(list(rows["skeleton"]), training=False)
-            return model(**inputs).logits.softmax(-1).numpy()
+            return model(**inputs).logits
 
-    p_joint, p_motion = (direct(c) for c in stream_checkpoints)
+    z_joint, z_motion = (direct(c) for c in stream_checkpoints)
+    p_joint, p_motion = z_joint.softmax(-1).numpy(), z_motion.softmax(-1).numpy()
     np.testing.assert_allclose(result.probabilities, 0.6 * p_joint + 0.4 * p_motion, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(result.labels, labels)
     top1 = float(((0.6 * p_joint + 0.4 * p_motion).argmax(1) == labels).mean())
@@ -76,6 +77,16 @@ def test_ensemble_fuses_the_streams_with_weights(stream_checkpoints, synthetic_t
     assert not np.allclose(p_joint, p_motion, atol=1e-3)  # two different streams: the weights matter
     with pytest.raises(ValueError, match="one weight per checkpoint"):
         evaluate_ensemble(stream_checkpoints, test, weights=[1.0])
+    # CTR-GCN's fusion: the weighted sum of the logits (its probabilities: the softmax of that sum).
+    summed = evaluate_ensemble(stream_checkpoints, test, weights=[0.6, 0.4], fusion="logits")
+    expected = (0.6 * z_joint + 0.4 * z_motion).softmax(-1).numpy()
+    np.testing.assert_allclose(summed.probabilities, expected, rtol=1e-5, atol=1e-6)
+    assert summed.fusion == "logits" and summed.fused["top1"] == pytest.approx(
+        float((expected.argmax(1) == labels).mean())
+    )
+    assert not np.allclose(summed.probabilities, result.probabilities, atol=1e-4)
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        evaluate_ensemble(stream_checkpoints, test, fusion="max")
 
 
 def test_ensemble_refuses_different_classes(stream_checkpoints, synthetic_tiny, tmp_path):

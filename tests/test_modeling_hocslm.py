@@ -23,7 +23,7 @@ from skeleton_models.data import ModelInputsDataset, add_descriptions, get_class
 from skeleton_models.data.descriptions import load_descriptions
 from skeleton_models.data.parsing import SkeletonParseError
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
-from skeleton_models.training import build_trainer
+from skeleton_models.training import build_trainer, evaluate_ensemble
 
 from .model_tester import ModelTesterMixin
 
@@ -248,6 +248,10 @@ def test_trains_evaluates_saves_and_reloads_with_the_trainer(tokenizer, syntheti
         reloaded_processor(rows["skeleton"], text=rows["description"]),
     )
     assert expected.keys() == got.keys() and all(torch.equal(expected[k], got[k]) for k in expected)
+    # HocSLM checkpoints fuse like any classifier's (Table 7's streams are HocSLM models).
+    fused = evaluate_ensemble([tmp_path / "ckpt"] * 2, dataset["test"], fusion="logits")
+    assert fused.streams["joint (0)"]["top1"] == pytest.approx(metrics["eval_top1"])
+    assert fused.fused["top1"] == pytest.approx(metrics["eval_top1"])
     x = expected["skeletons"]
     with torch.no_grad():
         torch.testing.assert_close(reloaded(x).logits, model.eval()(x).logits)
@@ -290,11 +294,16 @@ def test_description_files_and_fallback(synthetic_tiny, tmp_path, tokenizer):
     assert short["description_ids"][0, first_len - 1] == tokenizer.eos_token_id
 
 
+def datasets_cache_env(tmp_path):
+    return dict(os.environ, HF_DATASETS_CACHE=str(tmp_path / "cache"))
+
+
 @pytest.mark.slow
 def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path):
     torch.manual_seed(0)
     hglnet = HGLNetForSkeletonClassification(HGLNetConfig.from_preset("hglnet-small", num_labels=23))
     hglnet.save_pretrained(tmp_path / "hglnet")
+    SkeletonProcessor(window_size=8, stream="bone").save_pretrained(tmp_path / "hglnet")  # a bone-stream HGLNet
     script = Path(__file__).resolve().parents[1] / "examples" / "train_hocslm.py"
     cmd = [
         sys.executable,
@@ -307,8 +316,6 @@ def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path)
         str(tmp_path / "hglnet"),
         "--text_model_name_or_path",
         str(text_model_dir),
-        "--window_size",
-        "8",
         "--output_dir",
         str(tmp_path / "out"),
         "--max_steps",
@@ -327,7 +334,7 @@ def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path)
         capture_output=True,
         text=True,
         timeout=300,
-        env=dict(os.environ, HF_DATASETS_CACHE=str(tmp_path / "cache")),
+        env=datasets_cache_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "loss_gen" in done.stdout + done.stderr
@@ -335,6 +342,14 @@ def test_train_hocslm_example_t3_from_a_trained_hglnet(text_model_dir, tmp_path)
     assert {"model.safetensors", "preprocessor_config.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
     model = HocSLMForSkeletonClassification.from_pretrained(out)
     assert model.text_model is None and model.config.text_model_name_or_path == str(text_model_dir)
+    saved = SkeletonProcessor.from_pretrained(out)  # the HGLNet's stream and window, not the script's defaults
+    assert (saved.stream, saved.window_size) == ("bone", 8)
+    wrong = subprocess.run(
+        [*cmd, "--stream", "joint"], capture_output=True, text=True, timeout=300, env=datasets_cache_env(tmp_path)
+    )
+    assert (
+        wrong.returncode != 0 and "--stream joint differs from the --skeleton_model checkpoint's bone" in wrong.stderr
+    )
 
 
 REMOTE_LM_SCRIPT = """

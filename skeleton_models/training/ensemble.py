@@ -1,8 +1,15 @@
-"""Multi-stream ensembles: one model per stream, class probabilities fused with weights (late fusion).
+"""Multi-stream ensembles: one model per stream, their scores fused with weights (late fusion).
 
 HocSLM reports a 6-stream ensemble (section 4.2, Fig. 5, Table 7): joint, bone, second-order bone and their motion
-streams, each a model trained with the same script (``examples/train_supervised.py --stream ...``). Every
-checkpoint is run with its own saved processor, so each sees its own stream, window and persons.
+streams, each a HocSLM model trained with the same script (``examples/train_hocslm.py --stream ...``, or
+``examples/train_supervised.py --stream ...`` for plain HGLNets). Every checkpoint is run with its own saved
+processor, so each sees its own stream, window and persons.
+
+Two fusions: ``"probabilities"`` (the weighted mean of the streams' softmax scores, the default) and ``"logits"``
+(the weighted sum of their raw class scores, as CTR-GCN's ``ensemble.py`` adds the saved test scores with
+``alpha = [0.6, 0.6, 0.4, 0.4]`` for joint, bone, joint motion, bone motion: `CTRGCN_WEIGHTS`). HocSLM says it
+follows CTR-GCN but gives neither its fusion nor its weights; CTR-GCN-lineage numbers (HocSLM's Table 7 among them,
+Reading) are logit sums.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from ..registry import load_checkpoint
 from .metrics import classification_metrics
 from .supervised import build_trainer
 
+FUSIONS = ("probabilities", "logits")
+# CTR-GCN ensemble.py: the 4-stream weights of joint, bone, joint motion and bone motion.
+CTRGCN_WEIGHTS = (0.6, 0.6, 0.4, 0.4)
+
 
 @dataclass
 class EnsembleResult:
@@ -27,21 +38,24 @@ class EnsembleResult:
 
     Attributes:
         streams: checkpoint name -> its metrics (top1, top5, mean_class_accuracy).
-        fused: the metrics of the weighted sum of the streams' class probabilities.
+        fused: the metrics of the fused scores.
         weights: the fusion weights, in checkpoint order.
-        probabilities: (N, num_labels) fused probabilities (normalised by the sum of the weights).
+        fusion: ``"probabilities"`` or ``"logits"`` (see the module docstring).
+        probabilities: (N, num_labels) the fused scores as probabilities: the weighted mean of the streams'
+            probabilities, or the softmax of the weighted sum of their logits.
         labels: (N,) true classes.
     """
 
     streams: dict[str, dict]
     fused: dict
     weights: list[float]
+    fusion: str
     probabilities: np.ndarray
     labels: np.ndarray
 
 
-def stream_probabilities(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N, num_labels) of one checkpoint on a dataset split, and the labels (N,)."""
+def stream_logits(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Class scores (logits, (N, num_labels) float32) of one checkpoint on a dataset split, and the labels (N,)."""
     model = load_checkpoint(checkpoint, dtype=torch.float32)
     processor = SkeletonProcessor.from_pretrained(checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +68,17 @@ def stream_probabilities(checkpoint: str | os.PathLike, dataset, batch_size: int
         trainer = build_trainer(model, processor, None, dataset, args)
         prediction = trainer.predict(trainer.eval_dataset)
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    return torch.from_numpy(np.asarray(logits)).float().softmax(-1).numpy(), np.asarray(prediction.label_ids)
+    return np.asarray(logits, dtype=np.float32), np.asarray(prediction.label_ids)
+
+
+def stream_probabilities(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (N, num_labels) of one checkpoint on a dataset split, and the labels (N,)."""
+    logits, labels = stream_logits(checkpoint, dataset, batch_size)
+    return _softmax(logits), labels
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    return torch.from_numpy(logits).float().softmax(-1).numpy()
 
 
 def evaluate_ensemble(
@@ -63,17 +87,23 @@ def evaluate_ensemble(
     weights: list[float] | None = None,
     names: list[str] | None = None,
     batch_size: int = 64,
+    fusion: str = "probabilities",
 ) -> EnsembleResult:
-    """Run every checkpoint on `dataset` (a split) and fuse their softmax scores: ``sum_i w_i p_i``.
+    """Run every checkpoint on `dataset` (a split) and fuse their scores: ``sum_i w_i p_i / sum_i w_i`` of the
+    softmax probabilities (``fusion="probabilities"``) or ``sum_i w_i z_i`` of the logits (``"logits"``,
+    CTR-GCN's ensemble; e.g. ``weights=CTRGCN_WEIGHTS`` for joint, bone, joint motion, bone motion).
 
     Args:
         checkpoints: checkpoint folders (or Hub repos) of classifiers over the same classes.
         weights: one weight per checkpoint (default: equal weights; HocSLM does not give its own).
         names: a name per checkpoint for the report (default: its processor's stream).
+        fusion: ``"probabilities"`` or ``"logits"``.
     """
     weights = list(weights) if weights is not None else [1.0] * len(checkpoints)
     if len(weights) != len(checkpoints) or not checkpoints:
         raise ValueError(f"give one weight per checkpoint: {len(checkpoints)} checkpoints, {len(weights)} weights")
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
     label_maps = [AutoConfig.from_pretrained(c).id2label for c in checkpoints]
     if any(m != label_maps[0] for m in label_maps):
         raise ValueError("the checkpoints do not share the same classes (id2label) and cannot be fused")
@@ -82,11 +112,15 @@ def evaluate_ensemble(
         names = [f"{n} ({i})" for i, n in enumerate(names)]
     streams, fused, labels = {}, None, None
     for name, checkpoint, weight in zip(names, checkpoints, weights):
-        probabilities, labels = stream_probabilities(checkpoint, dataset, batch_size)
+        logits, labels = stream_logits(checkpoint, dataset, batch_size)
+        probabilities = _softmax(logits)
         streams[name] = {
             k: v for k, v in classification_metrics(probabilities, labels).items() if k != "confusion_matrix"
         }
-        fused = weight * probabilities if fused is None else fused + weight * probabilities
-    fused = fused / sum(weights)
+        scores = probabilities if fusion == "probabilities" else logits
+        fused = weight * scores if fused is None else fused + weight * scores
+    fused = fused / sum(weights) if fusion == "probabilities" else _softmax(fused)
     metrics = {k: v for k, v in classification_metrics(fused, labels).items() if k != "confusion_matrix"}
-    return EnsembleResult(streams=streams, fused=metrics, weights=weights, probabilities=fused, labels=labels)
+    return EnsembleResult(
+        streams=streams, fused=metrics, weights=weights, fusion=fusion, probabilities=fused, labels=labels
+    )
