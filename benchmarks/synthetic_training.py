@@ -13,14 +13,23 @@ from skeleton_models.training import build_trainer
 from skeleton_models.training.quickstart import QUICKSTART_TRAINING
 
 
-def training_record(epochs: float, learning_rate: float) -> dict:
+def training_record(epochs: float, learning_rate: float, seed: int | None = None) -> dict:
     """The hyper-parameters of a run, as a zoo results file records them."""
-    return {"num_train_epochs": epochs, "learning_rate": learning_rate, "optim": "adamw_torch", **QUICKSTART_TRAINING}
+    seed = {} if seed is None else {"seed": seed}
+    return {
+        "num_train_epochs": epochs,
+        "learning_rate": learning_rate,
+        "optim": "adamw_torch",
+        **QUICKSTART_TRAINING,
+        **seed,
+    }
 
 
-def train_and_save(model, processor, dataset, epochs: float, learning_rate: float, folder: Path):
-    """Train on ``dataset["train"]`` with the recipe, save model and processor to `folder`; returns the Trainer
-    (its evaluation split is ``dataset["test"]``) and the training time in seconds."""
+def train_and_save(
+    model, processor, dataset, epochs: float, learning_rate: float, folder: Path, seed: int | None = None
+):
+    """Train on ``dataset["train"]`` with the recipe (its seed unless `seed` is given), save model and processor to
+    `folder`; returns the Trainer (its evaluation split is ``dataset["test"]``) and the training time in seconds."""
     args = TrainingArguments(
         str(folder),
         num_train_epochs=epochs,
@@ -31,7 +40,7 @@ def train_and_save(model, processor, dataset, epochs: float, learning_rate: floa
         report_to="none",
         disable_tqdm=True,
         dataloader_pin_memory=torch.cuda.is_available(),
-        **QUICKSTART_TRAINING,
+        **{**QUICKSTART_TRAINING, **({} if seed is None else {"seed": seed})},
     )
     trainer = build_trainer(model, processor, dataset["train"], dataset["test"], args)
     start = time.perf_counter()
