@@ -1,0 +1,189 @@
+"""TDSM's denoiser, schedule, losses and one-step scoring against the official code's definitions
+(../shared/research/methods.md section 1) and the supplement's Table 13."""
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from skeleton_models.models.tdsm import (
+    TDSMConfig,
+    TDSMForZeroShotSkeletonClassification,
+    TDSMModel,
+    alphas_cumprod,
+    encode_class_texts,
+)
+from skeleton_models.models.tdsm.modeling_tdsm import timestep_features
+from skeleton_models.testing_utils import train_bpe_tokenizer
+
+TINY = dict(
+    feature_size=16,
+    text_hidden_size=8,
+    num_text_tokens=5,
+    hidden_size=24,
+    num_hidden_layers=2,
+    num_attention_heads=3,
+    num_labels=6,
+    seen_classes=[0, 1, 2, 3],
+    num_train_timesteps=50,
+)
+
+
+def tiny(**overrides) -> TDSMForZeroShotSkeletonClassification:
+    torch.manual_seed(0)
+    model = TDSMForZeroShotSkeletonClassification(TDSMConfig(**{**TINY, **overrides}))
+    model.set_class_embeddings(torch.randn(6, 6, 16))
+    with torch.no_grad():  # leave adaLN-Zero's zero start, so that the text matters in these tests
+        for p in model.tdsm.parameters():
+            if not p.abs().sum():
+                p.normal_(0, 0.05)
+    return model
+
+
+def test_schedule_is_sd21_scaled_linear_with_t_50():
+    """betas = linspace(sqrt(0.00085), sqrt(0.012), 50)^2 (methods.md 1.4: a_25 = 0.9341, a_49 = 0.7638)."""
+    a = alphas_cumprod(50, 0.00085, 0.012, "scaled_linear")
+    betas = torch.linspace(0.00085**0.5, 0.012**0.5, 50, dtype=torch.float64) ** 2
+    torch.testing.assert_close(a.double(), torch.cumprod(1 - betas, 0), rtol=1e-6, atol=1e-7)
+    assert a[25].item() == pytest.approx(0.9341, abs=1e-4) and a[49].item() == pytest.approx(0.7638, abs=1e-4)
+    assert a.dtype == torch.float32
+    linear = alphas_cumprod(10, 0.1, 0.2, "linear")
+    torch.testing.assert_close(linear, torch.cumprod(1 - torch.linspace(0.1, 0.2, 10), 0))
+
+
+def test_timestep_features_are_cos_then_sin():
+    f = timestep_features(torch.tensor([0.0, 3.0]), 8)
+    assert torch.equal(f[0], torch.tensor([1.0, 1, 1, 1, 0, 0, 0, 0]))
+    freqs = torch.exp(-torch.log(torch.tensor(10000.0)) * torch.arange(4) / 4)
+    torch.testing.assert_close(f[1], torch.cat([torch.cos(3 * freqs), torch.sin(3 * freqs)]))
+
+
+def test_paper_size_matches_the_code_and_table13():
+    """About 261 M parameters, 21.3 M per CrossDiT block (hidden 768, 12 blocks, 12 heads, 2 x 1024-d prompts)."""
+    with torch.device("meta"):
+        model = TDSMModel(TDSMConfig())
+    block = sum(p.numel() for p in model.blocks[0].parameters())
+    total = sum(p.numel() for p in model.parameters())
+    assert block == 21_256_704  # 2 streams x (adaLN 6D, qkv 3D, proj, MLP 4D)
+    assert total == 261_208_576
+    assert model.global_text_embed[0].in_features == 2048 and model.local_text_position.shape == (1, 35, 768)
+
+
+def test_starts_at_zero_and_attends_jointly():
+    """adaLN-Zero: a fresh denoiser predicts 0; the skeleton token's output depends on the local text tokens
+    (joint attention, Eq. 19) and on the global text (through the modulation)."""
+    torch.manual_seed(0)
+    fresh = TDSMModel(TDSMConfig(**TINY))
+    x, t = torch.randn(2, 1, 16), torch.tensor([3, 40])
+    zg, zl = torch.randn(2, 16), torch.randn(2, 5, 16)
+    assert not fresh(x, t, zg, zl).sample.any()
+    model = tiny().tdsm
+    base = model(x, t, zg, zl).sample
+    assert base.shape == (2, 1, 16)
+    other_local = zl.clone()
+    other_local[:, 2] += 1.0
+    assert not torch.allclose(model(x, t, zg, other_local).sample, base)
+    assert not torch.allclose(model(x, t, zg + 1.0, zl).sample, base)
+    assert not torch.allclose(model(x, t + 5, zg, zl).sample, base)
+
+
+def test_training_losses_follow_the_official_code():
+    """L_diff = MSE under the true text; L_TD = mean(relu(pos - neg + margin) * [neg != true]) over the whole batch,
+    with one noise and one t shared by both passes; negatives uniform over the seen classes with replacement."""
+    model = tiny()
+    features, labels = torch.randn(8, 1, 16), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    torch.manual_seed(5)
+    loss_diff, loss_td = model.training_losses(features, labels)
+    torch.manual_seed(5)  # the same draws, in the same order
+    noise = torch.randn_like(features)
+    t = torch.randint(0, 50, (8,))
+    negatives = torch.tensor([0, 1, 2, 3])[torch.randint(0, 4, (8,))]
+    a = model.alphas_cumprod[t].view(-1, 1, 1)
+    noisy = a.sqrt() * features + (1 - a).sqrt() * noise
+    emb = model.class_embeddings
+
+    def predict(classes):
+        return model.tdsm(noisy, t, emb[classes, -1], emb[classes, :-1]).sample
+
+    pos = ((predict(labels) - noise) ** 2).mean(dim=(1, 2))
+    neg = ((predict(negatives) - noise) ** 2).mean(dim=(1, 2))
+    torch.testing.assert_close(loss_diff, torch.nn.functional.mse_loss(predict(labels), noise))
+    mask = (negatives != labels).float()
+    assert 0 < mask.sum() < 8  # the draw includes negatives equal to the label: they count as zero
+    torch.testing.assert_close(loss_td, (torch.relu(pos - neg + 1.0) * mask).sum() / 8)
+    out = model.train()(features, labels=labels)
+    assert out.logits is None and out.loss is not None  # training mode: losses only
+
+
+def test_one_step_scoring_sums_errors_over_the_fixed_noises():
+    model = tiny().eval()
+    features = torch.randn(3, 16)
+    errors = model.class_errors(features.unsqueeze(1), [4, 5, 1])
+    t = torch.tensor([25])
+    a = model.alphas_cumprod[25]
+    for i in range(3):
+        for j, c in enumerate([4, 5, 1]):
+            total = 0.0
+            for noise in model.inference_noise:
+                noisy = a.sqrt() * features[i].view(1, 1, -1) + (1 - a).sqrt() * noise.unsqueeze(0)
+                emb = model.class_embeddings[c]
+                pred = model.tdsm(noisy, t, emb[-1:], emb[None, :-1]).sample
+                total += ((pred - noise) ** 2).mean()
+            torch.testing.assert_close(errors[i, j], total, rtol=1e-4, atol=1e-6)
+    out = model(features)
+    assert torch.isinf(out.logits[:, :4]).all()  # zero-shot: only the unseen classes 4, 5 are candidates
+    torch.testing.assert_close(out.logits[:, 4:], -model.class_errors(features.unsqueeze(1), [4, 5]))
+    # Generalised zero-shot: every class a candidate, seen errors raised by the calibration.
+    gzsl = tiny(unseen_classes=[0, 1, 2, 3, 4, 5], seen_class_calibration=0.5).eval()
+    plain = tiny(unseen_classes=[0, 1, 2, 3, 4, 5]).eval()
+    shift = gzsl(features).logits - plain(features).logits
+    torch.testing.assert_close(shift, torch.tensor([-0.5] * 4 + [0.0] * 2).expand(3, 6))
+
+
+def test_sample_prediction_targets_the_clean_feature():
+    model = tiny(prediction_type="sample")
+    features = torch.randn(4, 1, 16)
+    noise = torch.zeros_like(features)
+    assert torch.equal(model._target(features, noise), features)
+    with pytest.raises(ValueError, match="prediction_type must be one of"):
+        TDSMConfig(prediction_type="v")
+
+
+def test_bad_inputs_are_named():
+    model = tiny().eval()
+    with pytest.raises(ValueError, match=r"`features` must be a float tensor of shape \(N, 16\)"):
+        model(torch.randn(2, 15))
+    with pytest.raises(ValueError, match="class embeddings must have shape"):
+        model.set_class_embeddings(torch.zeros(6, 5, 16))
+    with pytest.raises(ValueError, match="inference_timestep must be in"):
+        TDSMConfig(inference_timestep=50)
+    with pytest.raises(ValueError, match=r"seen_classes \[7\] are not class indices"):
+        TDSMConfig(num_labels=6, seen_classes=[0, 7])
+
+
+def test_encode_class_texts_as_the_code():
+    """Every prompt padded to M_l tokens, all token states kept, then the global vector; prompts concatenated over
+    channels."""
+    tokenizer = train_bpe_tokenizer(["a person waves", "someone claps the hands", "two people hug"], vocab_size=60)
+    torch.manual_seed(0)
+    encoder = BertModel(
+        BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=8,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=16,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    ).eval()
+    prompts = [["a person waves", "waving"], ["someone claps the hands", "clapping"]]
+    out = encode_class_texts(prompts, encoder, tokenizer, num_tokens=5, pooling="pooler")
+    assert out.shape == (2, 6, 16)
+    ids = tokenizer(["a person waves", "someone claps the hands"], padding="max_length", max_length=5,
+                    truncation=True, return_tensors="pt")["input_ids"]  # fmt: skip
+    reference = encoder(input_ids=ids)  # no attention mask, as the code
+    torch.testing.assert_close(out[:, :5, :8], reference.last_hidden_state)
+    torch.testing.assert_close(out[:, 5, :8], reference.pooler_output)
+    mean = encode_class_texts(prompts, encoder, tokenizer, num_tokens=5, pooling="mean")
+    assert not torch.allclose(mean[:, 5], out[:, 5])
+    with pytest.raises(ValueError, match="same number of prompts"):
+        encode_class_texts([["a"], ["b", "c"]], encoder, tokenizer)
