@@ -23,7 +23,8 @@ Checkpoints go to ``outputs/synthetic-experiments/``; ``--write-readme`` also wr
 ``python utils/write_zoo.py`` renders the catalog.
 
     python benchmarks/run_synthetic_experiments.py [--part strategies|streams] [--seeds 0 1 2] [--write-readme]
-    # strategies: ~70 minutes on 2 CPU cores for 3 seeds; streams: ~25 minutes
+    # strategies: ~100 minutes on 2 CPU cores for 3 seeds; streams: ~25 minutes (``--reuse-checkpoints``: only
+    # evaluate the stream checkpoints already in --output-dir, ~2 minutes)
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ from skeleton_models import (
     SkeletonTextProcessor,
 )
 from skeleton_models.data import load_skeleton_dataset, synthetic
+from skeleton_models.registry import load_checkpoint
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import classification_metrics
-from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, evaluate_ensemble
+from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, evaluate_ensemble, stream_logits
 
 from readme_table import ROOT, device_name, save_results
 from synthetic_training import train_and_save, training_record
@@ -269,13 +271,29 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
     return "\n".join(lines), results, [entry]
 
 
-def streams_part(dataset, names, work: Path, device: str) -> tuple[str, dict, list]:
+def evaluate_saved(folder: Path, dataset) -> tuple[dict, torch.nn.Module, SkeletonProcessor]:
+    """Scores of a saved checkpoint on the test split, with the model and processor it was saved with."""
+    logits, labels = stream_logits(folder, dataset["test"])
+    probabilities = torch.from_numpy(logits).softmax(-1).numpy()
+    return scores(probabilities, labels), load_checkpoint(folder), SkeletonProcessor.from_pretrained(folder)
+
+
+def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -> tuple[str, dict, list]:
+    """One HGLNet-small per stream and their ensembles; `reuse`: evaluate the checkpoints already in `work`
+    instead of training them (their training times come from the previous results file)."""
     results, checkpoints, folders = {}, [], []
+    previous_file = ROOT / "benchmarks" / "results" / f"synthetic-experiments-{device}.json"
+    previous = json.loads(previous_file.read_text()) if reuse and previous_file.exists() else {}
     for stream in STREAMS:
         folder = work / f"stream-{stream}"
-        stream_processor = SkeletonProcessor.for_dataset(dataset, window_size=32, stream=stream)
-        model = hglnet(names)
-        results[f"stream_{stream}"] = train(model, stream_processor, dataset, 12, 2e-3, folder)
+        if reuse and (folder / "model.safetensors").exists():
+            result, model, stream_processor = evaluate_saved(folder, dataset)
+            result["train_s"] = previous.get(f"stream_{stream}", {}).get("train_s")
+            results[f"stream_{stream}"] = result
+        else:
+            stream_processor = SkeletonProcessor.for_dataset(dataset, window_size=32, stream=stream)
+            model = hglnet(names)
+            results[f"stream_{stream}"] = train(model, stream_processor, dataset, 12, 2e-3, folder)
         folders.append(folder)
         note = "the quickstart recipe" + (" (`skeleton-models quickstart`)" if stream == "joint" else "")
         checkpoints.append(
@@ -314,6 +332,8 @@ def streams_part(dataset, names, work: Path, device: str) -> tuple[str, dict, li
         f"| 6-stream ensemble, softmax mean (equal weights) | {pct(results['ensemble_6'])} |",
         f"| 6-stream ensemble, logit sum (equal weights) | {pct(results['ensemble_6_logits'])} |",
     ]
+    if reuse:
+        lines += ["", "Evaluated from the saved stream checkpoints (`--reuse-checkpoints`), not retrained."]
     return "\n".join(lines), results, checkpoints
 
 
@@ -322,35 +342,36 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "strategies", "streams"), default="all")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--reuse-checkpoints", action="store_true", help="streams: evaluate the saved stream checkpoints, no training"
+    )
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "synthetic-experiments"))
     args = parser.parse_args()
     work = Path(args.output_dir)
     dataset = load_skeleton_dataset("synthetic", config="xsub")  # per-clip descriptions in its "description" column
     names = dataset["train"].features["label"].names
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    checkpoints = []
     for part in ("strategies", "streams") if args.part == "all" else (args.part,):
         if part == "strategies":
             table, results, entries = strategies_part(dataset, names, args.seeds, work / "strategies", device)
         else:
-            table, results, entries = streams_part(dataset, names, work, device)
+            table, results, entries = streams_part(dataset, names, work, device, args.reuse_checkpoints)
         print(table, flush=True)
-        checkpoints += entries
         if args.write_readme:
             save_results(
                 "synthetic-strategies" if part == "strategies" else "synthetic-experiments", device, table, results
             )
-    if args.write_readme:
-        zoo_file = ROOT / "benchmarks" / "results" / f"zoo-synthetic-{device}.json"
-        previous = json.loads(zoo_file.read_text())["checkpoints"] if zoo_file.exists() else []
-        fresh = {c["name"] for c in checkpoints}
-        kept = [c for c in previous if c["name"] not in fresh]
-        order = [c["name"] for c in previous] + [
-            c["name"] for c in checkpoints if c["name"] not in {p["name"] for p in previous}
-        ]
-        merged = {c["name"]: c for c in [*kept, *checkpoints]}
-        zoo = {"device": device_name(device), "torch": torch.__version__, "checkpoints": [merged[n] for n in order]}
-        zoo_file.write_text(json.dumps(zoo, indent=2) + "\n")
+            write_zoo_entries(entries, device)
+
+
+def write_zoo_entries(checkpoints: list[dict], device: str) -> None:
+    """Replace (by name) or add entries of the zoo results file, keeping the others and their order."""
+    zoo_file = ROOT / "benchmarks" / "results" / f"zoo-synthetic-{device}.json"
+    previous = json.loads(zoo_file.read_text())["checkpoints"] if zoo_file.exists() else []
+    fresh = {c["name"]: c for c in checkpoints}
+    merged = [fresh.pop(c["name"], c) for c in previous] + list(fresh.values())
+    zoo = {"device": device_name(device), "torch": torch.__version__, "checkpoints": merged}
+    zoo_file.write_text(json.dumps(zoo, indent=2) + "\n")
 
 
 if __name__ == "__main__":
