@@ -1,7 +1,7 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
 from .attention import CrossAttention, gaussian_orthogonal_random_matrix, performer_attention
-from .backbone import run_graph_blocks
+from .backbone import STGCNBlock, run_graph_blocks
 from .graph import (
     ChannelTopologyRefinement,
     GroupedTopologyGraphConv,
@@ -14,6 +14,7 @@ from .initialization import classifier_init, constant_norm_init, kaiming_conv_in
 from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
 
 __all__ = [
+    "STGCNBlock",
     "ChannelTopologyRefinement",
     "CrossAttention",
     "DeformableTemporalConv",

@@ -25,7 +25,7 @@ from ...layers import (
     GroupedTopologyGraphConv,
     MultiScaleTemporalConv,
     StaticTopologyGraphConv,
-    TemporalConv,
+    STGCNBlock,
     classifier_init,
     constant_norm_init,
     kaiming_conv_init,
@@ -160,34 +160,6 @@ class DeGCNBlock(GradientCheckpointingLayer):
                 constant_norm_init(module, 1.0)
 
 
-class STGCNBlock(GradientCheckpointingLayer):
-    """ST-GCN's ``st_gcn`` block (Yan et al., AAAI 2018): graph conv with edge-importance weighting, then BN ->
-    ReLU -> (k x 1) temporal conv -> BN -> dropout, plus a residual, ReLU. (B, C_in, T, V) -> (B, C_out, T', V).
-
-    Assumed: the 3-subset graph of the layout (identity, inward, outward; CTR-GCN's) stands in for ST-GCN's
-    "spatial" partition (root, centripetal, centrifugal), which differ only for joints equidistant to the centre.
-    """
-
-    def __init__(self, config: BHaRNetConfig, in_channels: int, out_channels: int, stride: int, first: bool, adjacency):
-        super().__init__()
-        residual = not first  # ST-GCN: the input block has no residual
-        self.gcn = StaticTopologyGraphConv(in_channels, out_channels, adjacency, topology="masked")  # ends in the BN
-        self.tcn = TemporalConv(out_channels, out_channels, config.stgcn_kernel_size, stride=stride)
-        self.dropout = nn.Dropout(config.dropout)
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConv(in_channels, out_channels, kernel_size=1, stride=stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.dropout(self.tcn(F.relu(self.gcn(x))))
-        if self.residual is not None:
-            y = y + self.residual(x)
-        return F.relu(y)
-
-
 class ExpertBackbone(nn.Module):
     """One expert's GCN (section III-A, Eq. 1): input BatchNorm and a stack of DeGCN or ST-GCN blocks.
 
@@ -199,12 +171,22 @@ class ExpertBackbone(nn.Module):
         layout = get_layout(layout)
         adjacency = torch.from_numpy(layout.adjacency())
         self.data_bn = nn.BatchNorm1d(num_instances * layout.num_joints * in_channels)
-        block_class = DeGCNBlock if config.backbone == "degcn" else STGCNBlock
         channels = [in_channels, *config.hidden_sizes]
-        self.blocks = nn.ModuleList(
-            block_class(config, channels[i], channels[i + 1], stride, first=i == 0, adjacency=adjacency)
-            for i, stride in enumerate(config.strides)
-        )
+
+        def block(i: int, stride: int) -> nn.Module:
+            if config.backbone == "degcn":
+                return DeGCNBlock(config, channels[i], channels[i + 1], stride, first=i == 0, adjacency=adjacency)
+            return STGCNBlock(
+                channels[i],
+                channels[i + 1],
+                adjacency,
+                stride,
+                config.stgcn_kernel_size,
+                config.dropout,
+                residual=i > 0,  # ST-GCN: the input block has no residual
+            )
+
+        self.blocks = nn.ModuleList(block(i, stride) for i, stride in enumerate(config.strides))
 
     def forward(self, x: torch.Tensor, output_hidden_states: bool = False):
         return run_graph_blocks(self.data_bn, self.blocks, x, output_hidden_states)
