@@ -61,12 +61,17 @@ class STGCNBlock(GradientCheckpointingLayer):
 def run_graph_blocks(
     data_bn: nn.BatchNorm1d, blocks: nn.ModuleList, skeletons: torch.Tensor, output_hidden_states: bool = False
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """(N, C, T, V, M) skeletons -> `data_bn` over the (M V C) features of each frame -> `blocks` with the persons
-    folded into the batch -> (N, C', T', V, M), and every block's output (N, C_i, T_i, V, M) when
-    `output_hidden_states` (else an empty tuple)."""
-    m, v = skeletons.shape[-1], skeletons.shape[-2]
-    x = data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
-    x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
+    """(N, C, T, V, M) skeletons -> `data_bn` over the (M V C) features of each frame (CTR-GCN) -- or over the
+    (V C) features of each person's frame, shared by the persons, when `data_bn` has V * C features (ST-GCN) ->
+    `blocks` with the persons folded into the batch -> (N, C', T', V, M), and every block's output
+    (N, C_i, T_i, V, M) when `output_hidden_states` (else an empty tuple)."""
+    c, m, v = skeletons.shape[1], skeletons.shape[-1], skeletons.shape[-2]
+    if data_bn.num_features == v * c:
+        x = data_bn(rearrange(skeletons, "n c t v m -> (n m) (v c) t"))
+        x = rearrange(x, "(n m) (v c) t -> (n m) c t v", m=m, v=v)
+    else:
+        x = data_bn(rearrange(skeletons, "n c t v m -> n (m v c) t"))
+        x = rearrange(x, "n (m v c) t -> (n m) c t v", m=m, v=v)
     hidden_states = []
     for block in blocks:
         x = block(x)

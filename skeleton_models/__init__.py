@@ -16,6 +16,9 @@ from .models import (
     HocSLMConfig,
     HocSLMForSkeletonClassification,
     HocSLMModel,
+    STGCNConfig,
+    STGCNForSkeletonClassification,
+    STGCNModel,
 )
 from .processing_skeleton import SkeletonProcessor, SkeletonTextProcessor
 from .registry import ARCHITECTURES, Architecture, InputSpec, get_architecture, load_checkpoint
@@ -34,6 +37,9 @@ __all__ = [
     "HocSLMForSkeletonClassification",
     "HocSLMModel",
     "InputSpec",
+    "STGCNConfig",
+    "STGCNForSkeletonClassification",
+    "STGCNModel",
     "SkeletonLayout",
     "SkeletonProcessor",
     "SkeletonTextProcessor",

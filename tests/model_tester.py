@@ -222,11 +222,13 @@ class ModelTesterMixin:
         config = self.get_config()
         model = self.build(model_class, config).train()
         inputs = self.make_inputs(config, model_class, with_loss=True)
+        torch.manual_seed(0)  # the same dropout masks in both passes
         model(**inputs).loss.backward()
         reference = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
         model.zero_grad()
         model.activation_checkpointing_enable()
         assert any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
+        torch.manual_seed(0)
         model(**inputs).loss.backward()
         for name, parameter in model.named_parameters():
             if name in reference:
@@ -306,12 +308,14 @@ class ModelTesterMixin:
         config = self.get_config()
         inputs = self.make_inputs(config, model_class, with_loss=True)
         model = self.build(model_class, config).train()
+        torch.manual_seed(0)  # the same dropout masks in both passes
         (model(**inputs).loss / 4).backward()
         expected = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
         model = self.build(model_class, config)
         args = TrainingArguments(str(tmp_path), gradient_accumulation_steps=4, use_cpu=True, report_to="none")
         trainer = Trainer(model=model, args=args)
         trainer.current_gradient_accumulation_steps = 4  # as the training loop sets it for each update step
+        torch.manual_seed(0)
         trainer.training_step(model, dict(inputs), num_items_in_batch=torch.tensor(4 * self.batch_size))
         for name, parameter in model.named_parameters():
             if name in expected:

@@ -5,6 +5,7 @@ from ..registry import ARCHITECTURES, Architecture, get_architecture
 from .bharnet import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
+from .stgcn import STGCNConfig, STGCNForSkeletonClassification, STGCNModel
 
 __all__ = [
     "ARCHITECTURES",
@@ -18,5 +19,8 @@ __all__ = [
     "HocSLMConfig",
     "HocSLMForSkeletonClassification",
     "HocSLMModel",
+    "STGCNConfig",
+    "STGCNForSkeletonClassification",
+    "STGCNModel",
     "get_architecture",
 ]
