@@ -11,9 +11,12 @@ from .graph import (
     subset_conv,
 )
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
+from .shift import AdaptiveTemporalShift, NonLocalSpatialShift
 from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
 
 __all__ = [
+    "AdaptiveTemporalShift",
+    "NonLocalSpatialShift",
     "STGCNBlock",
     "ChannelTopologyRefinement",
     "CrossAttention",

@@ -5,6 +5,7 @@ from ..registry import ARCHITECTURES, Architecture, get_architecture
 from .bharnet import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
+from .shiftgcn import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
 from .stgcn import STGCNConfig, STGCNForSkeletonClassification, STGCNModel
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "HocSLMConfig",
     "HocSLMForSkeletonClassification",
     "HocSLMModel",
+    "ShiftGCNConfig",
+    "ShiftGCNForSkeletonClassification",
+    "ShiftGCNModel",
     "STGCNConfig",
     "STGCNForSkeletonClassification",
     "STGCNModel",

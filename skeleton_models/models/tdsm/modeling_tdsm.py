@@ -38,10 +38,11 @@ def alphas_cumprod(num_train_timesteps: int, beta_start: float, beta_end: float,
     """(T,) float32 cumulative products of 1 - beta_t of a DDPM schedule: ``"scaled_linear"`` (betas =
     linspace(sqrt(beta_start), sqrt(beta_end), T) ** 2, Stable Diffusion's) or ``"linear"`` (linspace(beta_start,
     beta_end, T)), computed in float32 as `diffusers`' DDPMScheduler does."""
+    kwargs = dict(dtype=torch.float32, device="cpu")  # CPU, also under a meta-device initialisation
     if schedule == "scaled_linear":
-        betas = torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float32) ** 2
+        betas = torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, **kwargs) ** 2
     elif schedule == "linear":
-        betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float32)
+        betas = torch.linspace(beta_start, beta_end, num_train_timesteps, **kwargs)
     else:
         raise ValueError(f"unknown beta schedule {schedule!r}")
     return torch.cumprod(1.0 - betas, dim=0)
@@ -243,7 +244,8 @@ class TDSMForZeroShotSkeletonClassification(TDSMPreTrainedModel):
     def _reset_parameters(self):
         init.copy_(self.alphas_cumprod, self._schedule_init)
         generator = torch.Generator().manual_seed(self.config.noise_seed)  # fixed, as the code's self.noise
-        init.copy_(self.inference_noise, torch.randn(self._noise_shape(), generator=generator))
+        noise = torch.randn(self._noise_shape(), generator=generator, device="cpu")
+        init.copy_(self.inference_noise, noise)
 
     def set_class_embeddings(self, embeddings: torch.Tensor) -> None:
         """Store the classes' text conditions: (num_labels, M_l + 1, C_c), each class's M_l local tokens then its

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+
+from skeleton_models import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
+from skeleton_models.layers import AdaptiveTemporalShift, NonLocalSpatialShift
+
+from .model_tester import ModelTesterMixin
+
+
+class TestShiftGCN(ModelTesterMixin):
+    model_type = "shiftgcn"
+
+    def expected_output_shapes(self, config, model_class):
+        n, t, c = self.batch_size, self.frames, config.hidden_sizes[-1]
+        if model_class is ShiftGCNModel:  # temporal strides 1, 2, 1
+            return {"last_hidden_state": (n, c, t // 2, 25, 2), "pooler_output": (n, c)}
+        return {"logits": (n, config.num_labels), "pooler_output": (n, c)}
+
+
+def official_parameter_count(num_class=60, num_joints=25, num_persons=2, in_channels=3) -> int:
+    """The trainable parameters of kchengiva/Shift-GCN model/shift_gcn.py's Model, layer by layer from its code (its
+    index arrays are registered as frozen nn.Parameters there and not counted here)."""
+    channels = [in_channels, 64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
+    strides = [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]
+    total = 2 * num_persons * num_joints * in_channels  # data_bn
+    for i, stride in enumerate(strides):
+        c_in, c = channels[i], channels[i + 1]
+        gcn = c_in * c + c + num_joints * c_in + 2 * num_joints * c  # Linear_weight, Linear_bias, Feature_Mask, bn
+        gcn += (c_in * c + c + 2 * c) if c_in != c else 0  # down
+        tcn = 2 * c + 2 * c + (c * c + c) + 2 * c + 2 * c  # bn, shift_in, temporal_linear, shift_out, bn2
+        residual = (c_in * c + c + 2 * c) if i > 0 and (c_in != c or stride != 1) else 0
+        total += gcn + tcn + residual
+    return total + 256 * num_class + num_class  # fc
+
+
+def test_paper_size_matches_the_official_code():
+    model = ShiftGCNForSkeletonClassification(ShiftGCNConfig())
+    assert sum(p.numel() for p in model.parameters()) == official_parameter_count() == 693_107
+    assert model.classifier.in_features == 256
+
+
+def test_spatial_shift_is_the_official_index_select():
+    """model/shift_gcn.py builds shift_in[i*C + j] = (i*C + j + j*C) % (C*V) (and - j*C for shift_out) and
+    index-selects the (N*T, V*C) features."""
+    c, v = 6, 25
+    x = torch.randn(2, c, 3, v)
+    flat = x.permute(0, 2, 3, 1).reshape(2 * 3, v * c)
+    for direction in (1, -1):
+        index = np.array([(i * c + j + direction * j * c) % (c * v) for i in range(v) for j in range(c)])
+        expected = flat[:, torch.from_numpy(index)].view(2, 3, v, c).permute(0, 3, 1, 2)
+        torch.testing.assert_close(NonLocalSpatialShift(c, v, direction)(x), expected)
+    with pytest.raises(ValueError, match="direction must be 1 or -1"):
+        NonLocalSpatialShift(c, v, 2)
+
+
+def reference_shift(x, xpos, ypos, stride):
+    """The CUDA kernel's forward (shift_cuda_kernel.cu) written as loops: bilinear, zero outside, T // stride."""
+    b, c, t, v = x.shape
+    out = torch.zeros(b, c, t // stride, v, dtype=x.dtype)
+    for ch in range(c):
+        y = float(ypos[ch]) + (0.5 if stride > 1 else 0.0)
+        xx = float(xpos[ch])
+        y1, x1 = int(np.floor(y)), int(np.floor(xx))
+        dy, dx = y - y1, xx - x1
+        for h in range(t // stride):
+            for w in range(v):
+                val = 0.0
+                for yy, xw, weight in (
+                    (y1, x1, (1 - dx) * (1 - dy)),
+                    (y1, x1 + 1, dx * (1 - dy)),
+                    (y1 + 1, x1, (1 - dx) * dy),
+                    (y1 + 1, x1 + 1, dx * dy),
+                ):
+                    hi, wi = h * stride + yy, w + xw
+                    if 0 <= hi < t and 0 <= wi < v:
+                        val = val + weight * x[:, ch, hi, wi]
+                out[:, ch, h, w] = val
+    return out
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_temporal_shift_is_the_official_kernel(stride):
+    torch.manual_seed(0)
+    shift = AdaptiveTemporalShift(5, stride=stride, init_scale=2.5)
+    shift._reset_parameters()
+    with torch.no_grad():
+        shift.xpos.copy_(torch.tensor([0.0, 0.3, -1.7, 2.2, 0.0]))  # the joint offsets train too
+    x = torch.randn(2, 5, 8, 6, dtype=torch.float64)
+    out = shift.double()(x)
+    torch.testing.assert_close(out, reference_shift(x, shift.xpos.detach(), shift.ypos.detach(), stride))
+    out.sum().backward()  # the offsets learn through the interpolation weights
+    assert shift.ypos.grad.abs().sum() > 0 and shift.xpos.grad.abs().sum() > 0
+    assert (shift.ypos.detach().abs() <= 2.5).all()
+
+
+def test_odd_frame_counts_keep_the_residual_aligned():
+    model = ShiftGCNModel(ShiftGCNConfig(hidden_sizes=[8, 16], strides=[1, 2]))
+    assert model(torch.randn(1, 3, 15, 25, 2)).last_hidden_state.shape == (1, 16, 8, 25, 2)
