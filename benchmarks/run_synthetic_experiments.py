@@ -46,7 +46,7 @@ from skeleton_models import (
     SkeletonTextProcessor,
 )
 from skeleton_models.data import load_skeleton_dataset, synthetic
-from skeleton_models.registry import load_checkpoint
+from skeleton_models.registry import load_checkpoint, load_processor
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import classification_metrics
 from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, evaluate_ensemble, stream_logits
@@ -254,12 +254,18 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
         f"Qwen3-architecture model trained here on the {len(train_texts)} training clips' descriptions (final LM "
         f"loss {lm_loss:.3f}), not Qwen3-4B.",
     ]
-    seed = seeds[0]
-    entry = checkpoint_entry(
+    return "\n".join(lines), results, [strategies_zoo_entry(work, results, seeds[0])]
+
+
+def strategies_zoo_entry(work: Path, results: dict, seed: int) -> dict:
+    """The zoo entry of the strategies part: T3 on full data, from its saved checkpoint and the part's results."""
+    folder = work / "full" / f"seed-{seed}" / "t3"
+    runs = results["runs"]["full"]
+    return checkpoint_entry(
         "hocslm-synthetic-xsub-joint",
-        t3,
-        SkeletonTextProcessor(skeletons, tokenizer, max_text_tokens=64),
-        results["runs"]["full"][seed]["T3"],
+        HocSLMForSkeletonClassification.from_pretrained(folder),
+        load_processor(folder),
+        runs[seed]["T3"] if seed in runs else runs[str(seed)]["T3"],  # str keys once read back from JSON
         "hocslm-small",
         "8 (HGLNet) + 4 (HocSLM T3)",
         5e-4,
@@ -268,7 +274,6 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
         "the training clips' descriptions (in the checkpoint)",
         seed,
     )
-    return "\n".join(lines), results, [entry]
 
 
 def evaluate_saved(folder: Path, dataset) -> tuple[dict, torch.nn.Module, SkeletonProcessor]:
@@ -345,12 +350,21 @@ def main() -> None:
     parser.add_argument(
         "--reuse-checkpoints", action="store_true", help="streams: evaluate the saved stream checkpoints, no training"
     )
+    parser.add_argument(
+        "--zoo-only",
+        action="store_true",
+        help="strategies: only rebuild the zoo entry from the saved T3 checkpoint and the results file",
+    )
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "synthetic-experiments"))
     args = parser.parse_args()
     work = Path(args.output_dir)
     dataset = load_skeleton_dataset("synthetic", config="xsub")  # per-clip descriptions in its "description" column
     names = dataset["train"].features["label"].names
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.zoo_only:
+        saved = json.loads((ROOT / "benchmarks" / "results" / f"synthetic-strategies-{device}.json").read_text())
+        write_zoo_entries([strategies_zoo_entry(work / "strategies", saved, args.seeds[0])], device)
+        return
     for part in ("strategies", "streams") if args.part == "all" else (args.part,):
         if part == "strategies":
             table, results, entries = strategies_part(dataset, names, args.seeds, work / "strategies", device)
