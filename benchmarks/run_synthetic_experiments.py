@@ -6,7 +6,8 @@ one stream vs six. The trained checkpoints are the zoo's synthetic-benchmark ent
    T0 the classification loss alone; T1 2 epochs generation only with the skeleton encoder frozen, then 2
    classification only; T2 the same with the encoder trained in both stages; T3 generation + classification (the
    paper's), with Eq. 14 as written (each clip's token losses summed) and, as a control, with the per-token mean
-   (`gen_loss_reduction="token_mean"`); T4 HocSLM from a random HGLNet for all 12 epochs. The language model is
+   (`gen_loss_reduction="token_mean"`); T4 HocSLM from a random HGLNet for all 12 epochs, and its control, the same
+   HGLNet trained for the same 12 epochs and schedule without the language model. The language model is
    frozen in all of them. Descriptions: each clip's own (`synthetic.describe`: side, speed, amplitude,
    repetitions, direction, fidgets, the second person, the camera). No pretrained language model can be
    downloaded here, so a small Qwen3-architecture model is first trained on the training clips' descriptions
@@ -24,7 +25,8 @@ Checkpoints go to ``outputs/synthetic-experiments/``; ``--write-readme`` also wr
 
     python benchmarks/run_synthetic_experiments.py [--part strategies|streams] [--seeds 0 1 2] [--write-readme]
     # strategies: ~100 minutes on 2 CPU cores for 3 seeds; streams: ~25 minutes (``--reuse-checkpoints``: only
-    # evaluate the stream checkpoints already in --output-dir, ~2 minutes)
+    # evaluate the stream checkpoints already in --output-dir, ~2 minutes). ``--add-control`` trains only T4's
+    # control into an existing strategies results file; ``--zoo-only`` rebuilds the HocSLM zoo entry.
 """
 
 from __future__ import annotations
@@ -142,6 +144,8 @@ def hocslm(source, lm, names, **options) -> HocSLMForSkeletonClassification:
 
 
 STRATEGIES = ("T0", "T1", "T2", "T3", "T3, token-mean L_gen", "T4")
+# The control of T4: the same network, epochs and schedule without the language model (classification only).
+CONTROL = "HGLNet-small, 12 epochs from scratch (T4 without the LM)"
 
 
 def run_strategies(dataset, names, lm, tokenizer, seed: int, scale: int, work: Path) -> dict:
@@ -164,7 +168,14 @@ def run_strategies(dataset, names, lm, tokenizer, seed: int, scale: int, work: P
     out["T3, token-mean L_gen"] = train(token_mean, text, dataset, 4 * scale, low, work / "t3-token-mean", seed)
     torch.manual_seed(seed)
     out["T4"] = train(hocslm(None, lm, names), text, dataset, 12 * scale, high, work / "t4", seed)
+    out[CONTROL] = run_control(dataset, names, seed, scale, work)
     return out
+
+
+def run_control(dataset, names, seed: int, scale: int, work: Path) -> dict:
+    """HGLNet-small trained from scratch for T4's epochs and schedule, classification only."""
+    skeletons = SkeletonProcessor.for_dataset(dataset, window_size=32)
+    return train(hglnet(names, seed), skeletons, dataset, 12 * scale, 2e-3, work / "control", seed)
 
 
 def summary(runs: list[dict]) -> dict:
@@ -217,7 +228,9 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
         for seed in seeds:
             runs[seed] = run_strategies(data, names, lm, tokenizer, seed, scale, work / setting / f"seed-{seed}")
             print(setting, seed, json.dumps(runs[seed]), flush=True)
-        results["summary"][setting] = {k: summary([runs[seed][k] for seed in seeds]) for k in ("base", *STRATEGIES)}
+        results["summary"][setting] = {
+            k: summary([runs[seed][k] for seed in seeds]) for k in ("base", *STRATEGIES, CONTROL)
+        }
     # Examples of what T3 (full data, first seed) writes for test clips, next to the clips' own descriptions.
     t3 = HocSLMForSkeletonClassification.from_pretrained(work / "full" / f"seed-{seeds[0]}" / "t3")
     skeletons = SkeletonProcessor.from_pretrained(work / "full" / f"seed-{seeds[0]}" / "t3")
@@ -230,31 +243,54 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
         for label, text, g in zip(rows["label"], rows["description"], generated)
     ]
 
+    return strategies_table(results, device), results, [strategies_zoo_entry(work, results, seeds[0])]
+
+
+def strategies_table(results: dict, device: str) -> str:
+    """The README table of the strategies part, from its results."""
+
     def cell(setting, key, metric):
         s = results["summary"][setting][key]
         return f"{100 * s[f'{metric}_mean']:.1f} ± {100 * s[f'{metric}_std']:.1f}"
 
-    rows_ = [("base", "HGLNet-small, 8 epochs (the common start; not a strategy)")] + [(k, k) for k in STRATEGIES]
+    seeds = [str(seed) for seed in results["runs"]["full"]]
+    keys = [k for k in ("base", *STRATEGIES, CONTROL) if k in results["summary"]["full"]]
+    labels = {"base": "HGLNet-small, 8 epochs (the common start of T0-T3; not a strategy)"}
     clips = results["training_clips"]
     lines = [
         f"Measured on {device_name(device)}, torch {torch.__version__}; top-1 in %, mean ± standard deviation over "
-        f"{len(seeds)} seeds (seeds {', '.join(map(str, seeds))}: initialisation and data order), on all 23 "
+        f"{len(seeds)} seeds (seeds {', '.join(seeds)}: initialisation and data order), on all 23 "
         "classes | on the 18 body and interaction classes. "
         f"Full: {clips['full']} training clips; low data: {clips['low-data']} (subject 1 only), epochs doubled.",
         "",
         "| strategy (Table 6) | full: all | full: body | low data: all | low data: body |",
         "|---|---|---|---|---|",
         *(
-            f"| {label} | {cell('full', k, 'top1')} | {cell('full', k, 'top1_body')} | "
+            f"| {labels.get(k, k)} | {cell('full', k, 'top1')} | {cell('full', k, 'top1_body')} | "
             f"{cell('low-data', k, 'top1')} | {cell('low-data', k, 'top1_body')} |"
-            for k, label in rows_
+            for k in keys
         ),
         "",
         f"The frozen language model is a {results['language_model']['parameters'] / 1e6:.2f} M-parameter "
-        f"Qwen3-architecture model trained here on the {len(train_texts)} training clips' descriptions (final LM "
-        f"loss {lm_loss:.3f}), not Qwen3-4B.",
+        f"Qwen3-architecture model trained here on the {results['language_model']['training_texts']} training "
+        f"clips' descriptions (final LM loss {results['language_model']['final_lm_loss']:.3f}), not Qwen3-4B.",
     ]
-    return "\n".join(lines), results, [strategies_zoo_entry(work, results, seeds[0])]
+    return "\n".join(lines)
+
+
+def add_control(dataset, names, work: Path, device: str) -> tuple[str, dict]:
+    """Train only the control (`CONTROL`) for every seed and setting of a finished strategies run and add it to
+    its results file."""
+    file = ROOT / "benchmarks" / "results" / f"synthetic-strategies-{device}.json"
+    results = json.loads(file.read_text())
+    low_data = {"train": dataset["train"].filter(lambda s: s == 1, input_columns="subject"), "test": dataset["test"]}
+    for setting, (data, scale) in {"full": (dataset, 1), "low-data": (low_data, 2)}.items():
+        runs = results["runs"][setting]
+        for seed in runs:
+            runs[seed][CONTROL] = run_control(data, names, int(seed), scale, work / setting / f"seed-{seed}")
+            print(setting, seed, CONTROL, json.dumps(runs[seed][CONTROL]), flush=True)
+        results["summary"][setting][CONTROL] = summary([runs[seed][CONTROL] for seed in runs])
+    return strategies_table(results, device), results
 
 
 def strategies_zoo_entry(work: Path, results: dict, seed: int) -> dict:
@@ -351,6 +387,11 @@ def main() -> None:
         "--reuse-checkpoints", action="store_true", help="streams: evaluate the saved stream checkpoints, no training"
     )
     parser.add_argument(
+        "--add-control",
+        action="store_true",
+        help="strategies: only train the no-LM control of T4 and add it to the existing results file",
+    )
+    parser.add_argument(
         "--zoo-only",
         action="store_true",
         help="strategies: only rebuild the zoo entry from the saved T3 checkpoint and the results file",
@@ -361,6 +402,12 @@ def main() -> None:
     dataset = load_skeleton_dataset("synthetic", config="xsub")  # per-clip descriptions in its "description" column
     names = dataset["train"].features["label"].names
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.add_control:
+        table, results = add_control(dataset, names, work / "strategies", device)
+        print(table, flush=True)
+        if args.write_readme:
+            save_results("synthetic-strategies", device, table, results)
+        return
     if args.zoo_only:
         saved = json.loads((ROOT / "benchmarks" / "results" / f"synthetic-strategies-{device}.json").read_text())
         write_zoo_entries([strategies_zoo_entry(work / "strategies", saved, args.seeds[0])], device)
