@@ -51,7 +51,7 @@ from skeleton_models.data import load_skeleton_dataset, synthetic
 from skeleton_models.registry import load_checkpoint, load_processor
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import classification_metrics
-from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, evaluate_ensemble, stream_logits
+from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, fuse_scores, stream_logits
 
 from readme_table import ROOT, device_name, save_results
 from synthetic_training import train_and_save, training_record
@@ -312,25 +312,18 @@ def strategies_zoo_entry(work: Path, results: dict, seed: int) -> dict:
     )
 
 
-def evaluate_saved(folder: Path, dataset) -> tuple[dict, torch.nn.Module, SkeletonProcessor]:
-    """Scores of a saved checkpoint on the test split, with the model and processor it was saved with."""
-    logits, labels = stream_logits(folder, dataset["test"])
-    probabilities = torch.from_numpy(logits).softmax(-1).numpy()
-    return scores(probabilities, labels), load_checkpoint(folder), SkeletonProcessor.from_pretrained(folder)
-
-
 def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -> tuple[str, dict, list]:
     """One HGLNet-small per stream and their ensembles; `reuse`: evaluate the checkpoints already in `work`
-    instead of training them (their training times come from the previous results file)."""
+    instead of training them (no training time then)."""
     results, checkpoints, folders = {}, [], []
-    previous_file = ROOT / "benchmarks" / "results" / f"synthetic-experiments-{device}.json"
-    previous = json.loads(previous_file.read_text()) if reuse and previous_file.exists() else {}
+    logits = {}  # each stream's test logits, computed once for all the fusions
     for stream in STREAMS:
         folder = work / f"stream-{stream}"
         if reuse and (folder / "model.safetensors").exists():
-            result, model, stream_processor = evaluate_saved(folder, dataset)
-            result["train_s"] = previous.get(f"stream_{stream}", {}).get("train_s")
-            results[f"stream_{stream}"] = result
+            logits[folder], labels = stream_logits(folder, dataset["test"])
+            probabilities = torch.from_numpy(logits[folder]).softmax(-1).numpy()
+            model, stream_processor = load_checkpoint(folder), SkeletonProcessor.from_pretrained(folder)
+            results[f"stream_{stream}"] = {**scores(probabilities, labels), "train_s": None}  # not trained now
         else:
             stream_processor = SkeletonProcessor.for_dataset(dataset, window_size=32, stream=stream)
             model = hglnet(names)
@@ -350,15 +343,17 @@ def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -
             )
         )
         print(stream, results[f"stream_{stream}"], flush=True)
+    for folder in folders:
+        if folder not in logits:
+            logits[folder], labels = stream_logits(folder, dataset["test"])
     four = folders[:2] + folders[3:5]  # joint, bone, joint motion, bone motion
-    for key, chosen, options in (
-        ("ensemble_4", four, {}),
-        ("ensemble_4_ctrgcn", four, {"fusion": "logits", "weights": list(CTRGCN_WEIGHTS)}),
-        ("ensemble_6", folders, {}),
-        ("ensemble_6_logits", folders, {"fusion": "logits"}),
+    for key, chosen, weights, fusion in (
+        ("ensemble_4", four, [1.0] * 4, "probabilities"),
+        ("ensemble_4_ctrgcn", four, list(CTRGCN_WEIGHTS), "logits"),
+        ("ensemble_6", folders, [1.0] * 6, "probabilities"),
+        ("ensemble_6_logits", folders, [1.0] * 6, "logits"),
     ):
-        fused = evaluate_ensemble(chosen, dataset["test"], **options)
-        results[key] = scores(fused.probabilities, fused.labels)
+        results[key] = scores(fuse_scores([logits[f] for f in chosen], weights, fusion), labels)
     print(json.dumps(results, indent=1))
     pct = lambda r: f"{100 * r['top1']:.1f} | {100 * r['top1_body']:.1f}"  # noqa: E731
     lines = [

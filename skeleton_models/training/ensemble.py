@@ -81,6 +81,16 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return torch.from_numpy(logits).float().softmax(-1).numpy()
 
 
+def fuse_scores(logits: list[np.ndarray], weights: list[float], fusion: str = "probabilities") -> np.ndarray:
+    """(N, num_labels) fused probabilities of several streams' (N, num_labels) logits: the weighted mean of their
+    softmax scores (``"probabilities"``) or the softmax of the weighted sum of the logits (``"logits"``)."""
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    if fusion == "logits":
+        return _softmax(sum(w * z for w, z in zip(weights, logits)))
+    return sum(w * _softmax(z) for w, z in zip(weights, logits)) / sum(weights)
+
+
 def evaluate_ensemble(
     checkpoints: list[str | os.PathLike],
     dataset,
@@ -110,16 +120,14 @@ def evaluate_ensemble(
     names = names or [SkeletonProcessor.from_pretrained(c).stream for c in checkpoints]
     if len(set(names)) < len(names):
         names = [f"{n} ({i})" for i, n in enumerate(names)]
-    streams, fused, labels = {}, None, None
-    for name, checkpoint, weight in zip(names, checkpoints, weights):
+    streams, all_logits, labels = {}, [], None
+    for name, checkpoint in zip(names, checkpoints):
         logits, labels = stream_logits(checkpoint, dataset, batch_size)
-        probabilities = _softmax(logits)
         streams[name] = {
-            k: v for k, v in classification_metrics(probabilities, labels).items() if k != "confusion_matrix"
+            k: v for k, v in classification_metrics(_softmax(logits), labels).items() if k != "confusion_matrix"
         }
-        scores = probabilities if fusion == "probabilities" else logits
-        fused = weight * scores if fused is None else fused + weight * scores
-    fused = fused / sum(weights) if fusion == "probabilities" else _softmax(fused)
+        all_logits.append(logits)
+    fused = fuse_scores(all_logits, weights, fusion)
     metrics = {k: v for k, v in classification_metrics(fused, labels).items() if k != "confusion_matrix"}
     return EnsembleResult(
         streams=streams, fused=metrics, weights=weights, fusion=fusion, probabilities=fused, labels=labels
