@@ -35,7 +35,7 @@ import torch
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import load_skeleton_dataset, synthetic
-from skeleton_models.training import evaluate_ensemble, processor_for_model
+from skeleton_models.training import evaluate_ensemble, predict_logits, processor_for_model
 from skeleton_models.training.ensemble import stream_probabilities
 from skeleton_models.training.metrics import classification_metrics
 
@@ -89,9 +89,8 @@ def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=Fal
     results = {}
     for expert_only in [False, True] if expert_only_too else [False]:
         model.config.expert_only = expert_only
-        prediction = trainer.predict(trainer.eval_dataset)
-        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        results[expert_only] = {**scores(np.asarray(logits), prediction.label_ids), "train_s": seconds}
+        logits, labels = predict_logits(trainer)
+        results[expert_only] = {**scores(logits, labels), "train_s": seconds}
     model.config.expert_only = False
     return results if expert_only_too else results[False]
 

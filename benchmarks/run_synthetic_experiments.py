@@ -50,8 +50,8 @@ from skeleton_models import (
 from skeleton_models.data import load_skeleton_dataset, synthetic
 from skeleton_models.registry import load_checkpoint, load_processor
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
-from skeleton_models.training import classification_metrics
-from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, fuse_scores, stream_logits
+from skeleton_models.training import classification_metrics, predict_logits
+from skeleton_models.training.ensemble import CTRGCN_WEIGHTS, fuse_scores, softmax, stream_logits
 
 from readme_table import ROOT, device_name, save_results
 from synthetic_training import train_and_save, training_record
@@ -71,12 +71,15 @@ def scores(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
-def train(model, processor, dataset, epochs: float, learning_rate: float, folder: Path, seed: int = 0) -> dict:
+def train_with_logits(model, processor, dataset, epochs: float, learning_rate: float, folder: Path, seed: int = 0):
+    """Train and save (`train_and_save`); the test scores with the training time, and the test logits and labels."""
     trainer, seconds = train_and_save(model, processor, dataset, epochs, learning_rate, folder, seed=seed)
-    prediction = trainer.predict(trainer.eval_dataset)
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    probabilities = torch.from_numpy(np.asarray(logits)).float().softmax(-1).numpy()
-    return {**scores(probabilities, prediction.label_ids), "train_s": seconds}
+    logits, labels = predict_logits(trainer)
+    return {**scores(softmax(logits), labels), "train_s": seconds}, logits, labels
+
+
+def train(model, processor, dataset, epochs: float, learning_rate: float, folder: Path, seed: int = 0) -> dict:
+    return train_with_logits(model, processor, dataset, epochs, learning_rate, folder, seed)[0]
 
 
 def hglnet(names, seed: int = 0) -> HGLNetForSkeletonClassification:
@@ -321,13 +324,14 @@ def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -
         folder = work / f"stream-{stream}"
         if reuse and (folder / "model.safetensors").exists():
             logits[folder], labels = stream_logits(folder, dataset["test"])
-            probabilities = torch.from_numpy(logits[folder]).softmax(-1).numpy()
             model, stream_processor = load_checkpoint(folder), SkeletonProcessor.from_pretrained(folder)
-            results[f"stream_{stream}"] = {**scores(probabilities, labels), "train_s": None}  # not trained now
+            results[f"stream_{stream}"] = {**scores(softmax(logits[folder]), labels), "train_s": None}  # not trained
         else:
             stream_processor = SkeletonProcessor.for_dataset(dataset, window_size=32, stream=stream)
             model = hglnet(names)
-            results[f"stream_{stream}"] = train(model, stream_processor, dataset, 12, 2e-3, folder)
+            results[f"stream_{stream}"], logits[folder], labels = train_with_logits(
+                model, stream_processor, dataset, 12, 2e-3, folder
+            )
         folders.append(folder)
         note = "the quickstart recipe" + (" (`skeleton-models quickstart`)" if stream == "joint" else "")
         checkpoints.append(
@@ -343,9 +347,6 @@ def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -
             )
         )
         print(stream, results[f"stream_{stream}"], flush=True)
-    for folder in folders:
-        if folder not in logits:
-            logits[folder], labels = stream_logits(folder, dataset["test"])
     four = folders[:2] + folders[3:5]  # joint, bone, joint motion, bone motion
     for key, chosen, weights, fusion in (
         ("ensemble_4", four, [1.0] * 4, "probabilities"),

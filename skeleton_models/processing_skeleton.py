@@ -461,7 +461,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
             selected = self._select_persons(batches[spec["name"]][0], spec)
             person_valid = np.abs(selected).max(axis=(3, 4)) > 0  # (N, T, M)
             if spec["center"]:
-                selected = self._centre(selected, person_valid, layout, spec, spec["center"])
+                selected = self._centre(selected, person_valid, layout, spec)
             if self.align_view and spec["coordinate_dims"] == 3:
                 if angle is None:
                     angle = self._frontal_angle(selected, person_valid, get_layout(first["layout"]))
@@ -589,13 +589,11 @@ class SkeletonProcessor(FeatureExtractionMixin):
         return selected
 
     @staticmethod
-    def _centre(
-        batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, spec: dict, mode: bool | str = True
-    ) -> np.ndarray:
-        """Subtract the input's ``center_joint`` of person 0 at its first valid frame (``mode=True``) or of each
-        person in each frame (``mode="per_frame"``); missing persons stay zero, and so do the layout's isolated
+    def _centre(batch: np.ndarray, person_valid: np.ndarray, layout: SkeletonLayout, spec: dict) -> np.ndarray:
+        """Subtract the input's ``center_joint`` of person 0 at its first valid frame (``center=True``) or of each
+        person in each frame (``center="per_frame"``); missing persons stay zero, and so do the layout's isolated
         (padding) nodes."""
-        joint, dims = spec["center_joint"], spec["coordinate_dims"]
+        joint, dims, mode = spec["center_joint"], spec["coordinate_dims"], spec["center"]
         if mode == "per_frame":
             origin = batch[:, :, :, joint, None, :dims]  # (N, T, M, 1, D)
         else:

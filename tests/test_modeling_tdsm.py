@@ -154,6 +154,8 @@ def test_bad_inputs_are_named():
         model(torch.randn(2, 15))
     with pytest.raises(ValueError, match="class embeddings must have shape"):
         model.set_class_embeddings(torch.zeros(6, 5, 16))
+    with pytest.raises(ValueError, match="training needs seen classes"):
+        tiny(seen_classes=None).train()(torch.randn(2, 16), labels=torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="inference_timestep must be in"):
         TDSMConfig(inference_timestep=50)
     with pytest.raises(ValueError, match=r"seen_classes \[7\] are not class indices"):

@@ -2,7 +2,7 @@
 
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
-from .supervised import SkeletonTrainer, build_trainer, processor_for_model
+from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
 
 __all__ = [
     "EnsembleResult",
@@ -10,6 +10,7 @@ __all__ = [
     "METRIC_PATH",
     "SkeletonTrainer",
     "build_trainer",
+    "predict_logits",
     "processor_for_model",
     "classification_metrics",
     "load_metric",

@@ -25,7 +25,7 @@ from transformers import AutoConfig, TrainingArguments
 from ..processing_skeleton import SkeletonProcessor
 from ..registry import load_checkpoint
 from .metrics import classification_metrics
-from .supervised import build_trainer
+from .supervised import build_trainer, predict_logits
 
 FUSIONS = ("probabilities", "logits")
 # CTR-GCN ensemble.py: the 4-stream weights of joint, bone, joint motion and bone motion.
@@ -65,19 +65,17 @@ def stream_logits(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) 
             report_to="none",
             dataloader_pin_memory=torch.cuda.is_available(),
         )
-        trainer = build_trainer(model, processor, None, dataset, args)
-        prediction = trainer.predict(trainer.eval_dataset)
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    return np.asarray(logits, dtype=np.float32), np.asarray(prediction.label_ids)
+        return predict_logits(build_trainer(model, processor, None, dataset, args))
 
 
 def stream_probabilities(checkpoint: str | os.PathLike, dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (N, num_labels) of one checkpoint on a dataset split, and the labels (N,)."""
     logits, labels = stream_logits(checkpoint, dataset, batch_size)
-    return _softmax(logits), labels
+    return softmax(logits), labels
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities of (N, num_labels) logits."""
     return torch.from_numpy(logits).float().softmax(-1).numpy()
 
 
@@ -87,8 +85,8 @@ def fuse_scores(logits: list[np.ndarray], weights: list[float], fusion: str = "p
     if fusion not in FUSIONS:
         raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
     if fusion == "logits":
-        return _softmax(sum(w * z for w, z in zip(weights, logits)))
-    return sum(w * _softmax(z) for w, z in zip(weights, logits)) / sum(weights)
+        return softmax(sum(w * z for w, z in zip(weights, logits)))
+    return sum(w * softmax(z) for w, z in zip(weights, logits)) / sum(weights)
 
 
 def evaluate_ensemble(
@@ -124,7 +122,7 @@ def evaluate_ensemble(
     for name, checkpoint in zip(names, checkpoints):
         logits, labels = stream_logits(checkpoint, dataset, batch_size)
         streams[name] = {
-            k: v for k, v in classification_metrics(_softmax(logits), labels).items() if k != "confusion_matrix"
+            k: v for k, v in classification_metrics(softmax(logits), labels).items() if k != "confusion_matrix"
         }
         all_logits.append(logits)
     fused = fuse_scores(all_logits, weights, fusion)

@@ -15,7 +15,7 @@ from transformers import TrainingArguments
 from ..data import load_skeleton_dataset, synthetic
 from ..registry import get_architecture
 from .metrics import load_metric
-from .supervised import build_trainer, processor_for_model
+from .supervised import build_trainer, predict_logits, processor_for_model
 
 __all__ = ["QUICKSTART_PRESETS", "print_quickstart_report", "run_quickstart"]
 
@@ -99,9 +99,8 @@ def run_quickstart(
     trainer.train()
 
     log("[3/4] Evaluating on the test split ...")
-    prediction = trainer.predict(trainer.eval_dataset)
-    scores = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    metrics = load_metric().compute(predictions=scores, references=prediction.label_ids)
+    scores, labels = predict_logits(trainer)
+    metrics = load_metric().compute(predictions=scores, references=labels)
     confusion = np.asarray(metrics["confusion_matrix"])
     body = synthetic.CLASS_GROUPS["body"] + synthetic.CLASS_GROUPS["interaction"]
     hands = synthetic.CLASS_GROUPS["hand_gesture"]

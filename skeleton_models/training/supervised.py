@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments, default_data_collator
 
@@ -9,6 +10,14 @@ from ..data.model_inputs import ModelInputsDataset
 from ..processing_skeleton import SkeletonProcessor
 from ..rgb import RGB_ROIS_COLUMN
 from .metrics import make_compute_metrics
+
+
+def predict_logits(trainer: Trainer) -> tuple[np.ndarray, np.ndarray]:
+    """A Trainer's class scores (the model's first output, (N, num_labels) float32) on its evaluation dataset, and
+    the labels (N,)."""
+    prediction = trainer.predict(trainer.eval_dataset)
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    return np.asarray(logits, dtype=np.float32), np.asarray(prediction.label_ids)
 
 
 class SkeletonTrainer(Trainer):

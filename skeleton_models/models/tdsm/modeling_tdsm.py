@@ -295,6 +295,8 @@ class TDSMForZeroShotSkeletonClassification(TDSMPreTrainedModel):
         seen = self.config.seen_classes
         if seen is None:
             seen = [c for c in range(self.config.num_labels) if c not in set(self.config.candidate_classes)]
+        if not seen:
+            raise ValueError("training needs seen classes: set seen_classes (or unseen_classes) in the config")
         return torch.tensor(seen, dtype=torch.long, device=device)
 
     def class_errors(self, features: torch.Tensor, classes: list[int] | torch.Tensor | None = None) -> torch.Tensor:
