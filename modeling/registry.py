@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 
+INPUT_KINDS = ("skeleton", "text", "image", "video", "features")
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """One named input of a model, as its configuration determines it.
@@ -38,9 +41,10 @@ class InputSpec:
         name: the ``forward`` argument (``"skeletons"``, ``"hands"``, ``"pixel_values"``); for text inputs the stem
             of ``<name>_ids`` / ``<name>_mask`` (``"description"``).
         kind: ``"skeleton"`` (N, C, T, V, M) float, ``"text"`` (N, L) token ids + mask, ``"image"`` (N, C, H, W)
-            float (e.g. BHaRNet-M's RGB ROI mosaic), ``"video"`` (N, T, 3, H, W).
+            float (e.g. BHaRNet-M's RGB ROI mosaic), ``"video"`` (N, T, 3, H, W), ``"features"`` (N, C) float
+            features of a frozen encoder, precomputed (e.g. TDSM's skeleton features, cached as a dataset column).
         layout: skeleton layout name (see `skeleton_models.skeletons`).
-        channels: C, channels per joint (skeletons) or per pixel (video).
+        channels: C, channels per joint (skeletons), per pixel (video) or of the feature vector (features).
         persons: M, the number of persons (skeleton instances) the model expects; None for any.
         frames: T when the model needs a fixed number of frames (e.g. patch-embedded ViTs); None for any.
         vocab_size: size of the token vocabulary (text).
@@ -59,12 +63,12 @@ class InputSpec:
     optional: bool = False
 
     def __post_init__(self):
-        if self.kind not in ("skeleton", "text", "image", "video"):
-            raise ValueError(
-                f"input {self.name!r}: kind must be 'skeleton', 'text', 'image' or 'video', got {self.kind!r}"
-            )
+        if self.kind not in INPUT_KINDS:
+            raise ValueError(f"input {self.name!r}: kind must be one of {INPUT_KINDS}, got {self.kind!r}")
         if self.kind == "skeleton" and (self.layout is None or self.channels is None):
             raise ValueError(f"skeleton input {self.name!r} needs a layout and channels")
+        if self.kind == "features" and self.channels is None:
+            raise ValueError(f"features input {self.name!r} needs channels")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ from .models import (
     STGCNConfig,
     STGCNForSkeletonClassification,
     STGCNModel,
+    TDSMConfig,
+    TDSMForZeroShotSkeletonClassification,
+    TDSMModel,
 )
 from .processing_skeleton import SkeletonProcessor, SkeletonTextProcessor
 from .registry import ARCHITECTURES, Architecture, InputSpec, get_architecture, load_checkpoint
@@ -46,6 +49,9 @@ __all__ = [
     "STGCNConfig",
     "STGCNForSkeletonClassification",
     "STGCNModel",
+    "TDSMConfig",
+    "TDSMForZeroShotSkeletonClassification",
+    "TDSMModel",
     "SkeletonLayout",
     "SkeletonProcessor",
     "SkeletonTextProcessor",

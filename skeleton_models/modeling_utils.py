@@ -18,6 +18,7 @@ __all__ = [
     "SkeletonClassifierOutput",
     "SkeletonModelOutput",
     "SkeletonPreTrainedModel",
+    "check_features",
     "check_inputs",
     "check_skeletons",
     "make_dummy_inputs",
@@ -143,7 +144,8 @@ def make_dummy_inputs(
     """Random valid inputs for a configuration, from its ``input_specs``.
 
     Skeletons are (N, C, T, V, M) normal noise (T = the spec's fixed frames, else `frames`; M = the spec's persons,
-    else 2); images (N, C, H, W) normal noise (normalised pixels) of the spec's size, else 32 x 32; text inputs are
+    else 2); features (N, C) normal noise, unless optional (a model that computes them from its skeleton input);
+    images (N, C, H, W) normal noise (normalised pixels) of the spec's size, else 32 x 32; text inputs are
     ``<name>_ids`` (N, 6) random tokens with ``<name>_mask`` (the last row padded after 4 tokens); ``labels`` (N,)
     class indices are added when listed in `with_loss_inputs`.
     """
@@ -162,6 +164,9 @@ def make_dummy_inputs(
             inputs[f"{spec.name}_ids"], inputs[f"{spec.name}_mask"] = ids, mask
         elif spec.kind == "image":
             inputs[spec.name] = torch.randn((batch_size, spec.channels, *(spec.size or (32, 32))), generator=generator)
+        elif spec.kind == "features":
+            if not spec.optional:
+                inputs[spec.name] = torch.randn((batch_size, spec.channels), generator=generator)
         else:  # video frames
             inputs[spec.name] = torch.rand((batch_size, spec.frames or 8, spec.channels, 32, 32), generator=generator)
     if "labels" in with_loss_inputs:
@@ -215,6 +220,18 @@ def check_image(images, spec: InputSpec) -> None:
         raise ValueError(f"`{spec.name}` must have shape {expected}, got {tuple(images.shape)}")
 
 
+def check_features(features, spec: InputSpec) -> None:
+    """Raise a ValueError that names what was expected when `features` is not a floating (N, C) or (N, L, C) tensor
+    of the spec's channels."""
+    expected = f"(N, C={spec.channels}) or (N, L, C={spec.channels})"
+    if not isinstance(features, torch.Tensor) or not features.is_floating_point() or features.dim() not in (2, 3):
+        got = f"{features.dtype} {tuple(features.shape)}" if isinstance(features, torch.Tensor) else type(features)
+        raise ValueError(f"`{spec.name}` must be a floating-point tensor of shape {expected}, got {got}")
+    if features.shape[-1] != spec.channels:
+        raise ValueError(f"`{spec.name}` must have shape {expected}, got {tuple(features.shape)}")
+    require(torch.isfinite(features).all(), f"`{spec.name}` contains NaN or infinite values")
+
+
 def require(ok: torch.Tensor, message: str, eager_message=None) -> None:
     """Fail unless the boolean tensor `ok` is true: a ValueError for eager CPU tensors (with ``eager_message()``
     when given, e.g. naming the offending rows), else -- on an accelerator or inside a compiled graph -- an
@@ -228,12 +245,15 @@ def require(ok: torch.Tensor, message: str, eager_message=None) -> None:
 
 
 def check_inputs(config, **inputs) -> None:
-    """Check every given input against the configuration's ``input_specs`` (see `check_skeletons`)."""
+    """Check every given input against the configuration's ``input_specs`` (see `check_skeletons`,
+    `check_features`)."""
     for spec in config.input_specs:
         if spec.kind == "skeleton" and spec.name in inputs:
             check_skeletons(inputs[spec.name], spec)
         elif spec.kind == "image" and inputs.get(spec.name) is not None:
             check_image(inputs[spec.name], spec)
+        elif spec.kind == "features" and inputs.get(spec.name) is not None:
+            check_features(inputs[spec.name], spec)
         elif spec.kind == "text" and inputs.get(f"{spec.name}_ids") is not None:
             ids = inputs[f"{spec.name}_ids"]
             if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.is_floating_point():

@@ -81,7 +81,8 @@ def test_fine_tuning_on_new_classes_reinitialises_only_the_head(model_type, tmp_
     )
     old_state, new_state = model.state_dict(), new.state_dict()
     head = [k for k in new_state if old_state[k].shape != new_state[k].shape]
-    assert head and all(k.startswith(("classifier.", "classifiers.")) for k in head)  # BHaRNet: one per branch
+    # BHaRNet: one classifier per branch; TDSM: the classes' stored text conditions (set anew with set_class_texts)
+    assert head and all(k.startswith(("classifier.", "classifiers.", "tdsm.class_embeddings")) for k in head)
     for key in new_state:
         if key not in head:
             torch.testing.assert_close(new_state[key], old_state[key])

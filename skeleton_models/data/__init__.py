@@ -28,6 +28,7 @@ from .nwucla import NWUCLA, read_nwucla_json
 from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, load_npy, log_report, write_report
 from .pkummd import PKUMMD1, PKUMMD2, read_pkummd_skeleton
 from .pyskl import PysklAnnotations, RestrictedUnpickler, UnsafePickleError
+from .zero_shot import ZeroShotSplit, list_zero_shot_splits, select_classes, zero_shot_split
 
 # name -> builder class
 DATASET_BUILDERS: dict[str, type[SkeletonDatasetBuilder]] = {
@@ -155,12 +156,16 @@ __all__ = [
     "SkeletonDatasetBuilder",
     "SkeletonParseError",
     "UnsafePickleError",
+    "ZeroShotSplit",
     "add_descriptions",
     "build_report",
     "get_class_descriptions",
     "get_skeleton_spec",
+    "list_zero_shot_splits",
     "load_descriptions",
     "load_skeleton_dataset",
     "read_clip",
+    "select_classes",
     "skeleton_features",
+    "zero_shot_split",
 ]

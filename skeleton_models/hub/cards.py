@@ -75,6 +75,11 @@ def _format_inputs(config) -> str:
         elif spec.kind == "text":
             optional = " (optional: used for a training loss)" if spec.optional else ""
             parts.append(f"`{spec.name}_ids` and `{spec.name}_mask`, (N, L) token ids and mask{optional}")
+        elif spec.kind == "features":
+            optional = (
+                " (optional: instead of the skeletons, precomputed by the frozen encoder)" if spec.optional else ""
+            )
+            parts.append(f"`{spec.name}`, a float32 tensor of shape `(N, {spec.channels})`{optional}")
         elif spec.kind == "image":
             size = f"H={spec.size[0]}, W={spec.size[1]}" if spec.size else "H, W"
             parts.append(f"`{spec.name}`, a float32 image `(N, {spec.channels}, {size})` (normalised RGB)")

@@ -7,6 +7,7 @@ from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
 from .shiftgcn import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
 from .stgcn import STGCNConfig, STGCNForSkeletonClassification, STGCNModel
+from .tdsm import TDSMConfig, TDSMForZeroShotSkeletonClassification, TDSMModel
 
 __all__ = [
     "ARCHITECTURES",
@@ -26,5 +27,8 @@ __all__ = [
     "STGCNConfig",
     "STGCNForSkeletonClassification",
     "STGCNModel",
+    "TDSMConfig",
+    "TDSMForZeroShotSkeletonClassification",
+    "TDSMModel",
     "get_architecture",
 ]

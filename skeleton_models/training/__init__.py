@@ -3,6 +3,7 @@
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
+from .zero_shot import calibrate_seen_bias, compute_features, feature_inputs, gzsl_accuracy, zero_shot_accuracy
 
 __all__ = [
     "EnsembleResult",
@@ -12,7 +13,12 @@ __all__ = [
     "build_trainer",
     "predict_logits",
     "processor_for_model",
+    "calibrate_seen_bias",
     "classification_metrics",
+    "compute_features",
+    "feature_inputs",
+    "gzsl_accuracy",
     "load_metric",
     "make_compute_metrics",
+    "zero_shot_accuracy",
 ]
