@@ -316,3 +316,25 @@ def test_predict_scores_any_class_names_with_the_given_text_encoder():
     torch.testing.assert_close(model.tdsm.class_embeddings[:3], embeddings)
     with pytest.raises(ValueError, match="no text encoder"):
         model.predict(features=features, class_texts=["jump"])
+
+
+def test_the_paper_text_setting_loads_a_clip_text_encoder_from_subfolders(tmp_path):
+    """The `tdsm` preset's text path: a CLIP text encoder and its tokenizer in the subfolders of one repository (as
+    SD-2.1-base's text_encoder/ and tokenizer/), the pooled (end-of-text) state as z_g -- here a tiny random CLIP
+    saved locally, since the Hub cannot be reached."""
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = train_bpe_tokenizer(["a person waves", "someone claps the hands", "two people hug"], vocab_size=60)
+    torch.manual_seed(0)
+    clip = CLIPTextModel(
+        CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=8, intermediate_size=16, num_hidden_layers=1,
+                       num_attention_heads=2, max_position_embeddings=35, pad_token_id=tokenizer.pad_token_id)
+    ).eval()  # fmt: skip
+    clip.save_pretrained(tmp_path / "text_encoder")
+    tokenizer.save_pretrained(tmp_path / "tokenizer")
+    config = TDSMConfig.from_preset("tdsm", **{**TINY, "text_hidden_size": 8}, text_model_name_or_path=str(tmp_path))
+    assert config.text_pooling == "pooler" and config.text_model_subfolder == ["text_encoder", "tokenizer"]
+    model = TDSMForZeroShotSkeletonClassification(config)
+    prompts = [["a person waves", "waving"]] * 6
+    model.set_class_texts(prompts)
+    torch.testing.assert_close(model.tdsm.class_embeddings, encode_class_texts(prompts, clip, tokenizer, 5, "pooler"))
