@@ -91,15 +91,8 @@ def train_tdsm(encoder, features, seen, unseen, prompts, embeddings, args, folde
     """TDSM-small around the frozen encoder, trained on cached seen-class features with the Trainer; returns the
     model and, with `eval_features`, the zero-shot top-1 at every evaluation (the official code's selection)."""
     torch.manual_seed(0)
-    names = [p[0] for p in prompts]
     model = TDSM.from_skeleton_model(
-        encoder,
-        **TDSM_TEXT,
-        id2label=dict(enumerate(names)),
-        label2id={n: i for i, n in enumerate(names)},
-        seen_classes=seen,
-        unseen_classes=unseen,
-        **kw,
+        encoder, "tdsm-small", class_names=[p[0] for p in prompts], seen_classes=seen, unseen_classes=unseen, **kw
     )
     model.set_class_embeddings(embeddings)
     training = TrainingArguments(

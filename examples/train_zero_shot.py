@@ -143,14 +143,10 @@ def main() -> None:
         prompts = [[d["label"], d["description"]] for d in get_class_descriptions(script.dataset)]
     except ValueError:  # no descriptions (e.g. PKU-MMD): the class name, repeated as both prompts (class_prompts)
         prompts = list(names)
-    preset = {
-        k: v for k, v in TDSMConfig.presets[script.preset].items() if k not in ("skeleton_config", "feature_size")
-    }
     model = TDSMForZeroShotSkeletonClassification.from_skeleton_model(
         encoder,
-        **preset,
-        id2label=dict(enumerate(names)),
-        label2id={n: i for i, n in enumerate(names)},
+        script.preset,
+        class_names=names,
         seen_classes=seen,
         unseen_classes=unseen,
         seen_class_calibration=script.seen_class_calibration,

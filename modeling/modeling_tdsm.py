@@ -433,10 +433,19 @@ class TDSMForZeroShotSkeletonClassification(TDSMPreTrainedModel):
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
-    def from_skeleton_model(cls, skeleton_model, **config_kwargs) -> TDSMForZeroShotSkeletonClassification:
+    def from_skeleton_model(
+        cls, skeleton_model, preset: str | None = None, class_names: list[str] | None = None, **config_kwargs
+    ) -> TDSMForZeroShotSkeletonClassification:
         """A TDSM whose frozen skeleton encoder is a trained Shift-GCN / ST-GCN classifier's backbone (a model or a
-        checkpoint path), e.g. one trained on the seen classes only. ``config_kwargs`` set the TDSM fields (give
-        ``id2label`` with every class, seen and unseen, and ``seen_classes``); ``feature_size`` is the encoder's."""
+        checkpoint path), e.g. one trained on the seen classes only.
+
+        Args:
+            skeleton_model: the trained encoder; its configuration replaces the preset's ``skeleton_config`` and its
+                last hidden size is ``feature_size``.
+            preset: a TDSM preset for the other fields (e.g. ``"tdsm-minilm"``).
+            class_names: every class, seen and unseen (sets ``id2label`` / ``label2id``).
+            config_kwargs: further TDSM fields (``seen_classes``, ``unseen_classes``, ...).
+        """
         if isinstance(skeleton_model, (str, os.PathLike)):
             skeleton_model = load_checkpoint(skeleton_model)
         encoder_class = SKELETON_ENCODERS.get(getattr(getattr(skeleton_model, "config", None), "model_type", None))
@@ -448,10 +457,15 @@ class TDSMForZeroShotSkeletonClassification(TDSMPreTrainedModel):
         skeleton_config = skeleton_model.config.to_dict()
         for key in ("id2label", "label2id", "architectures", "auto_map"):
             skeleton_config.pop(key, None)
-        config = TDSMConfig(
-            skeleton_config=skeleton_config, feature_size=skeleton_model.config.hidden_sizes[-1], **config_kwargs
-        )
-        model = cls(config)
+        if preset is not None and preset not in TDSMConfig.presets:
+            raise ValueError(f"unknown tdsm preset {preset!r}; presets: {sorted(TDSMConfig.presets)}")
+        fields = dict(TDSMConfig.presets[preset]) if preset is not None else {}
+        if class_names is not None:
+            fields["id2label"] = dict(enumerate(class_names))
+            fields["label2id"] = {name: i for i, name in enumerate(class_names)}
+        fields.update(config_kwargs)
+        fields.update(skeleton_config=skeleton_config, feature_size=skeleton_model.config.hidden_sizes[-1])
+        model = cls(TDSMConfig(**fields))
         model.tdsm.skeleton_encoder.load_state_dict(backbone.state_dict())
         return model
 

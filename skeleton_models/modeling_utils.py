@@ -101,11 +101,12 @@ class SkeletonPreTrainedModel(PreTrainedModel):
     def from_pretrained(cls, *args, **kwargs):
         """`PreTrainedModel.from_pretrained`, then the freezing policy again (see `apply_freezing`) of the model and
         of every skeleton model inside it, inner ones first."""
-        model = super().from_pretrained(*args, **kwargs)
+        loaded = super().from_pretrained(*args, **kwargs)
+        model = loaded[0] if isinstance(loaded, tuple) else loaded  # (model, loading info) with output_loading_info
         for module in reversed(list(model.modules())):
             if isinstance(module, SkeletonPreTrainedModel):
                 module.apply_freezing()
-        return model
+        return loaded
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """`PreTrainedModel.save_pretrained` plus the architecture's remote-code bundle and ``auto_map``."""

@@ -280,6 +280,11 @@ def test_end_to_end_from_skeletons_equals_precomputed_features():
     assert all(p.grad is None for p in model.tdsm.skeleton_encoder.parameters())
     with pytest.raises(ValueError, match="skeleton encoder must be one of"):
         TDSMForZeroShotSkeletonClassification.from_skeleton_model(torch.nn.Linear(2, 2))
+    small = TDSMForZeroShotSkeletonClassification.from_skeleton_model(
+        encoder, "tdsm-small", class_names=list("abcdef"), seen_classes=[0, 1, 2, 3]
+    )  # the preset's DiT and texts around this encoder
+    assert small.config.hidden_size == 128 and small.config.feature_size == 16 and small.config.id2label[5] == "f"
+    assert small.config.skeleton_config.hidden_sizes == [8, 16]
     with pytest.raises(ValueError, match="features are 16-d"):
         TDSMConfig(skeleton_config=model.config.skeleton_config, feature_size=256)
 

@@ -3,6 +3,7 @@
 
 from ..registry import ARCHITECTURES, Architecture, get_architecture
 from .bharnet import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
+from .gfp import GFPConfig, GFPForPreTraining, GFPForSkeletonClassification, GFPModel
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
 from .shiftgcn import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
@@ -15,6 +16,10 @@ __all__ = [
     "BHaRNetConfig",
     "BHaRNetForSkeletonClassification",
     "BHaRNetModel",
+    "GFPConfig",
+    "GFPForPreTraining",
+    "GFPForSkeletonClassification",
+    "GFPModel",
     "HGLNetConfig",
     "HGLNetForSkeletonClassification",
     "HGLNetModel",

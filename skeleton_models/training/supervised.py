@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments, default_data_collator
@@ -106,12 +108,18 @@ def build_trainer(
     Rows become model inputs through `ModelInputsDataset` and the `processor` (a `SkeletonProcessor`, or a
     `SkeletonTextProcessor` when the model also reads text): training rows get its random crop and rotation (drawn
     from ``args.seed``, the epoch and the rows, so that a resumed run continues exactly), evaluation rows its
-    centred crop. Metrics are top-1, top-5 and mean class accuracy. ``trainer.save_model``
-    also saves the processor next to the weights. Further keyword arguments go to the Trainer.
+    centred crop. Metrics are top-1, top-5 and mean class accuracy. A model whose forward takes no ``labels`` (a
+    self-supervised pre-training model, e.g. `GFPForPreTraining`) gets no label column and no metrics: its loss is
+    the evaluation. ``trainer.save_model`` also saves the processor next to the weights. Further keyword arguments
+    go to the Trainer.
     """
+    supervised = "labels" in inspect.signature(model.forward).parameters
+    label_column = "label" if supervised else None
 
     def wrap(split, training):
-        return ModelInputsDataset(split, processor, training=training, seed=args.seed) if split is not None else None
+        if split is None:
+            return None
+        return ModelInputsDataset(split, processor, training=training, label_column=label_column, seed=args.seed)
 
     return SkeletonTrainer(
         model=model,
@@ -120,6 +128,6 @@ def build_trainer(
         eval_dataset=wrap(eval_dataset, training=False),
         data_collator=default_data_collator,
         processing_class=processor,
-        compute_metrics=make_compute_metrics(),
+        compute_metrics=make_compute_metrics() if supervised else None,
         **trainer_kwargs,
     )

@@ -1,0 +1,222 @@
+"""GFP (and its MAMP / SkeletonMAE presets): the common model tests, the paper-size costs of Table 1, and the loss
+terms against Eqs. 3-7 and MAMP's reconstruction loss."""
+
+import pytest
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from skeleton_models.layers import patchify
+from skeleton_models.models.gfp import (
+    GFPConfig,
+    GFPForPreTraining,
+    GFPForSkeletonClassification,
+    GFPModel,
+    variance_covariance_losses,
+)
+from skeleton_models.models.gfp.modeling_gfp import frame_motion, standardize_patches
+
+from .model_tester import ModelTesterMixin
+
+
+class TestGFP(ModelTesterMixin):
+    model_type = "gfp"
+
+    def expected_output_shapes(self, config, model_class):
+        n, d, t = self.batch_size, config.hidden_size, config.num_temporal_tokens
+        if model_class is GFPModel:
+            return {"last_hidden_state": (n, d, t, 25, 2), "pooler_output": (n, d)}
+        if model_class is GFPForPreTraining:
+            return {"loss": (), "mask": (2 * n, t * 25)}
+        return {"logits": (n, config.num_labels), "pooler_output": (n, d)}
+
+    def freezing_overrides(self):
+        return [{}, {"freeze_encoder": True}]
+
+
+def flops_by_part(config: GFPConfig) -> dict[str, float]:
+    """GFLOPs (2 x MACs) of one pre-training forward of one 2-person clip, by part, with SDPA's math path (the FLOP
+    counter does not see the fused CPU kernel)."""
+    torch.manual_seed(0)
+    with torch.device("meta"):
+        model = GFPForPreTraining(config).train()
+        clip = torch.randn(1, 3, config.num_frames, 25, 2)
+    counter = FlopCounterMode(display=False)
+    with sdpa_kernel(SDPBackend.MATH), counter:
+        model(clip)
+    counts = {k: sum(v.values()) / 1e9 for k, v in counter.get_flop_counts().items()}
+    # the patch embedding runs outside the encoder's forward (embed), so the counter files it separately
+    encoder = counts["GFPForPreTraining.gfp.encoder"] + counts["GFPForPreTraining.gfp.encoder.patch_embed"]
+    decoder = counts["GFPForPreTraining.decoder"] + counts["GFPForPreTraining.decoder_embed"]
+    return {"encoder": encoder, "decoder": decoder, "tgn": counts["Global"] - encoder - decoder}
+
+
+@pytest.mark.skipif(not hasattr(torch.nn.attention, "sdpa_kernel"), reason="torch without sdpa_kernel")
+def test_paper_size_costs_match_table_1():
+    """Table 1 (GFLOPs per sequence): encoder 1.97, MAMP's decoder 17.70, GFP's decoder 1.57 and TGN 0.64. Ours:
+    encoder 1.96 (MAMP's code keeps 74 visible tokens, not 75); MAMP's decoder with 5 layers 17.59 (3 layers, its
+    NTU-60 config: 10.56); GFP's TGN 0.61; GFP's decoder 1.40 -- the paper's 1.57 is reached (1.55) when the decoder
+    embedding is counted over all 750 tokens instead of the 74 visible ones (a finding, not reproduced exactly)."""
+    gfp = flops_by_part(GFPConfig())
+    assert gfp["encoder"] == pytest.approx(1.97, rel=0.02)
+    assert gfp["tgn"] == pytest.approx(0.61, rel=0.01)  # the paper: 0.64
+    assert gfp["decoder"] == pytest.approx(1.395, rel=0.01)
+    dense_embed = 2 * 2 * 750 * 256 * 256 / 1e9  # the decoder embedding over every token, both persons
+    assert gfp["decoder"] - 2 * 2 * 74 * 256 * 256 / 1e9 + dense_embed == pytest.approx(1.57, rel=0.02)
+    mamp5 = flops_by_part(GFPConfig.from_preset("mamp", decoder_num_layers=5))
+    assert mamp5["decoder"] == pytest.approx(17.70, rel=0.01) and mamp5["tgn"] == pytest.approx(0.0, abs=1e-6)
+    assert flops_by_part(GFPConfig.from_preset("mamp"))["decoder"] == pytest.approx(10.56, rel=0.01)
+
+
+def test_paper_size_shapes():
+    """750 tokens (30 x 25); 251 targets (150 + 75 + 25 + 1); TGN inputs 60-, 120-, 360-d per joint token and the
+    whole flattened sequence for the global level; the decoder's levels and projectors."""
+    with torch.device("meta"):
+        model = GFPForPreTraining(GFPConfig())
+    assert model.target_inputs == [60, 120, 360, 30 * 25 * 12]
+    assert [len(net) for net in model.target_network] == [5, 5, 5, 5]  # 3 linear layers (2 activations between)
+    assert model.target_network[0][0].out_features == 512 and model.target_network[3][0].out_features == 2048
+    assert model.decoder.kernels == [5, 2, 3] and len(model.decoder.levels[0]) == 2  # one block + its norm
+    assert model.decoder.global_mlp[0].out_features == 2048
+    encoder_params = sum(p.numel() for p in model.gfp.parameters())
+    assert encoder_params == 3_328 + 30 * 256 + 25 * 256 + 8 * 789_760 + 512  # MAMP's encoder, layer by layer
+    mamp = GFPForPreTraining(GFPConfig.from_preset("mamp"))
+    assert mamp.decoder[-1].out_features == 12 and len(mamp.decoder) == 3 + 2
+
+
+def test_hierarchical_loss_is_equations_3_to_7():
+    torch.manual_seed(0)
+    config = GFPConfig.from_preset(
+        "gfp-small", num_frames=16, pooling_kernels=[2, 2, 1], hidden_size=16, decoder_hidden_size=16,
+        num_hidden_layers=1, num_attention_heads=2, target_size=8, projector_hidden_size=16, global_hidden_size=16,
+        tgn_hidden_size=16, tgn_global_hidden_size=16, mask_ratio=0.5,
+    )  # fmt: skip
+    model = GFPForPreTraining(config).eval()  # a fixed mask
+    clip = torch.randn(3, 3, 16, 25, 2)
+    out = model(clip)
+    x = clip.permute(0, 4, 2, 3, 1).reshape(6, 16, 25, 3)
+    patches = patchify(x, 4)
+    motion = torch.cat([patches[:, 1:] - patches[:, :-1], torch.zeros_like(patches[:, :1])], dim=1)
+    targets = model.targets(motion)
+    assert [t.shape[1] for t in targets] == [2 * 25, 25, 25, 1] and model.target_inputs[:3] == [24, 48, 48]
+    torch.testing.assert_close(targets[0][:, 0], model.target_network[0](motion[:, :2, 0].flatten(1)))
+    # L_var and L_cov (Eqs. 4-5) on flattened batch statistics, against a direct computation
+    z = targets[0].reshape(-1, 8)
+    centred = z - z.mean(0)
+    cov = centred.T @ centred / (len(z) - 1)
+    var, covariance = variance_covariance_losses(targets[0])
+    torch.testing.assert_close(var, torch.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean())
+    torch.testing.assert_close(covariance, (cov.pow(2).sum() - cov.diagonal().pow(2).sum()) / 8)
+    # the total (Eq. 7): 5 L_pred + sum_j (5 L_cov + L_var)
+    torch.testing.assert_close(out.loss, 5 * out.loss_pred + 5 * out.loss_cov + out.loss_var)
+    terms = [variance_covariance_losses(t) for t in targets]
+    torch.testing.assert_close(out.loss_var, sum(v for v, _ in terms))
+    assert out.mask.sum(1).eq(50).all()
+
+
+def test_prediction_loss_counts_every_target():
+    """L_pred = (1/M) sum over all M targets of the squared error summed over channels, averaged over sequences:
+    with predictions off by a constant c everywhere it is C_t c^2."""
+    config = GFPConfig.from_preset("gfp-small", use_global_target=False, num_local_levels=1)
+    model = GFPForPreTraining(config)
+    grid = torch.zeros(2, 16, 25, config.decoder_hidden_size)
+    signal = torch.randn(2, 16, 25, 12)
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.zero_()
+        model.decoder.projectors[0][-1].bias.fill_(0.5)
+        for p in model.target_network.parameters():
+            p.zero_()
+    predictions = model.decoder(grid)
+    assert predictions[0].shape == (2, 4 * 25, 128)
+    targets = model.targets(signal)
+    squared = (predictions[0] - targets[0]).pow(2).sum(dim=(1, 2)) / 100
+    assert squared.mean().item() == pytest.approx(128 * 0.25)
+
+
+def test_mamp_reconstruction_loss():
+    """MAMP: frame motion (last frame 0), patches standardised, per-patch MSE averaged over masked patches only."""
+    torch.manual_seed(0)
+    model = GFPForPreTraining(GFPConfig.from_preset("mamp", num_frames=16, pooling_kernels=[4], hidden_size=16,
+                                                    decoder_hidden_size=16, num_hidden_layers=1,
+                                                    num_attention_heads=2, decoder_num_layers=1)).eval()  # fmt: skip
+    x = torch.randn(2, 16, 25, 3)
+    motion = frame_motion(x)
+    assert torch.equal(motion[:, -1], torch.zeros(2, 25, 3)) and torch.equal(motion[:, 3], x[:, 4] - x[:, 3])
+    target = standardize_patches(patchify(motion, 4).flatten(1, 2))
+    torch.testing.assert_close(target.mean(-1), torch.zeros(2, 100), atol=1e-5, rtol=0)
+    mask = (torch.rand(2, 100) < 0.5).float()
+    grid = torch.randn(2, 4, 25, 16)
+    prediction = model.decoder(grid.flatten(1, 2))
+    expected = (((prediction - target) ** 2).mean(-1) * mask).sum() / mask.sum()
+    torch.testing.assert_close(model._reconstruction_loss(grid, x, mask), expected)
+
+
+def test_ablation_switches():
+    """Fig. 3 (levels; the no-TGN "*" variant predicting the raw receptive fields), Table 4 (TGN input), Table 5
+    (TGN depth / width), Table 6 (projector depth) are configuration fields."""
+    small = dict(num_frames=16, pooling_kernels=[2, 2], hidden_size=16, decoder_hidden_size=16, num_hidden_layers=1,
+                 num_attention_heads=2, target_size=8, projector_hidden_size=16, global_hidden_size=16,
+                 tgn_hidden_size=16, tgn_global_hidden_size=16)  # fmt: skip
+    clip = torch.randn(2, 3, 16, 25, 2)
+    raw = GFPForPreTraining(GFPConfig(**small, use_tgn=False))
+    assert raw.target_network is None and raw.decoder.projectors[-1][-1].out_features == 4 * 25 * 12
+    out = raw(clip)
+    assert out.loss_var is None and torch.isfinite(out.loss)
+    only_first = GFPForPreTraining(GFPConfig(**small, num_local_levels=1, use_global_target=False))
+    assert len(only_first.decoder.levels) == 1 and len(only_first.target_network) == 1
+    wider = GFPForPreTraining(GFPConfig(**small, tgn_layers=4, tgn_width_multiplier=2))
+    assert len(wider.target_network[0]) == 7 and wider.target_network[0][0].out_features == 32
+    assert len(GFPForPreTraining(GFPConfig(**small, projector_layers=2)).decoder.projectors[0]) == 3
+    for tgn_input in ("joint", "masked_joint", "motion"):
+        model = GFPForPreTraining(GFPConfig(**small, tgn_input=tgn_input))
+        x, mask = torch.randn(2, 16, 25, 3), (torch.rand(2, 100) < 0.5).float()
+        signal = model.target_signal(x, mask)
+        if tgn_input == "masked_joint":
+            assert (signal.reshape(2, 100, 12)[mask.bool()] == 0).all()
+    with pytest.raises(ValueError, match="must pool the 4 temporal tokens"):
+        GFPConfig(**{**small, "pooling_kernels": [2, 3]})
+
+
+def test_linear_probe_head_is_mamps():
+    model = GFPForSkeletonClassification(GFPConfig.from_preset("gfp-small", freeze_encoder=True, num_labels=7))
+    assert not any(p.requires_grad for p in model.gfp.parameters())
+    assert model.norm.affine is False and model.norm.eps == 1e-6
+    assert abs(model.classifier.weight.std().item() - 0.01) < 0.002 and not model.classifier.bias.any()
+
+
+def test_pretraining_and_linear_probe_with_the_trainer(synthetic_tiny, tmp_path):
+    """Pre-training with the Trainer (no labels; the loss terms logged), then the linear probe from the pre-trained
+    encoder with the encoder frozen: only the head changes."""
+    from transformers import TrainingArguments
+
+    from skeleton_models.training import build_trainer, processor_for_model
+
+    small = dict(num_frames=16, pooling_kernels=[2, 2], hidden_size=16, decoder_hidden_size=16, num_hidden_layers=1,
+                 num_attention_heads=2, target_size=8, projector_hidden_size=16, global_hidden_size=16,
+                 tgn_hidden_size=16, tgn_global_hidden_size=16)  # fmt: skip
+    config = GFPConfig(**small)
+    processor = processor_for_model(config, synthetic_tiny["train"], window_size=16)
+    args = TrainingArguments(
+        str(tmp_path / "pretrain"), max_steps=3, per_device_train_batch_size=8, logging_steps=1, use_cpu=True,
+        report_to="none", save_strategy="no", learning_rate=1e-3,
+    )  # fmt: skip
+    trainer = build_trainer(GFPForPreTraining(config), processor, synthetic_tiny["train"], synthetic_tiny["test"], args)
+    trainer.train()
+    logged = [e for e in trainer.state.log_history if "loss" in e]
+    assert logged and all({"loss_pred", "loss_var", "loss_cov"} <= set(e) for e in logged)
+    assert "eval_loss" in trainer.evaluate()
+    trainer.save_model(str(tmp_path / "pretrained"))
+    names = synthetic_tiny["train"].features["label"].names
+    probe = GFPForSkeletonClassification.from_pretrained(
+        tmp_path / "pretrained", freeze_encoder=True, num_labels=len(names)
+    )
+    encoder = {k: v.clone() for k, v in probe.gfp.state_dict().items()}
+    args = TrainingArguments(
+        str(tmp_path / "probe"), max_steps=2, per_device_train_batch_size=8, use_cpu=True, report_to="none",
+        save_strategy="no", learning_rate=0.1,
+    )  # fmt: skip
+    probe_trainer = build_trainer(probe, processor, synthetic_tiny["train"], synthetic_tiny["test"], args)
+    probe_trainer.train()
+    assert all(torch.equal(v, probe.gfp.state_dict()[k]) for k, v in encoder.items())
+    assert "eval_top1" in probe_trainer.evaluate()
