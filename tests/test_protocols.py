@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skeleton_models.training import knn_accuracy, labelled_subset
+from skeleton_models.training import feature_linear_probe, knn_accuracy, labelled_subset
 
 
 def test_knn_is_cosine_nearest_neighbours():
@@ -45,3 +45,17 @@ def test_labelled_subset_is_per_class(synthetic_tiny):
     assert len(set(labelled_subset(train, 0.01)["label"])) == len(set(all_labels))  # at least one per class
     with pytest.raises(ValueError, match="fraction"):
         labelled_subset(train, 0)
+
+
+def test_feature_linear_probe_learns_a_linear_rule_and_not_noise():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(4, 16)) * 3
+    labels, test_labels = rng.integers(0, 4, 400), rng.integers(0, 4, 200)
+    train = centres[labels] + rng.normal(size=(400, 16))
+    test = centres[test_labels] + rng.normal(size=(200, 16))
+    assert feature_linear_probe(train, labels, test, test_labels, epochs=20) > 95
+    noise = feature_linear_probe(rng.normal(size=(400, 16)), labels, rng.normal(size=(200, 16)), test_labels, epochs=20)
+    assert noise < 45  # chance is 25 %
+    assert feature_linear_probe(train, labels, test, test_labels, epochs=5, seed=3) == feature_linear_probe(
+        train, labels, test, test_labels, epochs=5, seed=3
+    )

@@ -2,7 +2,7 @@
 
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
-from .protocols import knn_accuracy, labelled_subset
+from .protocols import feature_linear_probe, knn_accuracy, labelled_subset
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
 from .zero_shot import calibrate_seen_bias, compute_features, feature_inputs, gzsl_accuracy, zero_shot_accuracy
 
@@ -18,6 +18,7 @@ __all__ = [
     "classification_metrics",
     "compute_features",
     "feature_inputs",
+    "feature_linear_probe",
     "gzsl_accuracy",
     "knn_accuracy",
     "labelled_subset",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["knn_accuracy", "labelled_subset"]
+__all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset"]
 
 
 @torch.no_grad()
@@ -64,3 +64,51 @@ def labelled_subset(dataset, fraction: float, seed: int = 0, label_column: str =
         count = max(1, int(round(fraction * len(members))))
         rows.extend(rng.choice(members, count, replace=False).tolist())
     return dataset.select(sorted(rows))
+
+
+def feature_linear_probe(
+    train_features,
+    train_labels,
+    test_features,
+    test_labels,
+    epochs: int = 100,
+    learning_rate: float = 0.1,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> float:
+    """Top-1 accuracy (%) of a linear probe trained on cached frozen features: MAMP's head (BatchNorm1d without
+    affine, eps 1e-6, then a linear layer with trunc-normal std 0.01 weights) with MAMP's optimiser (SGD momentum
+    0.9, no weight decay, cosine from `learning_rate` to 0), cross-entropy, `epochs` passes in shuffled batches.
+
+    The features are computed once, without the training-time crops and rotations that the Trainer-based probe
+    (`GFPForSkeletonClassification` with ``freeze_encoder=True``) sees: much cheaper, and slightly different."""
+    generator = torch.Generator().manual_seed(seed)
+    train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
+    test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
+    train_labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    test_labels = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    linear = torch.nn.Linear(train.shape[1], num_classes)
+    with torch.no_grad():
+        torch.nn.init.trunc_normal_(linear.weight, std=0.01, generator=generator)
+        linear.bias.zero_()
+    head = torch.nn.Sequential(torch.nn.BatchNorm1d(train.shape[1], affine=False, eps=1e-6), linear)
+    optimizer = torch.optim.SGD(head.parameters(), lr=learning_rate, momentum=0.9, weight_decay=0.0)
+    steps = epochs * max(1, -(-len(train) // batch_size))
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    head.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(train), generator=generator)
+        for start in range(0, len(train), batch_size):
+            rows = order[start : start + batch_size]
+            if len(rows) < 2:  # BatchNorm needs two rows
+                continue
+            loss = torch.nn.functional.cross_entropy(head(train[rows]), train_labels[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    head.eval()
+    with torch.no_grad():
+        predicted = head(test).argmax(1)
+    return 100.0 * float((predicted == test_labels).float().mean())
