@@ -25,7 +25,7 @@ Per split (``--splits``: seeds of random 18 / 5 class splits of the 23 classes):
    the 3 inference noises, for both prediction types; plotted to ``docs/images/tdsm_noise_sensitivity.png``.
 
     python benchmarks/run_zero_shot_experiments.py [--splits 0 1 2] [--steps 1500] [--write-readme]
-    # ~? minutes on 2 CPU cores for 3 splits
+    # ~66 minutes on 2 CPU cores for 3 splits (the first one, with the noise curves, ~40)
 """
 
 from __future__ import annotations
