@@ -100,6 +100,11 @@ def test_hierarchical_loss_is_equations_3_to_7():
     targets = model.targets(motion)
     assert [t.shape[1] for t in targets] == [2 * 25, 25, 25, 1] and model.target_inputs[:3] == [24, 48, 48]
     torch.testing.assert_close(targets[0][:, 0], model.target_network[0](motion[:, :2, 0].flatten(1)))
+    normed = GFPForPreTraining(GFPConfig(**{**config.to_dict(), "tgn_input_norm": True}))
+    normed.load_state_dict(model.state_dict())
+    first = motion[:, :2, 0].flatten(1)
+    standardised = (first - first.mean(1, keepdim=True)) / (first.var(1, unbiased=False, keepdim=True) + 1e-6).sqrt()
+    torch.testing.assert_close(normed.targets(motion)[0][:, 0], model.target_network[0](standardised))
     # L_var and L_cov (Eqs. 4-5) on flattened batch statistics, against a direct computation
     z = targets[0].reshape(-1, 8)
     centred = z - z.mean(0)

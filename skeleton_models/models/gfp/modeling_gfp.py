@@ -296,13 +296,16 @@ class GFPForPreTraining(GFPPreTrainedModel):
 
     def targets(self, signal: torch.Tensor) -> list[torch.Tensor]:
         """Each target level's input -- its receptive field's signal concatenated per joint token (B, L_j, s_j P),
-        or the whole sequence flattened (B, 1, T' V P) -- through the TGN (or as is, without one)."""
+        or the whole sequence flattened (B, 1, T' V P), standardised per vector with ``tgn_input_norm`` -- through
+        the TGN (or as is, without one)."""
         c = self.config
         inputs = [
             rearrange(signal, "b (t s) v p -> b (t v) (s p)", s=span) for span in c.level_spans[: c.num_local_levels]
         ]
         if c.use_global_target:
             inputs.append(signal.flatten(1).unsqueeze(1))
+        if c.tgn_input_norm:
+            inputs = [F.layer_norm(z, z.shape[-1:], eps=1e-6) for z in inputs]
         if self.target_network is None:
             return inputs
         return [net(z) for net, z in zip(self.target_network, inputs)]
@@ -362,7 +365,9 @@ class GFPForPreTraining(GFPPreTrainedModel):
         squared = 0.0
         for prediction, target in zip(predictions, targets):
             target = target.detach() if c.detach_targets else target
-            squared = squared + (prediction.float() - target.float()).pow(2).sum(dim=(1, 2))
+            error = (prediction.float() - target.float()).pow(2)
+            error = error.sum(-1) if c.prediction_reduction == "sum" else error.mean(-1)
+            squared = squared + error.sum(1)
         loss_pred = (squared / num_targets).mean()
         loss = c.lambda_pred * loss_pred
         loss_var = loss_cov = None
