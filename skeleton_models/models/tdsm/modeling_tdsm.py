@@ -121,7 +121,7 @@ class CrossDiTStream(nn.Module):
 
     def __init__(self, dim: int, mlp_ratio: float):
         super().__init__()
-        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))  # adaLN (Eq. 17), zero-initialised
+        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))  # adaLN (Eq. 17), zero-initialised (DiT)
         self.norm1 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         self.norm2 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         self.qkv = nn.Linear(dim, 3 * dim)  # Eq. 18
@@ -137,10 +137,6 @@ class CrossDiTStream(nn.Module):
         _, _, gate_attn, shift_mlp, scale_mlp, gate_mlp = mod
         x = x + gate_attn.unsqueeze(1) * self.proj(attended)
         return x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
-
-    def _reset_parameters(self):
-        init.zeros_(self.modulation[1].weight)
-        init.zeros_(self.modulation[1].bias)
 
 
 class TDSMDenoiser(nn.Module):
@@ -202,10 +198,17 @@ class TDSMDenoiser(nn.Module):
         return prediction, tuple(states) if states is not None else None
 
     def _reset_parameters(self):
+        # DiT's initialize_weights: xavier-uniform weights and zero biases for every linear layer, then the
+        # exceptions below (adaLN-Zero: every modulation and the final layer start at zero, so the output does too).
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                init.xavier_uniform_(module.weight)
+                init.zeros_(module.bias)
         init.normal_(self.local_text_position, 0.0, 0.02)
         for layer in (self.timestep_embed[0], self.timestep_embed[2]):
             init.normal_(layer.weight, 0.0, 0.02)
-        for layer in (self.final_modulation[1], self.final_projection):  # adaLN-Zero: the output starts at zero
+        modulations = [stream.modulation[1] for block in self.blocks for stream in block.streams.values()]
+        for layer in (*modulations, self.final_modulation[1], self.final_projection):
             init.zeros_(layer.weight)
             init.zeros_(layer.bias)
 
@@ -218,21 +221,6 @@ class TDSMPreTrainedModel(SkeletonPreTrainedModel):
     @property
     def main_input_name(self) -> str:  # the skeletons when an encoder is inside, else the precomputed features
         return self.config.input_specs[0].name
-
-    def _init_weights(self, module: nn.Module):
-        if isinstance(module, nn.Linear) and not _inside_encoder(self, module):
-            # DiT: xavier-uniform weights, zero biases (the modules' own resets come later, children first)
-            init.xavier_uniform_(module.weight)
-            if module.bias is not None:
-                init.zeros_(module.bias)
-            return
-        super()._init_weights(module)
-
-
-def _inside_encoder(model: nn.Module, module: nn.Module) -> bool:
-    """Whether `module` belongs to the model's skeleton encoder (which keeps its own architecture's init)."""
-    encoder = getattr(getattr(model, "tdsm", model), "skeleton_encoder", None)
-    return encoder is not None and any(module is m for m in encoder.modules())
 
 
 @dataclass
