@@ -11,6 +11,18 @@ import torch
 __all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset"]
 
 
+def _splits(train_features, train_labels, test_features, test_labels):
+    """Features (arrays or tensors) as float32 tensors, labels as long tensors, and the number of classes."""
+    train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
+    test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
+    train_labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    test_labels = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
+    if len(train) != len(train_labels) or len(test) != len(test_labels):
+        raise ValueError("features and labels must have the same number of rows")
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    return train, train_labels, test, test_labels, num_classes
+
+
 @torch.no_grad()
 def knn_accuracy(
     train_features,
@@ -32,14 +44,12 @@ def knn_accuracy(
         train_features, test_features: (N, D) and (N', D) arrays or tensors.
         train_labels, test_labels: (N,) and (N',) class indices.
     """
-    train = torch.nn.functional.normalize(torch.as_tensor(np.asarray(train_features), dtype=torch.float32), dim=1)
-    test = torch.nn.functional.normalize(torch.as_tensor(np.asarray(test_features), dtype=torch.float32), dim=1)
-    train_labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
-    test_labels = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
-    if len(train) != len(train_labels) or len(test) != len(test_labels):
-        raise ValueError("features and labels must have the same number of rows")
+    train, train_labels, test, test_labels, num_classes = _splits(
+        train_features, train_labels, test_features, test_labels
+    )
+    train = torch.nn.functional.normalize(train, dim=1)
+    test = torch.nn.functional.normalize(test, dim=1)
     k = min(k, len(train))
-    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     correct = 0
     for start in range(0, len(test), batch_size):
         similarity = test[start : start + batch_size] @ train.T  # (B, N)
@@ -83,11 +93,9 @@ def feature_linear_probe(
     The features are computed once, without the training-time crops and rotations that the Trainer-based probe
     (`GFPForSkeletonClassification` with ``freeze_encoder=True``) sees: much cheaper, and slightly different."""
     generator = torch.Generator().manual_seed(seed)
-    train = torch.as_tensor(np.asarray(train_features), dtype=torch.float32)
-    test = torch.as_tensor(np.asarray(test_features), dtype=torch.float32)
-    train_labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
-    test_labels = torch.as_tensor(np.asarray(test_labels), dtype=torch.long)
-    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    train, train_labels, test, test_labels, num_classes = _splits(
+        train_features, train_labels, test_features, test_labels
+    )
     linear = torch.nn.Linear(train.shape[1], num_classes)
     with torch.no_grad():
         torch.nn.init.trunc_normal_(linear.weight, std=0.01, generator=generator)
