@@ -77,11 +77,10 @@ def train_encoder(script, args, dataset, seen, names, folder: Path):
         return load_checkpoint(script.encoder_checkpoint).eval(), load_processor(script.encoder_checkpoint)
     train = select_classes(dataset["train"], seen, relabel=True)
     test = select_classes(dataset["test"], seen, relabel=True)
-    preset = TDSMConfig.presets[script.preset].get("skeleton_config")
     skeleton = dataset["train"].features["skeleton"]
     overrides = dict(layout=get_skeleton_spec(dataset, "skeleton")["layout"], in_channels=skeleton.shape[-1])
-    if script.encoder_preset is None and preset is not None:
-        config = ARCHITECTURES[preset["model_type"]].config_class(**{**preset, **overrides})
+    if script.encoder_preset is None and "skeleton_config" in TDSMConfig.presets[script.preset]:
+        config = TDSMConfig.from_preset(script.preset, **overrides).skeleton_config  # the preset's own encoder
     else:
         config = ARCHITECTURES[script.encoder_type].config_class.from_preset(script.encoder_preset, **overrides)
     config.num_labels = len(seen)
