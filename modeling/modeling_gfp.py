@@ -139,7 +139,6 @@ class GFPModel(GFPPreTrainedModel):
         super().__init__(config)
         self.num_joints = get_layout(config.layout).num_joints
         self.encoder = GFPEncoder(config, self.num_joints)
-        self.gradient_checkpointing = False
         self.post_init()
 
     @can_return_tuple
