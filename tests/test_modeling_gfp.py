@@ -173,6 +173,12 @@ def test_ablation_switches():
     wider = GFPForPreTraining(GFPConfig(**small, tgn_layers=4, tgn_width_multiplier=2))
     assert len(wider.target_network[0]) == 7 and wider.target_network[0][0].out_features == 32
     assert len(GFPForPreTraining(GFPConfig(**small, projector_layers=2)).decoder.projectors[0]) == 3
+    normed = GFPForPreTraining(GFPConfig(**small, tgn_norm="batch"))
+    assert [type(m).__name__ for m in normed.target_network[0]] == [
+        "Linear", "TokenBatchNorm", "GELU", "Linear", "TokenBatchNorm", "GELU", "Linear"
+    ]  # fmt: skip
+    targets = normed.targets(torch.randn(4, 4, 25, 12))  # (B, T', V, P) signal
+    assert targets[0].shape == (4, 50, 8) and torch.isfinite(normed(clip).loss)
     for tgn_input in ("joint", "masked_joint", "motion"):
         model = GFPForPreTraining(GFPConfig(**small, tgn_input=tgn_input))
         x, mask = torch.randn(2, 16, 25, 3), (torch.rand(2, 100) < 0.5).float()

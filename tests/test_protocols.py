@@ -1,10 +1,24 @@
-"""The self-supervised evaluation protocols: kNN / retrieval accuracy and the semi-supervised labelled subsets."""
+"""The self-supervised evaluation protocols: kNN / retrieval accuracy, the cached-feature probe, the semi-supervised
+labelled subsets and layer-wise learning-rate decay."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from skeleton_models.training import feature_linear_probe, knn_accuracy, labelled_subset
+from skeleton_models.models.gfp import GFPConfig, GFPForSkeletonClassification
+from skeleton_models.training import (
+    feature_linear_probe,
+    knn_accuracy,
+    labelled_subset,
+    layer_decay_parameter_groups,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_knn_is_cosine_nearest_neighbours():
@@ -59,3 +73,59 @@ def test_feature_linear_probe_learns_a_linear_rule_and_not_noise():
     assert feature_linear_probe(train, labels, test, test_labels, epochs=5, seed=3) == feature_linear_probe(
         train, labels, test, test_labels, epochs=5, seed=3
     )
+
+
+def test_layer_decay_groups_are_maes():
+    config = GFPConfig.from_preset("gfp-small", classifier_head="finetune", num_labels=5)
+    model = GFPForSkeletonClassification(config)
+    groups = layer_decay_parameter_groups(model, learning_rate=1.0, weight_decay=0.05, layer_decay=0.5)
+    rate = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    assert len(rate) == sum(1 for _ in model.parameters())  # every parameter exactly once
+    layers = config.num_hidden_layers
+    encoder = model.gfp.encoder
+    assert rate[id(encoder.temporal_embed)] == (0.5 ** (layers + 1), 0.05)  # embeddings: layer 0, decayed
+    assert rate[id(encoder.patch_embed.proj.weight)] == (0.5 ** (layers + 1), 0.05)
+    assert rate[id(encoder.patch_embed.proj.bias)] == (0.5 ** (layers + 1), 0.0)  # 1-D: no weight decay
+    assert rate[id(encoder.blocks[0].attn.qkv.weight)] == (0.5**layers, 0.05)
+    assert rate[id(encoder.blocks[-1].mlp[0].weight)] == (0.5, 0.05)
+    assert rate[id(encoder.norm.weight)] == (1.0, 0.0)  # after the blocks: full rate
+    assert rate[id(model.classifier.weight)] == (1.0, 0.05)
+
+    model.gfp.requires_grad_(False)  # frozen parameters are left out
+    groups = layer_decay_parameter_groups(model, learning_rate=1.0)
+    assert {g["lr"] for g in groups} == {1.0}
+    with pytest.raises(ValueError, match="TransformerBlock"):
+        layer_decay_parameter_groups(torch.nn.Linear(2, 2), learning_rate=1.0)
+
+
+def run_example(*arguments):
+    command = [
+        sys.executable, str(ROOT / "examples" / "self_supervised.py"), "--dataset", "synthetic",
+        "--dataset_options", '{"num_subjects": 2, "num_replications": 1}', "--preset", "gfp-small",
+        "--per_device_train_batch_size", "16", "--per_device_eval_batch_size", "32", "--save_strategy", "no",
+        "--report_to", "none", "--use_cpu", "true", *arguments,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def test_the_self_supervised_example_runs_every_protocol(tmp_path):
+    """examples/self_supervised.py: pre-training saves a checkpoint that records its dataset; kNN, linear and
+    semi-supervised fine-tuning (two draws of 10 % of the labels) evaluate it; another dataset is a transfer."""
+    pretrained = tmp_path / "pretrained"
+    run_example("--protocol", "pretrain", "--max_steps", "2", "--output_dir", str(pretrained))
+    assert json.loads((pretrained / "pretraining.json").read_text())["dataset"] == "synthetic"
+    assert (pretrained / "model.safetensors").exists()
+    checkpoint = ("--checkpoint", str(pretrained))
+    run_example("--protocol", "knn", *checkpoint, "--output_dir", str(tmp_path / "knn"))
+    results = json.loads((tmp_path / "knn" / "results.json").read_text())
+    assert 0 <= results["knn_top1"] <= 100 and "transfer" not in results
+    run_example("--protocol", "linear", *checkpoint, "--max_steps", "2", "--output_dir", str(tmp_path / "linear"))
+    assert set(json.loads((tmp_path / "linear" / "results.json").read_text())) >= {"last_top1", "best_top1"}
+    run_example(
+        "--protocol", "finetune", *checkpoint, "--labelled_fraction", "0.1", "--repeats", "2", "--max_steps", "1",
+        "--dataset_config", "xview", "--output_dir", str(tmp_path / "semi"),
+    )  # fmt: skip
+    results = json.loads((tmp_path / "semi" / "results.json").read_text())
+    assert len(results["runs"]) == 2 and results["runs"][0]["labelled_clips"] == 23  # one clip of each class
+    assert results["transfer"] == "synthetic/xsub -> synthetic/xview"

@@ -2,7 +2,7 @@
 
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
-from .protocols import feature_linear_probe, knn_accuracy, labelled_subset
+from .protocols import feature_linear_probe, knn_accuracy, labelled_subset, layer_decay_parameter_groups
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
 from .zero_shot import calibrate_seen_bias, compute_features, feature_inputs, gzsl_accuracy, zero_shot_accuracy
 
@@ -22,6 +22,7 @@ __all__ = [
     "gzsl_accuracy",
     "knn_accuracy",
     "labelled_subset",
+    "layer_decay_parameter_groups",
     "load_metric",
     "make_compute_metrics",
     "zero_shot_accuracy",

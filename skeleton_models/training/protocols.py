@@ -1,14 +1,18 @@
 """Self-supervised evaluation protocols shared by the pre-training methods (GFP, MAMP, SkeletonMAE, SLiM):
-k-nearest-neighbour classification / retrieval on frozen features and the labelled subsets of semi-supervised
-learning. The linear probe is the Trainer with a frozen encoder (e.g. ``GFPForSkeletonClassification`` with
-``freeze_encoder=True``); transfer is a probe or fine-tuning of an encoder pre-trained on another dataset."""
+k-nearest-neighbour classification / retrieval on frozen features, the linear probe on cached features, the
+labelled subsets of semi-supervised learning and the layer-wise learning-rate decay of MAE-style fine-tuning. The
+linear probe with augmentation is the Trainer with a frozen encoder (e.g. ``GFPForSkeletonClassification`` with
+``freeze_encoder=True``); transfer is a probe or fine-tuning of an encoder pre-trained on another dataset
+(``examples/pretrain_gfp.py`` runs each protocol)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-__all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset"]
+from ..layers.vit import TransformerBlock
+
+__all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset", "layer_decay_parameter_groups"]
 
 
 def _splits(train_features, train_labels, test_features, test_labels):
@@ -120,3 +124,44 @@ def feature_linear_probe(
     with torch.no_grad():
         predicted = head(test).argmax(1)
     return 100.0 * float((predicted == test_labels).float().mean())
+
+
+def layer_decay_parameter_groups(
+    model: torch.nn.Module, learning_rate: float, weight_decay: float = 0.05, layer_decay: float = 0.8
+) -> list[dict]:
+    """AdamW parameter groups with layer-wise learning-rate decay (BEiT / MAE fine-tuning, MAMP's
+    ``param_groups_lrd``): with L transformer blocks, block i learns at ``learning_rate * layer_decay ** (L - i)``,
+    the parameters registered before the first block (patch, temporal and joint embeddings, class and register
+    tokens) at ``layer_decay ** (L + 1)``, everything after the last block (final norm, head) at the full rate.
+    One-dimensional parameters (biases, norms) get no weight decay, the others `weight_decay`; frozen parameters
+    are left out. MAMP fine-tunes with ``layer_decay`` 0.8, weight decay 0.05.
+
+    Use as ``Trainer(..., optimizers=(torch.optim.AdamW(groups, lr=learning_rate), None))``: the Trainer's
+    scheduler then scales every group's rate alike, as MAMP's does (``cosine_with_min_lr`` for MAMP's floor)."""
+    blocks = [m for m in model.modules() if isinstance(m, TransformerBlock)]
+    if not blocks:
+        raise ValueError(f"{type(model).__name__} has no TransformerBlock: layer-wise decay needs a ViT encoder")
+    block_of = {id(p): i for i, block in enumerate(blocks) for p in block.parameters()}
+    first_block = {id(p) for p in blocks[0].parameters()}
+    num_blocks = len(blocks)
+    groups: dict[tuple[int, bool], dict] = {}
+    seen_first_block = False
+    for parameter in model.parameters():
+        seen_first_block = seen_first_block or id(parameter) in first_block
+        if id(parameter) in block_of:
+            layer = block_of[id(parameter)] + 1
+        else:
+            layer = num_blocks + 1 if seen_first_block else 0
+        if not parameter.requires_grad:
+            continue
+        decay = parameter.ndim > 1
+        group = groups.setdefault(
+            (layer, decay),
+            {
+                "params": [],
+                "lr": learning_rate * layer_decay ** (num_blocks + 1 - layer),
+                "weight_decay": weight_decay if decay else 0.0,
+            },
+        )
+        group["params"].append(parameter)
+    return [groups[key] for key in sorted(groups)]
