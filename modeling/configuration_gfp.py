@@ -79,6 +79,10 @@ class GFPConfig(SkeletonConfig):
             patchified).
         tgn_input_norm: standardise each TGN input vector (its receptive field's signal) by its own mean and
             variance, as MAMP standardises each motion target patch (an option; the paper is silent: off).
+        tgn_norm: a normalisation after each hidden layer of the TGN MLPs: ``"none"`` (the paper says "MLP" only:
+            Assumed), ``"batch"`` (VICReg's expander, whose variance / covariance terms GFP adopts, has BatchNorm
+            there) or ``"layer"``. At initialisation the TGN's outputs vary ~100 times less than L_var's target
+            (std ~0.01 for motion inputs of std ~0.05), so L_var starts at its maximum; BatchNorm makes them vary.
         prediction_reduction: how Eq. 3's squared error reduces over a target's channels: ``"sum"`` (the Frobenius
             norm as written) or ``"mean"`` (VICReg's invariance term is a mean; an option). Measured on the
             synthetic benchmark (README, 10 epochs of ``gfp-small``), the TGN collapses to nearly constant targets
@@ -157,6 +161,7 @@ class GFPConfig(SkeletonConfig):
         tgn_input: str = "motion",  # Table 4
         tgn_motion: str = "patches",
         tgn_input_norm: bool = False,
+        tgn_norm: str = "none",
         prediction_reduction: str = "sum",  # Eq. 3 as written
         tgn_layers: int = 3,  # section 4.2, Table 5
         tgn_hidden_size: int = 512,
@@ -208,6 +213,7 @@ class GFPConfig(SkeletonConfig):
         self.tgn_input = tgn_input
         self.tgn_motion = tgn_motion
         self.tgn_input_norm = tgn_input_norm
+        self.tgn_norm = tgn_norm
         self.prediction_reduction = prediction_reduction
         self.tgn_layers = tgn_layers
         self.tgn_hidden_size = tgn_hidden_size
@@ -232,6 +238,7 @@ class GFPConfig(SkeletonConfig):
             "variance_over": ("flattened", "per_position"),
             "classifier_head": CLASSIFIER_HEADS,
             "prediction_reduction": ("sum", "mean"),
+            "tgn_norm": ("none", "batch", "layer"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

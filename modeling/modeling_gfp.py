@@ -32,13 +32,24 @@ __all__ = [
 ]
 
 
-def mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear layers of the given sizes with GELU between them (Assumed: GELU, no normalisation; the paper gives
-    depths and widths only)."""
+class TokenBatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d over the last dimension of (..., C) features: every leading position is a row of the batch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+
+
+def mlp(sizes: list[int], norm: str = "none") -> nn.Sequential:
+    """Linear layers of the given sizes with GELU between them (Assumed: GELU; the paper gives depths and widths
+    only), and ``norm`` (``"none"``, ``"batch"`` or ``"layer"``) after every hidden linear layer."""
+    if norm not in ("none", "batch", "layer"):
+        raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {norm!r}")
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
+            if norm != "none":
+                layers.append(TokenBatchNorm(sizes[i + 1]) if norm == "batch" else nn.LayerNorm(sizes[i + 1]))
             layers.append(nn.GELU())
     return nn.Sequential(*layers)
 
@@ -263,7 +274,9 @@ class GFPForPreTraining(GFPPreTrainedModel):
                     is_global = config.use_global_target and i == len(sizes) - 1
                     width = config.tgn_global_hidden_size if is_global else config.tgn_hidden_size
                     width = int(width * config.tgn_width_multiplier)
-                    self.target_network.append(mlp([size, *[width] * (config.tgn_layers - 1), config.target_size]))
+                    self.target_network.append(
+                        mlp([size, *[width] * (config.tgn_layers - 1), config.target_size], config.tgn_norm)
+                    )
         else:
             self.decoder = nn.Sequential(
                 *[
