@@ -74,7 +74,7 @@ def test_paper_size_shapes():
     with torch.device("meta"):
         model = GFPForPreTraining(GFPConfig())
     assert model.target_inputs == [60, 120, 360, 30 * 25 * 12]
-    assert [len(net) for net in model.target_network] == [5, 5, 5, 5]  # 3 linear layers (2 activations between)
+    assert [len(net) for net in model.target_network] == [7, 7, 7, 7]  # 3 linear layers, BatchNorm + GELU between
     assert model.target_network[0][0].out_features == 512 and model.target_network[3][0].out_features == 2048
     assert model.decoder.kernels == [5, 2, 3] and len(model.decoder.levels[0]) == 2  # one block + its norm
     assert model.decoder.global_mlp[0].out_features == 2048
@@ -100,7 +100,7 @@ def test_hierarchical_loss_is_equations_3_to_7():
     targets = model.targets(motion)
     assert [t.shape[1] for t in targets] == [2 * 25, 25, 25, 1] and model.target_inputs[:3] == [24, 48, 48]
     torch.testing.assert_close(targets[0][:, 0], model.target_network[0](motion[:, :2, 0].flatten(1)))
-    normed = GFPForPreTraining(GFPConfig(**{**config.to_dict(), "tgn_input_norm": True}))
+    normed = GFPForPreTraining(GFPConfig(**{**config.to_dict(), "tgn_input_norm": True})).eval()
     normed.load_state_dict(model.state_dict())
     first = motion[:, :2, 0].flatten(1)
     standardised = (first - first.mean(1, keepdim=True)) / (first.var(1, unbiased=False, keepdim=True) + 1e-6).sqrt()
@@ -171,9 +171,9 @@ def test_ablation_switches():
     only_first = GFPForPreTraining(GFPConfig(**small, num_local_levels=1, use_global_target=False))
     assert len(only_first.decoder.levels) == 1 and len(only_first.target_network) == 1
     wider = GFPForPreTraining(GFPConfig(**small, tgn_layers=4, tgn_width_multiplier=2))
-    assert len(wider.target_network[0]) == 7 and wider.target_network[0][0].out_features == 32
+    assert len(wider.target_network[0]) == 10 and wider.target_network[0][0].out_features == 32  # 4 linear
     assert len(GFPForPreTraining(GFPConfig(**small, projector_layers=2)).decoder.projectors[0]) == 3
-    normed = GFPForPreTraining(GFPConfig(**small, tgn_norm="batch"))
+    normed = GFPForPreTraining(GFPConfig(**small))  # BatchNorm by default
     assert [type(m).__name__ for m in normed.target_network[0]] == [
         "Linear", "TokenBatchNorm", "GELU", "Linear", "TokenBatchNorm", "GELU", "Linear"
     ]  # fmt: skip
