@@ -8,8 +8,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skeleton_models"
 # Each top-level module or subpackage of skeleton_models, by layer: a unit imports only units of lower layers (and
 # its own modules). The package's __init__ (the public API) sits above everything.
 LAYERS = [
-    {"skeletons", "augmentation"},  # layouts and augmentation
-    {"hands", "rgb"},  # hand clips (hands2x21) from per-person hands; RGB frames and ROI mosaics
+    {"skeletons"},  # layouts
+    {"augmentation"},  # clip augmentations (SLiM's skeleton-aware ones use the layouts)
+    {"hands", "rgb", "multiview"},  # hand clips (hands2x21); RGB frames and ROI mosaics; SLiM's multi-view sampling
     {"registry"},  # what each architecture is made of
     {"configuration_utils", "remote_code", "testing_utils"},  # config base, remote-code export, test configs
     {"layers", "processing_skeleton", "modeling_utils"},  # shared blocks, processing, the model base

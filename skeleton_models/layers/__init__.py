@@ -11,6 +11,28 @@ from .graph import (
     subset_conv,
 )
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
+from .masking import (
+    MASK_KINDS,
+    motion_token_mask,
+    random_token_mask,
+    semantic_groups,
+    semantic_tube_mask,
+    token_mask,
+)
+from .self_distillation import (
+    TEACHER_CENTERINGS,
+    DINOHead,
+    PrototypeLinear,
+    SoftmaxCenter,
+    cosine_schedule,
+    dino_cross_entropy,
+    ema_update_,
+    ibot_patch_loss,
+    koleo_loss,
+    sinkhorn_knopp,
+    teacher_momentum_schedule,
+    teacher_temperature_schedule,
+)
 from .shift import AdaptiveTemporalShift, NonLocalSpatialShift
 from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
 from .vit import (
@@ -24,6 +46,24 @@ from .vit import (
 )
 
 __all__ = [
+    "MASK_KINDS",
+    "TEACHER_CENTERINGS",
+    "DINOHead",
+    "PrototypeLinear",
+    "SoftmaxCenter",
+    "cosine_schedule",
+    "dino_cross_entropy",
+    "ema_update_",
+    "ibot_patch_loss",
+    "koleo_loss",
+    "motion_token_mask",
+    "random_token_mask",
+    "semantic_groups",
+    "semantic_tube_mask",
+    "sinkhorn_knopp",
+    "teacher_momentum_schedule",
+    "teacher_temperature_schedule",
+    "token_mask",
     "AdaptiveTemporalShift",
     "NonLocalSpatialShift",
     "STGCNBlock",
