@@ -274,7 +274,8 @@ def ibot_patch_loss(
 
 def koleo_loss(features: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """KoLeo regulariser (Kozachenko-Leonenko entropy estimator; Sablayrolles et al. 2019, "Spreading vectors for
-    similarity search"; DINOv2 ``KoLeoLoss``): (N, D) features -> scalar -mean_i log(|x_i - x_nn(i)| + eps) on the
+    similarity search"; DINOv2 ``KoLeoLoss``): (N, D) features, or (..., N, D) sets of N each -> scalar
+    -mean_i log(|x_i - x_nn(i)| + eps) on the
     L2-normalised rows, nn(i) the nearest other row (largest inner product, the row itself excluded). Lower when the
     rows are spread uniformly over the sphere.
 
@@ -284,17 +285,19 @@ def koleo_loss(features: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     not NaN, for coincident rows).
 
     SLiM (appendix A): weight 0.1, "to encourage the local features to be spread uniformly across the unit sphere".
-    Assumed: as DINOv2, on the student's backbone class tokens, one call per global view (DINOv2 ``chunk(2)``:
-    never between views of the same sample). Needs N >= 2.
+    DINOv2 applies it to the student's backbone class tokens, one call per global view (``chunk(2)``: never between
+    views of the same sample); with leading dimensions, each set's neighbours are searched within the set and the
+    mean runs over every row of every set. Needs N >= 2.
     """
-    if features.dim() != 2 or features.shape[0] < 2:
-        raise ValueError(f"features must be (N, D) with N >= 2, got shape {tuple(features.shape)}")
+    if features.dim() < 2 or features.shape[-2] < 2:
+        raise ValueError(f"features must be (..., N, D) with N >= 2, got shape {tuple(features.shape)}")
     x = F.normalize(features.float(), dim=-1, eps=eps)
     with torch.no_grad():
-        dots = x @ x.t()
-        self_pairs = torch.eye(x.shape[0], dtype=torch.bool, device=x.device)
-        neighbour = dots.masked_fill(self_pairs, float("-inf")).argmax(dim=1)
-    distances = torch.linalg.vector_norm(x - x[neighbour], dim=-1)
+        dots = x @ x.transpose(-1, -2)
+        self_pairs = torch.eye(x.shape[-2], dtype=torch.bool, device=x.device)
+        neighbour = dots.masked_fill(self_pairs, float("-inf")).argmax(dim=-1)  # (..., N)
+    nearest = torch.take_along_dim(x, neighbour.unsqueeze(-1), dim=-2)
+    distances = torch.linalg.vector_norm(x - nearest, dim=-1)
     return -torch.log(distances + eps).mean()
 
 

@@ -7,6 +7,7 @@ from .gfp import GFPConfig, GFPForPreTraining, GFPForSkeletonClassification, GFP
 from .hglnet import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
 from .hocslm import HocSLMConfig, HocSLMForSkeletonClassification, HocSLMModel
 from .shiftgcn import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
+from .slim import SLiMConfig, SLiMForPreTraining, SLiMForSkeletonClassification, SLiMModel
 from .stgcn import STGCNConfig, STGCNForSkeletonClassification, STGCNModel
 from .tdsm import TDSMConfig, TDSMForZeroShotSkeletonClassification, TDSMModel
 
@@ -29,6 +30,10 @@ __all__ = [
     "ShiftGCNConfig",
     "ShiftGCNForSkeletonClassification",
     "ShiftGCNModel",
+    "SLiMConfig",
+    "SLiMForPreTraining",
+    "SLiMForSkeletonClassification",
+    "SLiMModel",
     "STGCNConfig",
     "STGCNForSkeletonClassification",
     "STGCNModel",

@@ -3,6 +3,7 @@
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
 from .protocols import feature_linear_probe, knn_accuracy, labelled_subset, layer_decay_parameter_groups
+from .self_supervised import SLiMPreTrainingCollator, build_slim_pretraining_trainer
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
 from .zero_shot import calibrate_seen_bias, compute_features, feature_inputs, gzsl_accuracy, zero_shot_accuracy
 
@@ -10,7 +11,9 @@ __all__ = [
     "EnsembleResult",
     "evaluate_ensemble",
     "METRIC_PATH",
+    "SLiMPreTrainingCollator",
     "SkeletonTrainer",
+    "build_slim_pretraining_trainer",
     "build_trainer",
     "predict_logits",
     "processor_for_model",

@@ -111,7 +111,7 @@ def build_trainer(
     centred crop. Metrics are top-1, top-5 and mean class accuracy. A model whose forward takes no ``labels`` (a
     self-supervised pre-training model, e.g. `GFPForPreTraining`) gets no label column and no metrics: its loss is
     the evaluation. ``trainer.save_model`` also saves the processor next to the weights. Further keyword arguments
-    go to the Trainer.
+    go to the Trainer (e.g. a ``data_collator`` instead of the default stacking).
     """
     supervised = "labels" in inspect.signature(model.forward).parameters
     label_column = "label" if supervised else None
@@ -126,8 +126,7 @@ def build_trainer(
         args=args,
         train_dataset=wrap(train_dataset, training=True),
         eval_dataset=wrap(eval_dataset, training=False),
-        data_collator=default_data_collator,
         processing_class=processor,
         compute_metrics=make_compute_metrics() if supervised else None,
-        **trainer_kwargs,
+        **{"data_collator": default_data_collator, **trainer_kwargs},
     )
