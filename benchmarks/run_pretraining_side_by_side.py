@@ -55,8 +55,18 @@ class OfficialStep(torch.nn.Module):
     def __init__(self, transformer_class, decoder_depth: int):
         super().__init__()
         self.model = transformer_class(
-            dim_in=3, dim_feat=256, decoder_dim_feat=256, depth=8, decoder_depth=decoder_depth, num_heads=8,
-            mlp_ratio=4, num_frames=120, num_joints=25, patch_size=1, t_patch_size=4, qkv_bias=True,
+            dim_in=3,
+            dim_feat=256,
+            decoder_dim_feat=256,
+            depth=8,
+            decoder_depth=decoder_depth,
+            num_heads=8,
+            mlp_ratio=4,
+            num_frames=120,
+            num_joints=25,
+            patch_size=1,
+            t_patch_size=4,
+            qkv_bias=True,
             norm_skes_loss=True,
         )  # fmt: skip  (config/ntu60_xsub_joint/pretrain_mamp_t120_layer8+3_mask90.yaml)
 
@@ -126,7 +136,9 @@ def main() -> None:
         ours = ours.to(device)
         for autocast in (False, True) if args.bf16 else (False,):
             steps = [
-                step_fn(m, torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.05), x, autocast)
+                step_fn(
+                    m, torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.05), x, autocast
+                )
                 for m in (ours, official)
             ]
             t_ours, t_official = interleaved(steps[0], steps[1], device, args.repeats)
@@ -153,7 +165,9 @@ def main() -> None:
                 )
         p, f = results[-1]["params"], results[-1]["gflops"]
         lines.append(f"| {name}: parameters | {p[0]:,} | {p[1]:,} | {p[0] / p[1]:.2f} |")
-        lines.append(f"| {name}: GFLOPs of a pre-training forward, 1 clip | {f[0]:.2f} | {f[1]:.2f} | {f[0] / f[1]:.2f} |")
+        lines.append(
+            f"| {name}: GFLOPs of a pre-training forward, 1 clip | {f[0]:.2f} | {f[1]:.2f} | {f[0] / f[1]:.2f} |"
+        )
     table = "\n".join(
         [
             f"Measured on {device_name(device)}, torch {torch.__version__}; input ({batch}, 3, 120, 25, 2); medians of "

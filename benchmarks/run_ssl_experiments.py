@@ -28,7 +28,9 @@ from transformers import TrainerCallback, TrainingArguments
 
 from skeleton_models.data import load_skeleton_dataset
 from skeleton_models.models.gfp import GFPConfig, GFPForPreTraining, GFPForSkeletonClassification
+from skeleton_models.models.slim import SLiMConfig, SLiMForPreTraining, SLiMModel
 from skeleton_models.training import (
+    build_slim_pretraining_trainer,
     build_trainer,
     compute_features,
     feature_linear_probe,
@@ -38,6 +40,7 @@ from skeleton_models.training import (
 
 from readme_table import ROOT, device_name, save_results
 
+NONE = {"none": {}, "none, SLiM encoder": {"model_type": "slim"}}  # randomly initialised encoders
 METHODS = {  # GFP rows: the TGN without normalisation (the paper's "MLP") unless they say BatchNorm (the default)
     "GFP": {"tgn_norm": "none"},
     "GFP, standardised TGN input": {"tgn_norm": "none", "tgn_input_norm": True},
@@ -46,7 +49,24 @@ METHODS = {  # GFP rows: the TGN without normalisation (the paper's "MLP") unles
     "GFP, BatchNorm TGN, L_pred mean": {"tgn_norm": "batch", "prediction_reduction": "mean"},
     "MAMP": {"target_type": "motion", "decoder_num_layers": 3},
     "SkeletonMAE": {"target_type": "joint", "mask_tau": 0.0, "decoder_num_layers": 3},
+    # SLiM (``slim-small``: the same 4 layers of width 128, 16 x 25 tokens of 4 frames; 4096 prototypes) and a few
+    # of its Table 5-7 ablations
+    "SLiM": {"model_type": "slim"},
+    "SLiM, MFM only (Table 5)": {"model_type": "slim", "objective": "mfm"},
+    "SLiM, GLCL only (Table 5)": {"model_type": "slim", "objective": "glcl"},
+    "SLiM, random masking (Table 6, limited)": {
+        "model_type": "slim",
+        "global_masking": "random",
+        "local_masking": "random",
+    },
+    "SLiM, limited augmentations (Table 7)": {
+        "model_type": "slim",
+        "rotation": "limited",
+        "mirroring": "limited",
+        "scaling": "limited",
+    },
 }
+SLIM_SMALL = {"temporal_patch": 4}  # 64 frames -> 16 x 25 tokens, as gfp-small
 
 
 def evaluate_encoder(encoder, dataset, processor) -> tuple[float, float]:
@@ -63,6 +83,7 @@ class RetrievalCurve(TrainerCallback):
 
     def __init__(self, model, dataset, processor, every: int):
         self.model, self.dataset, self.processor, self.every = model, dataset, processor, every
+        self.encoder = encoder_of(model)
         self.curve = []
         self.seconds = 0.0  # spent here, not pre-training
 
@@ -70,7 +91,7 @@ class RetrievalCurve(TrainerCallback):
         epoch = round(state.epoch)
         if epoch % self.every == 0:
             start = time.perf_counter()
-            self.curve.append((epoch, *evaluate_encoder(self.model.gfp, self.dataset, self.processor)))
+            self.curve.append((epoch, *evaluate_encoder(self.encoder, self.dataset, self.processor)))
             self.model.train()
             self.seconds += time.perf_counter() - start
 
@@ -103,22 +124,39 @@ def linear_probe(source, overrides: dict, dataset, processor, folder: Path, seed
     return 100 * trainer.evaluate()["eval_top1"]
 
 
+def encoder_of(model):
+    """The encoder a pre-training model's features come from: GFP's encoder, SLiM's teacher encoder."""
+    if isinstance(model, SLiMForPreTraining):
+        encoder = SLiMModel(model.config)
+        encoder.encoder = model.slim.encoder  # shared, not copied: follows the teacher's EMA
+        return encoder
+    return model.gfp
+
+
+def build_config(overrides: dict):
+    overrides = dict(overrides)
+    if overrides.pop("model_type", "gfp") == "slim":
+        return SLiMConfig.from_preset("slim-small", **{**SLIM_SMALL, **overrides})
+    return GFPConfig.from_preset("gfp-small", **overrides)
+
+
 def run(dataset, name: str, overrides: dict, args, work: Path) -> dict:
-    config = GFPConfig.from_preset("gfp-small", **overrides)
+    config = build_config(overrides)
+    model_class = SLiMForPreTraining if config.model_type == "slim" else GFPForPreTraining
     processor = processor_for_model(config, dataset["train"], window_size=config.num_frames)
     folder = work / name
     result = {"method": name}
-    if name == "none":
+    if name.startswith("none"):
         torch.manual_seed(args.seed)
-        encoder = GFPForPreTraining(config)
-        result["curve"] = [(0, *evaluate_encoder(encoder.gfp, dataset, processor))]
+        encoder = encoder_of(model_class(config))
+        result["curve"] = [(0, *evaluate_encoder(encoder, dataset, processor))]
         if args.trainer_probe:
             result["linear_probe"] = linear_probe(
                 None, overrides, dataset, processor, folder / "probe", args.seed, args.probe_epochs
             )
         return result
     torch.manual_seed(args.seed)
-    model = GFPForPreTraining(config)
+    model = model_class(config)
     training = TrainingArguments(
         str(folder),
         num_train_epochs=args.epochs,
@@ -134,7 +172,10 @@ def run(dataset, name: str, overrides: dict, args, work: Path) -> dict:
         disable_tqdm=True,
         seed=args.seed,
     )
-    trainer = build_trainer(model, processor, dataset["train"], None, training)
+    if model_class is SLiMForPreTraining:  # its collator's views and masks, its EMA teacher
+        trainer = build_slim_pretraining_trainer(model, dataset["train"], training)
+    else:
+        trainer = build_trainer(model, processor, dataset["train"], None, training)
     curve = RetrievalCurve(model, dataset, processor, args.eval_every)
     trainer.add_callback(curve)
     start = time.perf_counter()
@@ -144,7 +185,7 @@ def run(dataset, name: str, overrides: dict, args, work: Path) -> dict:
     result["pretrain_seconds"] = seconds
     result["curve"] = curve.curve
     result["losses"] = [
-        {k: e[k] for k in ("epoch", "loss", "loss_pred", "loss_var", "loss_cov") if k in e}
+        {k: v for k, v in e.items() if k == "epoch" or k.startswith("loss")}
         for e in trainer.state.log_history
         if "loss" in e
     ]
@@ -185,13 +226,13 @@ def main() -> None:
     parser.add_argument("--probe-epochs", type=int, default=30)
     parser.add_argument("--trainer-probe", action="store_true", help="also the Trainer's probe with augmentation")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--methods", nargs="+", default=[*METHODS, "none"])
+    parser.add_argument("--methods", nargs="+", default=[*METHODS, "none", "none, SLiM encoder"])
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "ssl-experiments"))
     args = parser.parse_args()
     dataset = load_skeleton_dataset("synthetic", config="xsub")
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    results = [run(dataset, m, METHODS.get(m, {}), args, Path(args.output_dir)) for m in args.methods]
+    results = [run(dataset, m, {**NONE, **METHODS}[m], args, Path(args.output_dir)) for m in args.methods]
     for r in results:
         print(json.dumps({k: v for k, v in r.items() if k != "losses"}), flush=True)
     saved = ROOT / "benchmarks" / "results" / f"ssl-synthetic-{device}.json"
