@@ -29,6 +29,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models.models.gfp import GFPConfig, GFPForPreTraining
+from skeleton_models.models.slim import SLiMConfig, SLiMForPreTraining
+from skeleton_models.training import SLiMPreTrainingCollator
 
 from readme_table import device_name, save_results
 from run_side_by_side import interleaved, sync
@@ -83,6 +85,25 @@ class OursStep(torch.nn.Module):
         return self.model(skeletons=x).loss
 
 
+class SLiMStep(torch.nn.Module):
+    """SLiM's pre-training step on one batch of its collator's views and masks (drawn once, from clips of 128 frames
+    of the same random data): the teacher on G1, the student on G1 masked, G2 and six local views."""
+
+    def __init__(self, batch: int, device: str):
+        super().__init__()
+        config = SLiMConfig()
+        self.model = SLiMForPreTraining(config)
+        clips = torch.randn(batch, 3, config.source_frames, 25, 2)
+        inputs = SLiMPreTrainingCollator(config, seed=0)([{"skeletons": c} for c in clips])
+        self.inputs = {
+            k: {f: t.to(device) for f, t in v.items()} if isinstance(v, dict) else v.to(device)
+            for k, v in inputs.items()
+        }
+
+    def forward(self, x):
+        return self.model(**self.inputs).loss
+
+
 def step_fn(model, optimizer, x, autocast: bool):
     def step():
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
@@ -131,6 +152,7 @@ def main() -> None:
         official = OfficialStep(official_class, depth).to(device)
         pairs.append((f"`mamp` preset, decoder {depth} layers", OursStep("mamp", decoder_num_layers=depth), official))
         pairs.append((f"`gfp` preset vs MAMP, decoder {depth} layers", OursStep("gfp"), official))
+    pairs.append(("`slim` preset (K = 65,536) vs MAMP, decoder 3 layers", SLiMStep(batch, device), pairs[0][2]))
     results, lines = [], []
     for name, ours, official in pairs:
         ours = ours.to(device)
@@ -150,7 +172,7 @@ def main() -> None:
                 "step_s": [t_ours, t_official],
                 "peak_gib": memory,
                 "params": [sum(p.numel() for p in m.parameters()) for m in (ours, official)],
-                "gflops": [flops(m, x[:1]) for m in (ours, official)],
+                "gflops": [flops(m, x[:1]) if not isinstance(m, SLiMStep) else None for m in (ours, official)],
             }
             results.append(result)
             print(result, flush=True)
@@ -165,6 +187,8 @@ def main() -> None:
                 )
         p, f = results[-1]["params"], results[-1]["gflops"]
         lines.append(f"| {name}: parameters | {p[0]:,} | {p[1]:,} | {p[0] / p[1]:.2f} |")
+        if f[0] is None:  # SLiM's step (views of its collator): no single-clip forward to count
+            continue
         lines.append(
             f"| {name}: GFLOPs of a pre-training forward, 1 clip | {f[0]:.2f} | {f[1]:.2f} | {f[0] / f[1]:.2f} |"
         )

@@ -227,10 +227,13 @@ def main() -> None:
     parser.add_argument("--trainer-probe", action="store_true", help="also the Trainer's probe with augmentation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=[*METHODS, "none", "none, SLiM encoder"])
+    parser.add_argument("--limit", type=int, help="only the first N training and test clips (a smoke test)")
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "ssl-experiments"))
     args = parser.parse_args()
     dataset = load_skeleton_dataset("synthetic", config="xsub")
+    if args.limit:
+        dataset = type(dataset)({k: v.select(range(min(args.limit, len(v)))) for k, v in dataset.items()})
     device = "cuda" if torch.cuda.is_available() else "cpu"
     results = [run(dataset, m, {**NONE, **METHODS}[m], args, Path(args.output_dir)) for m in args.methods]
     for r in results:
