@@ -244,7 +244,7 @@ def main() -> None:
         if previous.get("epochs") == args.epochs:
             fresh = {r["method"]: r for r in results}
             kept = [r for r in previous["runs"] if r["method"] not in fresh]
-            order = [*METHODS, "none"]
+            order = [*METHODS, *NONE]
             results = sorted([*kept, *fresh.values()], key=lambda r: order.index(r["method"]))
     text = table(results, args, device)
     print(text, flush=True)
