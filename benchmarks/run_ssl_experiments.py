@@ -52,15 +52,18 @@ METHODS = {  # GFP rows: the TGN without normalisation (the paper's "MLP") unles
     # SLiM (``slim-small``: the same 4 layers of width 128, 16 x 25 tokens of 4 frames; 4096 prototypes) and a few
     # of its Table 5-7 ablations
     "SLiM": {"model_type": "slim"},
-    "SLiM, MFM only (Table 5)": {"model_type": "slim", "objective": "mfm"},
-    "SLiM, GLCL only (Table 5)": {"model_type": "slim", "objective": "glcl"},
-    "SLiM, random masking (Table 6, limited)": {
+    "SLiM, one pass (G1 anchor)": {"model_type": "slim", "symmetric": False},
+    "SLiM, one pass, MFM only (Table 5)": {"model_type": "slim", "symmetric": False, "objective": "mfm"},
+    "SLiM, one pass, GLCL only (Table 5)": {"model_type": "slim", "symmetric": False, "objective": "glcl"},
+    "SLiM, one pass, random masking (Table 6, limited)": {
         "model_type": "slim",
+        "symmetric": False,
         "global_masking": "random",
         "local_masking": "random",
     },
-    "SLiM, limited augmentations (Table 7)": {
+    "SLiM, one pass, limited augmentations (Table 7)": {
         "model_type": "slim",
+        "symmetric": False,
         "rotation": "limited",
         "mirroring": "limited",
         "scaling": "limited",

@@ -33,8 +33,8 @@ class SLiMConfig(SkeletonConfig):
     {G2, 2 x 32, 2 x 16, 2 x 8 frames} with ``local_masking`` applied with probability ``local_mask_probability``
     (L_GLCL, Eq. 6: cross-entropy between the teacher's G1 class distribution and each student view's). L = L_MFM +
     ``glcl_weight`` L_GLCL + ``koleo_weight`` KoLeo. The views, masks and skeleton-aware augmentations are drawn by
-    `SLiMPreTrainingCollator` from each clip (appendix B-D; one pass anchored on G1: the paper's symmetric repeat
-    with G2 as the anchor is not implemented); the teacher follows the student through
+    `SLiMPreTrainingCollator` from each clip (appendix B-D; with ``symmetric``, the same again with G2 as the
+    anchor); the teacher follows the student through
     `SLiMTeacherCallback` (EMA momentum ``teacher_momentum`` -> 1, cosine; teacher temperature warm-up).
 
     Args:
@@ -64,6 +64,10 @@ class SLiMConfig(SkeletonConfig):
         glcl_weight: lambda (Eq. 7: 1).
         glcl_reduction: how Eq. 6 combines the student views: ``"mean"`` (Assumed, as DINO averages its crop
             pairs) or ``"sum"`` (as written).
+        symmetric: repeat the objective with G2 as the anchor (the paper symmetrises it). Reading, as iBOT: both
+            global views are then masked with ``global_masking`` (p = 1) in the student; each serves L_MFM against
+            its own teacher view and L_GLCL against the other's; each anchor has its own six local views, cut from
+            its interval. False: one pass anchored on G1, the student's G2 masked as a contrastive view.
         koleo_weight, koleo_target: appendix A: 0.1 on "the local features"; Reading: the patch-wise local
             representations W_p of the student's G1 (``"patch"``: KoLeo over each sequence's patch features,
             averaged), or DINOv2's class tokens of the batch (``"cls"``).
@@ -126,6 +130,7 @@ class SLiMConfig(SkeletonConfig):
         objective: str = "mfm_glcl",  # Table 5
         glcl_weight: float = 1.0,  # Eq. 7
         glcl_reduction: str = "mean",
+        symmetric: bool = True,  # section 3.2 / appendix B: the repeat with G2 as the anchor
         koleo_weight: float = 0.1,  # appendix A
         koleo_target: str = "patch",
         global_masking: str = "stm",  # Table 6
@@ -174,6 +179,7 @@ class SLiMConfig(SkeletonConfig):
         self.objective = objective
         self.glcl_weight = glcl_weight
         self.glcl_reduction = glcl_reduction
+        self.symmetric = symmetric
         self.koleo_weight = koleo_weight
         self.koleo_target = koleo_target
         self.global_masking = global_masking

@@ -124,6 +124,17 @@ def test_collator_draws_the_papers_views_and_masks():
     fixed = SLiMPreTrainingCollator(SLiMConfig.from_preset("slim-small", objective="cl"), seed=0)
     views = fixed([{"skeletons": c} for c in clips])["local_views"]
     assert list(views) == [16] and views[16].shape[1] == 6  # Table 5's CL: the same number of views, all 16 frames
+    # the symmetric pass: G2 masked as a global view, its own local views
+    assert (batch["second_view_mask"].float().mean(1) >= 0.5).all()
+    assert {f: v.shape for f, v in batch["second_local_views"].items()} == {
+        f: v.shape for f, v in batch["local_views"].items()
+    }
+    assert not torch.equal(batch["second_local_views"][32], batch["local_views"][32])
+    one_pass = SLiMPreTrainingCollator(SLiMConfig.from_preset("slim-small", symmetric=False), seed=0)
+    many = one_pass([{"skeletons": c} for c in torch.randn(8, 3, 128, 25, 2)])
+    assert "second_local_views" not in many
+    unmasked_rows = ~many["second_view_mask"].any(1)  # G2 as a contrastive view: STM with p = 0.5
+    assert 0 < unmasked_rows.sum() < 16
     unmasked = SLiMPreTrainingCollator(SLiMConfig.from_preset("slim-small", global_masking="none"), seed=0)
     assert not unmasked([{"skeletons": c} for c in clips])["mask"].any()
 
@@ -142,6 +153,12 @@ def test_objective_and_koleo_switches():
     out = model(clip)
     tokens = model.student.encoder(clip.permute(0, 4, 2, 3, 1).reshape(4, 16, 25, 3), out.mask)[0]
     torch.testing.assert_close(out.loss_koleo, koleo_loss(tokens[:, 0]))
+    one_pass = SLiMForPreTraining(tiny(symmetric=False))
+    batch = SLiMPreTrainingCollator(one_pass.config, seed=0)([{"skeletons": c} for c in torch.randn(2, 3, 128, 25, 2)])
+    assert torch.isfinite(one_pass(**batch).loss)
+    symmetric = SLiMForPreTraining(tiny(source_frames=128))
+    batch = SLiMPreTrainingCollator(symmetric.config, seed=0)([{"skeletons": c} for c in torch.randn(2, 3, 128, 25, 2)])
+    assert torch.isfinite(symmetric(**batch).loss)
     with pytest.raises(ValueError, match="objective"):
         SLiMConfig(objective="mae")
     with pytest.raises(ValueError, match="rotation"):

@@ -8,6 +8,7 @@ import torch
 from einops import rearrange
 from transformers import PreTrainedModel, TrainingArguments
 
+from ..augmentation import skeleton_aware_augment
 from ..layers import patchify, token_mask
 from ..models.slim import SLiMTeacherCallback
 from ..multiview import LOCAL_SPECS, sample_views
@@ -35,7 +36,8 @@ class SLiMPreTrainingCollator:
 
     Returns the keyword arguments of `SLiMForPreTraining.forward`: ``skeletons`` (G1) and ``second_view``
     (N, C, T, V, M), ``local_views`` {frames: (N, K, C, T_l, V, M)}, ``mask`` / ``second_view_mask`` (N M, L) and
-    ``local_masks`` {frames: (N M K, L_l)}.
+    ``local_masks`` {frames: (N M K, L_l)}; with ``config.symmetric``, also ``second_local_views`` /
+    ``second_local_masks`` cut from G2's interval (augmented with their own draws), and G2 masked as a global view.
 
     All draws come from one seeded NumPy generator and one torch generator owned by the collator: with dataloader
     workers, each worker holds a copy with the same seed (give ``dataloader_num_workers=0``, the default, or a
@@ -65,33 +67,51 @@ class SLiMPreTrainingCollator:
             generator=self.generator,
         )
 
+    def _local(self, views: dict, prefix: str, batch: dict) -> None:
+        """Local views (N, K, T_l, M, V, C) per frame count -> ``<prefix>local_views`` and ``<prefix>local_masks``."""
+        c = self.config
+        batch[f"{prefix}local_views"], batch[f"{prefix}local_masks"] = {}, {}
+        for frames, local in views.items():
+            local = rearrange(torch.from_numpy(np.ascontiguousarray(local)), "n k t m v c -> n k c t v m").contiguous()
+            batch[f"{prefix}local_views"][frames] = local
+            rows = rearrange(local, "n k c t v m -> (n m k) t v c")
+            batch[f"{prefix}local_masks"][frames] = self._mask(c.local_masking, rows, c.local_mask_probability)
+
     def __call__(self, features: list[dict]) -> dict:
         c = self.config
         clips = torch.stack([torch.as_tensor(f["skeletons"]) for f in features]).float()  # (N, C, T, V, M)
+        clips = rearrange(clips, "n c t v m -> n t m v c").numpy()
         fixed = c.objective in ("cl", "mfm_cl")
-        views = sample_views(
-            rearrange(clips, "n c t v m -> n t m v c").numpy(),
-            None,
-            self.rng,
+        augment = dict(
+            rotation=c.rotation, mirroring=c.mirroring, scaling=c.scaling, probability=c.augmentation_probability
+        )
+        sampling = dict(
             global_frames=c.num_frames,
             local_specs=FIXED_16_FRAME_SPECS if fixed else LOCAL_SPECS,
             local_per_scale=6 if fixed else 2,
-            augment_views="all",
             layout=c.layout,
-            augment_kwargs=dict(
-                rotation=c.rotation, mirroring=c.mirroring, scaling=c.scaling, probability=c.augmentation_probability
-            ),
+        )
+        seed = int(self.rng.integers(2**63))  # both anchors' calls draw the same global intervals from it
+        views = sample_views(
+            clips, None, np.random.default_rng(seed), augment_views="all", augment_kwargs=augment, **sampling
         )
         globals_ = torch.from_numpy(views.global_views)  # (N, 2, T, M, V, C)
         first, second = (rearrange(globals_[:, i], "n t m v c -> n c t v m").contiguous() for i in (0, 1))
-        batch = {"skeletons": first, "second_view": second, "local_views": {}, "local_masks": {}}
+        batch = {"skeletons": first, "second_view": second}
         batch["mask"] = self._mask(c.global_masking, sequences(first), 1.0)
-        batch["second_view_mask"] = self._mask(c.local_masking, sequences(second), c.local_mask_probability)
-        for frames, local in views.local_views.items():  # (N, K, T_l, M, V, C)
-            local = rearrange(torch.from_numpy(local), "n k t m v c -> n k c t v m").contiguous()
-            batch["local_views"][frames] = local
-            rows = rearrange(local, "n k c t v m -> (n m k) t v c")
-            batch["local_masks"][frames] = self._mask(c.local_masking, rows, c.local_mask_probability)
+        if c.symmetric:  # G2 is an anchor too: masked as a global view
+            batch["second_view_mask"] = self._mask(c.global_masking, sequences(second), 1.0)
+        else:
+            batch["second_view_mask"] = self._mask(c.local_masking, sequences(second), c.local_mask_probability)
+        self._local(views.local_views, "", batch)
+        if c.symmetric:  # the local views of G2's interval, with their own augmentation draws
+            anchored = sample_views(clips, None, np.random.default_rng(seed), anchor=1, **sampling)
+            second_local = {}
+            for frames, local in anchored.local_views.items():
+                flat = local.reshape(-1, *local.shape[2:])  # (N K, T_l, M, V, C)
+                augmented = skeleton_aware_augment(flat, c.layout, self.rng, **augment)
+                second_local[frames] = augmented.reshape(local.shape)
+            self._local(second_local, "second_", batch)
         return batch
 
 

@@ -293,15 +293,24 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
                 self.centers[kind].update(flat)
         return probs.reshape(logits.shape)
 
-    def _default_views(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
-        """Without the collator: G2 = G1 and one local view per scale, G1 resized in time (B, K=1, T, V, C)."""
+    def _default_local_views(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        """Without the collator: one local view per scale, the global view resized in time, (B, 1, T_l, V, C)."""
         t = x.shape[1]
         local = {}
         for frames in (t // 2, t // 4, t // 8):
             if frames >= self.config.temporal_patch and frames % self.config.temporal_patch == 0:
                 resized = F.interpolate(rearrange(x, "b t v c -> b (v c) t"), size=frames, mode="linear")
                 local[frames] = rearrange(resized, "b (v c) t -> b 1 t v c", c=x.shape[-1])
-        return x, local
+        return local
+
+    def _global_mask(self, mask: torch.Tensor | None, x: torch.Tensor, seed: int) -> torch.Tensor:
+        """The given (B, L) mask as bool, or without the collator a random one at the middle of ``mask_ratio`` (a
+        fixed draw in evaluation)."""
+        if mask is not None:
+            return mask.to(x.device).bool()
+        b, length = x.shape[0], x.shape[1] // self.config.temporal_patch * x.shape[2]
+        generator = None if self.training else torch.Generator(device=x.device).manual_seed(seed)
+        return torch.rand(b, length, device=x.device, generator=generator) < sum(self.config.mask_ratio) / 2
 
     @can_return_tuple
     def forward(
@@ -312,6 +321,8 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
         second_view_mask: torch.Tensor | None = None,
         local_views: dict[int, torch.Tensor] | None = None,
         local_masks: dict[int, torch.Tensor] | None = None,
+        second_local_views: dict[int, torch.Tensor] | None = None,
+        second_local_masks: dict[int, torch.Tensor] | None = None,
         output_hidden_states: bool | None = None,
         return_loss: bool = True,
     ) -> SLiMPreTrainingOutput:
@@ -319,9 +330,11 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
         Args:
             skeletons: (N, C, T, V, M) the first global view G1 (``config.num_frames`` frames).
             mask: (N M, T' V) bool, True = masked (the student's G1; ``global_masking``).
-            second_view: (N, C, T, V, M) G2; second_view_mask: its (N M, T' V) mask.
-            local_views: frames -> (N, K, C, T_l, V, M) local views (K per scale); local_masks: frames ->
-                (N M K, T_l' V) their masks, rows (n, m) major then k.
+            second_view: (N, C, T, V, M) G2 (default: G1); second_view_mask: its (N M, T' V) mask (``symmetric``:
+                ``global_masking``, else ``local_masking`` with ``local_mask_probability``).
+            local_views: frames -> (N, K, C, T_l, V, M) local views cut from G1's interval (K per scale);
+                local_masks: frames -> (N M K, T_l' V) their masks, rows (n, m) major then k.
+            second_local_views, second_local_masks: the same for the views cut from G2's interval (``symmetric``).
             output_hidden_states: also return the student's block outputs on G1, each (N M, 1 + R + L, D).
             return_loss: always true (the loss is the output; tells the Trainer that evaluation has a loss).
 
@@ -330,66 +343,80 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
         """
         c = self.config
         check_inputs(c, skeletons=skeletons)
-        x = sequences(skeletons)  # (B, T, V, C)
-        b, length = x.shape[0], x.shape[1] // c.temporal_patch * x.shape[2]
-        if mask is None and c.uses_mfm:  # without the collator: random masking (a fixed draw in evaluation)
-            generator = None if self.training else torch.Generator(device=x.device).manual_seed(0)
-            mask = torch.rand(b, length, device=x.device, generator=generator) < sum(c.mask_ratio) / 2
-        if mask is not None:
-            mask = mask.to(x.device).bool()
-        with torch.no_grad():  # the teacher sees the unmasked G1
-            teacher_cls, teacher_patch, _, _ = self.slim(x, patch_logits=c.uses_mfm)
-            cls_targets = self._targets(teacher_cls, "cls")
-        _, student_patch, student_tokens, states = self.student(
-            x, mask if c.uses_mfm else None, c.uses_mfm, bool(output_hidden_states)
-        )
-        loss = x.new_zeros(())
+        first = sequences(skeletons)  # (B, T, V, C)
+        second = sequences(second_view) if second_view is not None else first
+        collated = second_view is not None or local_views is not None
+        first_mask = self._global_mask(mask, first, 0) if c.uses_mfm else None
+        second_mask = None  # the student's G2: masked as a global view (symmetric) or as a contrastive view
+        if second_view_mask is not None or (c.symmetric and c.uses_mfm):
+            second_mask = self._global_mask(second_view_mask, second, 1)
+        # one pass per anchor: G1, and G2 with ``symmetric`` (the paper's repeat with G2 as the anchor)
+        anchors = [(first, first_mask, local_views, local_masks)]
+        if c.symmetric:
+            anchors.append((second, second_mask, second_local_views, second_local_masks))
+        teacher, student = [], []
+        for i, (x, view_mask, _, _) in enumerate(anchors):
+            with torch.no_grad():  # the teacher sees each anchor unmasked
+                cls_logits, patch_logits, _, _ = self.slim(x, patch_logits=c.uses_mfm)
+                teacher.append(
+                    (self._targets(cls_logits, "cls"), self._targets(patch_logits, "patch") if c.uses_mfm else None)
+                )
+            hidden = bool(output_hidden_states) and i == 0
+            student.append(self.student(x, view_mask if c.uses_mfm else None, c.uses_mfm, hidden))
+        states = student[0][3]
+        loss = first.new_zeros(())
         loss_mfm = loss_glcl = loss_koleo = None
-        if c.uses_mfm:
-            with torch.no_grad():
-                patch_targets = self._targets(teacher_patch, "patch")
-            loss_mfm = ibot_patch_loss(student_patch, patch_targets, mask, c.student_temperature)  # Eq. 4
+        if c.uses_mfm:  # Eq. 4 on each anchor, averaged
+            terms = [
+                ibot_patch_loss(s[1], t[1], anchor[1], c.student_temperature)
+                for s, t, anchor in zip(student, teacher, anchors)
+            ]
+            loss_mfm = torch.stack(terms).mean()
             loss = loss + loss_mfm
-        if c.uses_contrast:
-            terms = self._contrastive_terms(x, cls_targets, second_view, second_view_mask, local_views, local_masks)
+        if c.uses_contrast:  # Eq. 6 for each anchor: the other global view and the anchor's local views
+            terms = []
+            for i, (x, _, views, view_masks) in enumerate(anchors):
+                targets = teacher[i][0]
+                if c.symmetric:  # the other global view as the student saw it in its own pass
+                    other = student[1 - i][0]
+                else:
+                    other = self.student(second, second_mask)[0]
+                terms.append(dino_cross_entropy(other, targets, c.student_temperature))
+                if not collated:
+                    views, view_masks = self._default_local_views(x), None
+                terms.extend(self._local_terms(views or {}, view_masks, targets, x.shape[0], x.device))
             loss_glcl = torch.stack(terms).mean() if c.glcl_reduction == "mean" else torch.stack(terms).sum()
             loss = loss + c.glcl_weight * loss_glcl
         if c.koleo_weight > 0:
+            tokens = student[0][2]
             if c.koleo_target == "patch":  # each sequence's patch features W_p spread over the sphere
-                loss_koleo = koleo_loss(student_tokens[:, self.student.encoder.num_prefix :])
+                loss_koleo = koleo_loss(tokens[:, self.student.encoder.num_prefix :])
             else:  # DINOv2: the batch's class tokens w_cls
-                loss_koleo = koleo_loss(student_tokens[:, 0])
+                loss_koleo = koleo_loss(tokens[:, 0])
             loss = loss + c.koleo_weight * loss_koleo
         return SLiMPreTrainingOutput(
-            loss=loss, loss_mfm=loss_mfm, loss_glcl=loss_glcl, loss_koleo=loss_koleo, mask=mask, hidden_states=states
+            loss=loss,
+            loss_mfm=loss_mfm,
+            loss_glcl=loss_glcl,
+            loss_koleo=loss_koleo,
+            mask=first_mask,
+            hidden_states=states,
         )
 
-    def _contrastive_terms(self, x, cls_targets, second_view, second_view_mask, local_views, local_masks):
-        """Eq. 6: the teacher's G1 class distribution against the student's class distribution of every other view
-        (G2 and the local views, or only G2 for ``"cl"``-style views given by the collator), one term per view."""
+    def _local_terms(self, views: dict, masks: dict | None, targets: torch.Tensor, b: int, device) -> list:
+        """The student's class distribution of each local view against the anchor's teacher targets: one term per
+        view. `views`: frames -> (N, K, C, T_l, V, M) from the collator, or (B, K, T_l, V, C) already as
+        sequences."""
         c = self.config
-        b = x.shape[0]
-        if second_view is None and local_views is None:
-            second, local = self._default_views(x)
-            second_mask = None
-        else:
-            second = sequences(second_view) if second_view is not None else x
-            second_mask = second_view_mask.to(x.device).bool() if second_view_mask is not None else None
-            local = {
-                frames: rearrange(views, "n k c t v m -> (n m) k t v c")
-                for frames, views in (local_views or {}).items()
-            }
         terms = []
-        logits = self.student(second, second_mask)[0]
-        terms.append(dino_cross_entropy(logits, cls_targets, c.student_temperature))
-        for frames, views in local.items():
-            k = views.shape[1]
-            view_mask = None
-            if local_masks is not None and frames in local_masks:
-                view_mask = local_masks[frames].to(x.device).bool()
-            logits = self.student(views.flatten(0, 1), view_mask)[0]  # (B K, K_proto)
+        for frames, local in views.items():
+            if local.dim() == 6:
+                local = rearrange(local, "n k c t v m -> (n m) k t v c")
+            k = local.shape[1]
+            view_mask = masks[frames].to(device).bool() if masks is not None and frames in masks else None
+            logits = self.student(local.flatten(0, 1), view_mask)[0]  # (B K, K_proto)
             logits = rearrange(logits, "(b k) p -> k b p", b=b)
-            terms.extend(dino_cross_entropy(logits[i], cls_targets, c.student_temperature) for i in range(k))
+            terms.extend(dino_cross_entropy(logits[i], targets, c.student_temperature) for i in range(k))
         return terms
 
 
