@@ -201,7 +201,8 @@ def run(dataset, name: str, overrides: dict, args, work: Path) -> dict:
 
 def table(results: list[dict], args, device: str) -> str:
     lines = [
-        f"Measured on {device_name(device)}, torch {torch.__version__}; `gfp-small` encoder, {args.epochs} "
+        f"Measured on {device_name(device)}, torch {torch.__version__}; `gfp-small` / `slim-small` encoders "
+        f"(4 layers of width 128, 16 x 25 tokens), {args.epochs} "
         f"pre-training epochs on the 690 training clips (seed {args.seed}); top-1 % on the 690 test clips: the "
         "linear probe on cached features (100 epochs) and 1-NN retrieval, after the last epoch and over epochs"
         + (", and the Trainer's linear probe with augmentation" if args.trainer_probe else "")
