@@ -18,7 +18,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
-from .vit import SkeletonPatchEmbed, TransformerBlock, motion_aware_masking, patchify
+from .vit import SkeletonPatchEmbed, TransformerBlock, motion_aware_masking, patchify, person_sequences
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_gfp import GFPConfig
@@ -52,11 +52,6 @@ def mlp(sizes: list[int], norm: str = "none") -> nn.Sequential:
                 layers.append(TokenBatchNorm(sizes[i + 1]) if norm == "batch" else nn.LayerNorm(sizes[i + 1]))
             layers.append(nn.GELU())
     return nn.Sequential(*layers)
-
-
-def sequences(skeletons: torch.Tensor) -> torch.Tensor:
-    """(N, C, T, V, M) clips -> (N M, T, V, C) per-person sequences (MAMP's flattening; person-major within a clip)."""
-    return rearrange(skeletons, "n c t v m -> (n m) t v c")
 
 
 def frame_motion(x: torch.Tensor) -> torch.Tensor:
@@ -165,7 +160,7 @@ class GFPModel(GFPPreTrainedModel):
         """
         check_inputs(self.config, skeletons=skeletons)
         n, m = skeletons.shape[0], skeletons.shape[-1]
-        tokens, states = self.encoder(self.encoder.embed(sequences(skeletons)), bool(output_hidden_states))
+        tokens, states = self.encoder(self.encoder.embed(person_sequences(skeletons)), bool(output_hidden_states))
 
         def grid(t: torch.Tensor) -> torch.Tensor:
             return rearrange(t, "(n m) (t v) d -> n d t v m", n=n, m=m, v=self.num_joints)
@@ -340,7 +335,7 @@ class GFPForPreTraining(GFPPreTrainedModel):
         """
         c = self.config
         check_inputs(c, skeletons=skeletons)
-        x = sequences(skeletons)  # (B, T, V, C)
+        x = person_sequences(skeletons)  # (B, T, V, C)
         encoder = self.gfp.encoder
         tokens = encoder.embed(x)  # (B, L, D)
         generator = None

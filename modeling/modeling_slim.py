@@ -20,7 +20,7 @@ from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
 from .self_distillation import DINOHead, SoftmaxCenter, dino_cross_entropy, ema_update_, ibot_patch_loss, koleo_loss, sinkhorn_knopp, teacher_momentum_schedule
-from .vit import SkeletonPatchEmbed, TransformerBlock
+from .vit import SkeletonPatchEmbed, TransformerBlock, person_sequences
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_slim import SLiMConfig
@@ -33,11 +33,6 @@ __all__ = [
     "SLiMTeacherCallback",
     "TemporalRotaryEmbedding",
 ]
-
-
-def sequences(skeletons: torch.Tensor) -> torch.Tensor:
-    """(N, C, T, V, M) clips -> (N M, T, V, C) per-person sequences (as GFP / MAMP)."""
-    return rearrange(skeletons, "n c t v m -> (n m) t v c")
 
 
 class TemporalRotaryEmbedding(nn.Module):
@@ -169,7 +164,7 @@ class SLiMModel(SLiMPreTrainedModel):
         """
         check_inputs(self.config, skeletons=skeletons)
         n, m = skeletons.shape[0], skeletons.shape[-1]
-        tokens, states = self.encoder(sequences(skeletons), output_hidden_states=bool(output_hidden_states))
+        tokens, states = self.encoder(person_sequences(skeletons), output_hidden_states=bool(output_hidden_states))
         cls, patches = tokens[:, 0], tokens[:, self.encoder.num_prefix :]
         pooled = rearrange(torch.cat([cls, patches.mean(1)], -1), "(n m) d -> n m d", m=m).mean(1)
         grid = rearrange(patches, "(n m) (t v) d -> n d t v m", n=n, v=self.encoder.num_joints)
@@ -334,8 +329,8 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
         """
         c = self.config
         check_inputs(c, skeletons=skeletons)
-        first = sequences(skeletons)  # (B, T, V, C)
-        second = sequences(second_view) if second_view is not None else first
+        first = person_sequences(skeletons)  # (B, T, V, C)
+        second = person_sequences(second_view) if second_view is not None else first
         collated = second_view is not None or local_views is not None
         first_mask = self._global_mask(mask, first, 0) if c.uses_mfm else None
         second_mask = None  # the student's G2: masked as a global view (symmetric) or as a contrastive view

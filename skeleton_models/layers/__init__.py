@@ -43,6 +43,7 @@ from .vit import (
     motion_aware_masking,
     patch_motion,
     patchify,
+    person_sequences,
 )
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "motion_aware_masking",
     "patch_motion",
     "patchify",
+    "person_sequences",
     "relation_channels",
     "run_graph_blocks",
     "subset_conv",

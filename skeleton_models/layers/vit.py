@@ -15,6 +15,7 @@ from torch import nn
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 __all__ = [
+    "person_sequences",
     "DropPath",
     "SelfAttention",
     "SkeletonPatchEmbed",
@@ -116,6 +117,12 @@ class SkeletonPatchEmbed(nn.Module):
                 f"({self.temporal_patch} frames x {self.joint_patch} joints)"
             )
         return rearrange(self.proj(x), "n d t v -> n t v d")
+
+
+def person_sequences(skeletons: torch.Tensor) -> torch.Tensor:
+    """(N, C, T, V, M) clips -> (N M, T, V, C) per-person sequences, person-major within a clip (MAMP's flattening;
+    the skeleton ViTs treat every person as its own sequence)."""
+    return rearrange(skeletons, "n c t v m -> (n m) t v c")
 
 
 def patchify(x: torch.Tensor, temporal_patch: int) -> torch.Tensor:

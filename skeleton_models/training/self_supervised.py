@@ -9,7 +9,7 @@ from einops import rearrange
 from transformers import PreTrainedModel, TrainingArguments
 
 from ..augmentation import skeleton_aware_augment
-from ..layers import patchify, token_mask
+from ..layers import patchify, person_sequences, token_mask
 from ..models.slim import SLiMTeacherCallback
 from ..multiview import LOCAL_SPECS, sample_views
 from .supervised import build_trainer, processor_for_model
@@ -19,11 +19,6 @@ __all__ = ["SLiMPreTrainingCollator", "build_slim_pretraining_trainer"]
 # Table 5's "CL" objectives: "the same number of views but strictly bound to 16-frame clips"; Reading: the six local
 # views all 16 frames, their intervals anywhere from 5 % to 70 % of G1's (the union of the three scales' ranges).
 FIXED_16_FRAME_SPECS = ((16, (0.05, 0.7)),)
-
-
-def sequences(clips: torch.Tensor) -> torch.Tensor:
-    """(N, C, T, V, M) -> (N M, T, V, C), the model's person-major sequences."""
-    return rearrange(clips, "n c t v m -> (n m) t v c")
 
 
 class SLiMPreTrainingCollator:
@@ -98,11 +93,11 @@ class SLiMPreTrainingCollator:
         globals_ = torch.from_numpy(views.global_views)  # (N, 2, T, M, V, C)
         first, second = (rearrange(globals_[:, i], "n t m v c -> n c t v m").contiguous() for i in (0, 1))
         batch = {"skeletons": first, "second_view": second}
-        batch["mask"] = self._mask(c.global_masking, sequences(first), 1.0)
+        batch["mask"] = self._mask(c.global_masking, person_sequences(first), 1.0)
         if c.symmetric:  # G2 is an anchor too: masked as a global view
-            batch["second_view_mask"] = self._mask(c.global_masking, sequences(second), 1.0)
+            batch["second_view_mask"] = self._mask(c.global_masking, person_sequences(second), 1.0)
         else:
-            batch["second_view_mask"] = self._mask(c.local_masking, sequences(second), c.local_mask_probability)
+            batch["second_view_mask"] = self._mask(c.local_masking, person_sequences(second), c.local_mask_probability)
         self._local(views.local_views, "", batch)
         if c.symmetric:  # the local views of G2's interval, with their own augmentation draws
             anchored = sample_views(clips, None, np.random.default_rng(seed), anchor=1, **sampling)
