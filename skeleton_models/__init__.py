@@ -34,6 +34,7 @@ from .models import (
     TDSMForZeroShotSkeletonClassification,
     TDSMModel,
 )
+from .pipelines import SkeletonActionRecognitionPipeline
 from .processing_skeleton import SkeletonProcessor, SkeletonTextProcessor
 from .registry import ARCHITECTURES, Architecture, InputSpec, get_architecture, load_checkpoint
 from .skeletons import SkeletonLayout, get_layout, list_layouts, register_layout
@@ -69,6 +70,7 @@ __all__ = [
     "TDSMForZeroShotSkeletonClassification",
     "TDSMModel",
     "SkeletonLayout",
+    "SkeletonActionRecognitionPipeline",
     "SkeletonProcessor",
     "SkeletonTextProcessor",
     "__version__",
