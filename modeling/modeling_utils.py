@@ -203,7 +203,9 @@ def check_skeletons(skeletons, spec: InputSpec) -> None:
         or v_in != v
         or (spec.persons and m != spec.persons)
         or (spec.frames and t != spec.frames)
-        or min(n, t, m) < 1
+        or n < 1
+        or t < 1
+        or m < 1  # (not min(n, t, m): that ties the batch size to the persons under torch.export)
     )
     if wrong:
         raise ValueError(f"{name} must have shape {expected}, got {tuple(skeletons.shape)}")

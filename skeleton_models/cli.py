@@ -1,4 +1,4 @@
-"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict` and `push`."""
+"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `export` and `push`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from transformers import AutoModelForVideoClassification
 
 from . import zoo
 from .data import SkeletonParseError, read_clip
+from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, load_checkpoint, load_processor
@@ -81,6 +82,18 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    model = load_checkpoint(args.model).float().eval()
+    folder = Path(args.output_dir)
+    path = folder / ("model.onnx" if args.format == "onnx" else "model.pt2")
+    export_model(model, path, args.format)
+    copy_processor(args.model, folder)
+    print(f"wrote {path} ({args.format}; dynamic batch{'' if model.config.input_specs[0].frames else ' and frames'})")
+    if args.check and args.format == "onnx":
+        print(f"largest |logit difference| against PyTorch on other input sizes: {check_onnx(path, model):.2e}")
+    return 0
+
+
 def _push(args: argparse.Namespace) -> int:
     model = load_checkpoint(args.model)
     processor = load_processor(args.model)
@@ -139,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="another input of the model, e.g. hands=hands.npy for BHaRNet: (T, M, 2, 21, 3) per-person hands",
     )
     predict.set_defaults(func=_predict)
+
+    export = sub.add_parser("export", help="export a classifier to ONNX or a torch.export program")
+    export.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")
+    export.add_argument("--output-dir", required=True, help="where model.onnx / model.pt2 and the processor go")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="onnx")
+    export.add_argument("--check", action="store_true", help="compare onnxruntime's logits with PyTorch's")
+    export.set_defaults(func=_export)
 
     push = sub.add_parser("push", help="upload a checkpoint folder with a model card to the Hugging Face Hub")
     push.add_argument("--model", required=True, help="checkpoint folder (model + processor)")

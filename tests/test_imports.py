@@ -16,7 +16,7 @@ LAYERS = [
     {"layers", "processing_skeleton", "modeling_utils"},  # shared blocks, processing, the model base
     {"models"},
     {"data"},
-    {"training", "visualization", "pipelines"},  # training recipes; figures of clips and models
+    {"training", "visualization", "pipelines", "export"},  # training recipes; figures of clips and models
     {"zoo"},
     {"hub"},  # cards, push, the zoo catalog
     {"cli"},

@@ -1,0 +1,61 @@
+"""Export to ONNX (checked with onnxruntime on other batch sizes and frame counts) and to torch.export programs,
+for every registered classifier, and the `skeleton-models export` command."""
+
+import importlib.util
+
+import pytest
+import torch
+
+from skeleton_models import ARCHITECTURES
+from skeleton_models.cli import main
+from skeleton_models.export import check_onnx, export_model, exported_inputs
+
+from .model_tester import processor_for
+
+CLASSIFIERS = sorted(t for t, a in ARCHITECTURES.items() if a.classification_class is not None)
+needs_onnx = pytest.mark.skipif(
+    importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnxscript") is None,
+    reason='pip install "skeleton-models[export]"',
+)
+
+
+def tiny(model_type):
+    arch = ARCHITECTURES[model_type]
+    torch.manual_seed(0)
+    return arch.classification_class(arch.tiny()).eval()
+
+
+@needs_onnx
+@pytest.mark.parametrize("model_type", CLASSIFIERS)
+def test_onnx_export_equals_pytorch_on_other_input_sizes(model_type, tmp_path):
+    model = tiny(model_type)
+    path = export_model(model, tmp_path / "model.onnx", batch_size=2, frames=32)
+    assert check_onnx(path, model, batch_size=3, frames=48) < 1e-4  # batch 3 (and 48 frames where dynamic)
+
+
+def test_dynamic_axes_follow_the_architecture():
+    _, gcn = exported_inputs(tiny("hglnet"))
+    _, vit = exported_inputs(tiny("gfp"))
+    assert set(gcn["skeletons"]) == {0, 2} and set(vit["skeletons"]) == {0}  # GFP's grid is fixed to its frames
+
+
+def test_torch_export_program_runs_on_another_batch(tmp_path):
+    model = tiny("stgcn")
+    path = export_model(model, tmp_path / "model.pt2", format="torch.export")
+    program = torch.export.load(str(path))
+    inputs, _ = exported_inputs(model, batch_size=5, frames=40)
+    torch.testing.assert_close(program.module()(*inputs.values()), model(**inputs).logits, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="format"):
+        export_model(model, tmp_path / "model.tflite", format="tflite")
+
+
+@needs_onnx
+def test_the_export_command(tmp_path, capsys):
+    model = tiny("shiftgcn")
+    model.save_pretrained(tmp_path / "checkpoint")
+    processor_for(model.config, 16).save_pretrained(tmp_path / "checkpoint")
+    assert (
+        main(["export", "--model", str(tmp_path / "checkpoint"), "--output-dir", str(tmp_path / "out"), "--check"]) == 0
+    )
+    assert {p.name for p in (tmp_path / "out").iterdir()} >= {"model.onnx", "config.json", "preprocessor_config.json"}
+    assert "largest |logit difference|" in capsys.readouterr().out
