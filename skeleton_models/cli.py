@@ -18,6 +18,7 @@ from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, load_checkpoint, load_processor
 from .training.quickstart import QUICKSTART_PRESETS, print_quickstart_report, run_quickstart
+from .visualization import plot_confusion_matrix
 
 
 def _quickstart(args: argparse.Namespace) -> int:
@@ -35,6 +36,15 @@ def _quickstart(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
     )
     print_quickstart_report(results, args.output_dir)
+    try:  # the confusion matrix as an image next to results.json (matplotlib: the [viz] extra)
+        figure = plot_confusion_matrix(
+            results["confusion_matrix"], results["class_names"], title="test split, rows normalised"
+        )
+    except ImportError as error:
+        print(f"  (no confusion-matrix image: {error})")
+    else:
+        figure.savefig(Path(args.output_dir) / "confusion_matrix.png", dpi=120)
+        print(f"  confusion matrix: {Path(args.output_dir) / 'confusion_matrix.png'}")
     return 0
 
 

@@ -227,6 +227,31 @@ def plot_topology(
     return ax.figure
 
 
+def plot_confusion_matrix(
+    confusion: np.ndarray, class_names: list[str], normalize: bool = True, title: str = "", ax: Axes | None = None
+) -> Figure:
+    """A (K, K) confusion matrix (rows: true class, columns: predicted; counts) as an image: each row divided by its
+    count with ``normalize`` (so the diagonal is each class's recall), classes labelled on both axes."""
+    plt = _pyplot()
+    confusion = np.asarray(confusion, dtype=np.float64)
+    k = len(class_names)
+    if confusion.shape != (k, k):
+        raise ValueError(f"confusion must be ({k}, {k}) for {k} class names, got {confusion.shape}")
+    shown = confusion / np.maximum(confusion.sum(1, keepdims=True), 1) if normalize else confusion
+    if ax is None:
+        size = max(4.0, 0.28 * k + 2)
+        _, ax = plt.subplots(figsize=(size, size * 0.9))
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.set_xticks(range(k), class_names, rotation=90, fontsize=6)
+    ax.set_yticks(range(k), class_names, fontsize=6)
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("true", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=6)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def plot_model_explanation(
     model, processor: SkeletonProcessor, clip: np.ndarray, num_frames: int = 3, block: int = -1, class_names=None
 ) -> Figure:

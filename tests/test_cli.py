@@ -40,7 +40,9 @@ def test_quickstart_trains_evaluates_and_saves(quickstart_dir, capsys):
     assert {"top1", "top5", "top1_body_classes", "top1_hand_gesture_classes", "hand_gesture_confusion"} <= set(results)
     assert len(results["hand_gesture_confusion"]) == len(synthetic.CLASS_GROUPS["hand_gesture"])
     files = {p.name for p in quickstart_dir.iterdir()}
-    assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= files
+    assert {"config.json", "model.safetensors", "preprocessor_config.json", "confusion_matrix.png"} <= files
+    confusion = np.asarray(results["confusion_matrix"])  # drawn as confusion_matrix.png
+    assert confusion.shape == (23, 23) and len(results["class_names"]) == 23
     assert not list(quickstart_dir.glob("*.bin"))  # no pickles in a checkpoint folder
     model = AutoModelForVideoClassification.from_pretrained(quickstart_dir)
     assert model.config.id2label[0] == synthetic.CLASS_NAMES[0]

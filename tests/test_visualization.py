@@ -13,6 +13,7 @@ from skeleton_models.skeletons import get_layout
 from skeleton_models.visualization import (
     hglnet_topologies,
     joint_importance,
+    plot_confusion_matrix,
     plot_model_explanation,
     plot_skeleton_frames,
     plot_topology,
@@ -83,6 +84,16 @@ def test_plots_render(tmp_path):
         plot_skeleton_frames(raw[:, :, :20])
     with pytest.raises(ValueError, match=r"matrix must be \(25, 25\)"):
         plot_topology(np.eye(3))
+
+
+def test_confusion_matrix_image_is_row_normalised(tmp_path):
+    confusion = np.array([[3, 1], [0, 0]])
+    figure = plot_confusion_matrix(confusion, ["a", "b"], title="t")
+    np.testing.assert_allclose(figure.axes[0].images[0].get_array(), [[0.75, 0.25], [0, 0]])  # empty row stays 0
+    figure.savefig(tmp_path / "confusion.png", dpi=60)
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["a", "b"]
+    with pytest.raises(ValueError, match="2 class names"):
+        plot_confusion_matrix(np.eye(3), ["a", "b"])
 
 
 def test_plot_explanation_example(tmp_path):

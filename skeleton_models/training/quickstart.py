@@ -118,6 +118,8 @@ def run_quickstart(
         "top1_body_classes": group_top1(body),
         "top1_hand_gesture_classes": group_top1(hands),
         "hand_gesture_confusion": confusion[np.ix_(hands, hands)].tolist(),
+        "confusion_matrix": confusion.tolist(),
+        "class_names": list(names),
         "hand_gesture_classes": [names[i] for i in hands],
         "num_classes": len(names),
         "num_body_classes": len(body),
