@@ -9,7 +9,7 @@ from .masking import MASK_KINDS, motion_token_mask, random_token_mask, semantic_
 from .self_distillation import TEACHER_CENTERINGS, DINOHead, PrototypeLinear, SoftmaxCenter, cosine_schedule, dino_cross_entropy, ema_update_, ibot_patch_loss, koleo_loss, sinkhorn_knopp, teacher_momentum_schedule, teacher_temperature_schedule
 from .shift import AdaptiveTemporalShift, NonLocalSpatialShift
 from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
-from .vit import DropPath, SelfAttention, SkeletonPatchEmbed, TransformerBlock, motion_aware_masking, patch_motion, patchify, person_sequences
+from .vit import DropPath, SelfAttention, SkeletonPatchEmbed, TokenBatchNorm, TransformerBlock, mlp, motion_aware_masking, patch_motion, patchify, person_sequences
 
 __all__ = [
     "MASK_KINDS",
@@ -45,12 +45,14 @@ __all__ = [
     "SelfAttention",
     "SkeletonPatchEmbed",
     "TemporalConv",
+    "TokenBatchNorm",
     "TransformerBlock",
     "classifier_init",
     "constant_norm_init",
     "graph_aggregate",
     "kaiming_conv_init",
     "lecun_normal_init",
+    "mlp",
     "motion_aware_masking",
     "patch_motion",
     "patchify",

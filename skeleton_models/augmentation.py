@@ -31,6 +31,18 @@ def person_activity(clips: np.ndarray, coordinate_dims: int = 3) -> np.ndarray:
     return np.where(count[..., 0, 0] > 0, var.sum(axis=(-1, -2)), -np.inf)
 
 
+def valid_frames(clips: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The valid frames ``[start, end)`` of (N, T, ...) zero-padded clips: from the first to one past the last frame
+    before ``lengths`` (N,) that is not all zero; a clip with no such frame gets ``[0, length)``."""
+    n, t = clips.shape[:2]
+    frame_valid = np.abs(clips).reshape(n, t, -1).max(-1) > 0 if clips.size else np.zeros((n, t), dtype=bool)
+    frame_valid &= np.arange(t)[None, :] < np.asarray(lengths)[:, None]
+    any_valid = frame_valid.any(1)
+    start = np.where(any_valid, frame_valid.argmax(1), 0).astype(np.int64)
+    end = np.where(any_valid, t - frame_valid[:, ::-1].argmax(1), lengths).astype(np.int64)
+    return start, end
+
+
 def crop_interval(
     start: np.ndarray,
     length: np.ndarray,

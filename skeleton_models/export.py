@@ -97,7 +97,7 @@ def check_onnx(path: str | Path, model, batch_size: int = 3, frames: int = 48) -
     leaves out (e.g. TDSM's -inf for non-candidates) must be -inf in both."""
     if onnxruntime is None:
         raise ImportError('checking an ONNX export needs onnxruntime: pip install "skeleton-models[export]"')
-    inputs, dynamic = exported_inputs(model, batch_size, frames)
+    inputs, _ = exported_inputs(model, batch_size, frames)
     session = onnxruntime.InferenceSession(str(path))
     (ours,) = session.run(["logits"], {k: v.cpu().numpy() for k, v in inputs.items()})
     with torch.no_grad():

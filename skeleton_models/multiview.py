@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .augmentation import _check_rng, crop_interval, resample, skeleton_aware_augment
+from .augmentation import _check_rng, crop_interval, resample, skeleton_aware_augment, valid_frames
 from .skeletons import SkeletonLayout
 
 __all__ = [
@@ -186,12 +186,7 @@ def valid_frame_range(clips: np.ndarray, valid_lengths: np.ndarray | Sequence[in
         lengths = raw.astype(np.int64)
         if (lengths < 0).any() or (lengths > t).any():
             raise ValueError(f"`valid_lengths` must lie in [0, {t}] (the clips' frames), got {lengths.tolist()}")
-    frame_valid = np.abs(clips).reshape(n, t, -1).max(-1) > 0 if clips.size else np.zeros((n, t), dtype=bool)
-    frame_valid &= np.arange(t)[None, :] < lengths[:, None]
-    any_valid = frame_valid.any(1)
-    start = np.where(any_valid, frame_valid.argmax(1), 0).astype(np.int64)
-    end = np.where(any_valid, t - frame_valid[:, ::-1].argmax(1), lengths).astype(np.int64)
-    return start, end
+    return valid_frames(clips, lengths)
 
 
 def _draw_intervals(start, end, count: int, ratio: tuple[float, float], rng: np.random.Generator) -> np.ndarray:

@@ -20,7 +20,15 @@ import numpy as np
 import torch
 from transformers import BatchFeature, FeatureExtractionMixin, ProcessorMixin
 
-from .augmentation import crop_interval, person_activity, random_rotation_matrices, resample, rotate, rotate_about_axis
+from .augmentation import (
+    crop_interval,
+    person_activity,
+    random_rotation_matrices,
+    resample,
+    rotate,
+    rotate_about_axis,
+    valid_frames,
+)
 from .hands import HANDS_LAYOUT, hands_to_clip, is_per_person_hands
 from .remote_code import write_remote_code
 from .rgb import IMAGENET_MEAN, IMAGENET_STD, RGB_ROIS_COLUMN
@@ -444,11 +452,7 @@ class SkeletonProcessor(FeatureExtractionMixin):
                     f"got lengths {other.tolist()} and {lengths.tolist()}"
                 )
         # Valid frames of the first input decide the crop of every input.
-        frame_valid = np.abs(batch).reshape(*batch.shape[:2], -1).max(-1) > 0  # (N, T)
-        frame_valid &= np.arange(batch.shape[1])[None, :] < lengths[:, None]
-        any_valid = frame_valid.any(1)
-        start = np.where(any_valid, frame_valid.argmax(1), 0)
-        end = np.where(any_valid, batch.shape[1] - frame_valid[:, ::-1].argmax(1), lengths)
+        start, end = valid_frames(batch, lengths)
         crop = tuple(self.p_interval) if training else self.eval_crop
         kept_first, kept = crop_interval(start, end - start, self.window_size, crop, rng if training else None)
         rotations = None

@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import initialization as init
 
+from .vit import mlp
+
 __all__ = [
     "TEACHER_CENTERINGS",
     "DINOHead",
@@ -108,14 +110,7 @@ class DINOHead(nn.Module):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        if num_layers == 1:
-            layers = [nn.Linear(in_dim, bottleneck_dim)]
-        else:
-            layers = [nn.Linear(in_dim, hidden_dim), nn.GELU()]
-            for _ in range(num_layers - 2):
-                layers += [nn.Linear(hidden_dim, hidden_dim), nn.GELU()]
-            layers.append(nn.Linear(hidden_dim, bottleneck_dim))
-        self.mlp = nn.Sequential(*layers)
+        self.mlp = mlp([in_dim, *[hidden_dim] * (num_layers - 1), bottleneck_dim])
         self.last_layer = PrototypeLinear(bottleneck_dim, out_dim)
         self._reset_parameters()
 

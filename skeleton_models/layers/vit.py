@@ -15,6 +15,8 @@ from torch import nn
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 __all__ = [
+    "TokenBatchNorm",
+    "mlp",
     "person_sequences",
     "DropPath",
     "SelfAttention",
@@ -117,6 +119,29 @@ class SkeletonPatchEmbed(nn.Module):
                 f"({self.temporal_patch} frames x {self.joint_patch} joints)"
             )
         return rearrange(self.proj(x), "n d t v -> n t v d")
+
+
+class TokenBatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d over the last dimension of (..., C) features: every leading position is a row of the batch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+
+
+def mlp(sizes: list[int], norm: str = "none") -> nn.Sequential:
+    """Linear layers of the given sizes with GELU between them and ``norm`` (``"none"``, ``"batch"`` or ``"layer"``)
+    after every hidden linear layer: GFP's projectors and target networks (Assumed GELU: the paper gives depths and
+    widths only), the MLP of the DINO heads (no norm, as DINOv2)."""
+    if norm not in ("none", "batch", "layer"):
+        raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {norm!r}")
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            if norm != "none":
+                layers.append(TokenBatchNorm(sizes[i + 1]) if norm == "batch" else nn.LayerNorm(sizes[i + 1]))
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
 
 
 def person_sequences(skeletons: torch.Tensor) -> torch.Tensor:

@@ -3,7 +3,7 @@ k-nearest-neighbour classification / retrieval on frozen features, the linear pr
 labelled subsets of semi-supervised learning and the layer-wise learning-rate decay of MAE-style fine-tuning. The
 linear probe with augmentation is the Trainer with a frozen encoder (e.g. ``GFPForSkeletonClassification`` with
 ``freeze_encoder=True``); transfer is a probe or fine-tuning of an encoder pre-trained on another dataset
-(``examples/pretrain_gfp.py`` runs each protocol)."""
+(``examples/self_supervised.py`` runs each protocol)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
-from ...layers import SkeletonPatchEmbed, TransformerBlock, motion_aware_masking, patchify, person_sequences
+from ...layers import SkeletonPatchEmbed, TransformerBlock, mlp, motion_aware_masking, patchify, person_sequences
 from ...modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from ...skeletons import get_layout
 from .configuration_gfp import GFPConfig
@@ -29,28 +29,6 @@ __all__ = [
     "GFPPreTrainedModel",
     "variance_covariance_losses",
 ]
-
-
-class TokenBatchNorm(nn.BatchNorm1d):
-    """BatchNorm1d over the last dimension of (..., C) features: every leading position is a row of the batch."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)
-
-
-def mlp(sizes: list[int], norm: str = "none") -> nn.Sequential:
-    """Linear layers of the given sizes with GELU between them (Assumed: GELU; the paper gives depths and widths
-    only), and ``norm`` (``"none"``, ``"batch"`` or ``"layer"``) after every hidden linear layer."""
-    if norm not in ("none", "batch", "layer"):
-        raise ValueError(f"norm must be 'none', 'batch' or 'layer', got {norm!r}")
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            if norm != "none":
-                layers.append(TokenBatchNorm(sizes[i + 1]) if norm == "batch" else nn.LayerNorm(sizes[i + 1]))
-            layers.append(nn.GELU())
-    return nn.Sequential(*layers)
 
 
 def frame_motion(x: torch.Tensor) -> torch.Tensor:
