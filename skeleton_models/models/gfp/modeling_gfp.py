@@ -87,7 +87,7 @@ class GFPEncoder(nn.Module):
         self.patch_embed = SkeletonPatchEmbed(config.in_channels, d, config.temporal_patch)
         self.temporal_embed = nn.Parameter(torch.empty(1, config.num_temporal_tokens, 1, d))
         self.joint_embed = nn.Parameter(torch.empty(1, 1, num_joints, d))
-        rates = torch.linspace(0, config.drop_path_rate, config.num_hidden_layers).tolist()
+        rates = torch.linspace(0, config.drop_path_rate, config.num_hidden_layers, device="cpu").tolist()
         self.blocks = nn.ModuleList(
             TransformerBlock(
                 d, config.num_attention_heads, config.mlp_ratio, drop_path=r, norm_eps=config.layer_norm_eps
