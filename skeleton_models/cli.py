@@ -1,4 +1,5 @@
-"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `export` and `push`."""
+"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `extract-poses`, `export` and
+`push`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import torch
 from transformers import AutoModelForVideoClassification
 
 from . import zoo
-from .data import SkeletonParseError, read_clip
+from .data import PoseExtractor, SkeletonParseError, annotation_to_clip, extract_pose_annotations, read_clip
+from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
+from .data.video import VIDEO_SUFFIXES
 from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
@@ -62,13 +65,28 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pose_extractor(args: argparse.Namespace) -> PoseExtractor:
+    return PoseExtractor.from_pretrained(
+        args.detector,
+        args.pose_model,
+        device=args.device,
+        detection_threshold=args.detection_threshold,
+        max_persons=args.max_persons,
+        batch_size=args.batch_size,
+    )
+
+
 def _predict(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        clip = read_clip(path)
-    except SkeletonParseError as err:
-        raise SystemExit(f"error: {err}") from None
     processor = SkeletonProcessor.from_pretrained(args.model)
+    try:
+        if path.suffix.lower() in VIDEO_SUFFIXES:  # a video: COCO-17 keypoints with transformers' pose models
+            args.max_persons = processor.inputs[0]["num_persons"]
+            clip = annotation_to_clip(_pose_extractor(args)(path), args.max_persons)
+        else:
+            clip = read_clip(path)
+    except (SkeletonParseError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
     model = AutoModelForVideoClassification.from_pretrained(args.model, dtype=torch.float32).eval()
     extra = {}
     for item in args.input or []:
@@ -90,6 +108,26 @@ def _predict(args: argparse.Namespace) -> int:
     for rank, (p, i) in enumerate(zip(top.values.tolist(), top.indices.tolist()), start=1):
         print(f"  {rank}. {model.config.id2label[i]:<30} {100 * p:5.1f} %")
     return 0
+
+
+def _extract_poses(args: argparse.Namespace) -> int:
+    summary = extract_pose_annotations(
+        args.videos, args.output, _pose_extractor(args), val_fraction=args.val_fraction, seed=args.seed
+    )
+    counts = ", ".join(f"{name} {count}" for name, count in summary["splits"].items())
+    print(f"wrote {summary['output']}: {len(summary['class_names'])} classes, {counts} videos")
+    for path, reason in summary["skipped"]:
+        print(f"  skipped {path}: {reason}")
+    print(f'read it with load_skeleton_dataset("pyskl", data_dir="{summary["output"]}")')
+    return 0
+
+
+def _add_pose_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--detector", default=DEFAULT_DETECTOR, help="person detector (AutoModelForObjectDetection)")
+    parser.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, help="VitPose checkpoint (COCO-17 keypoints)")
+    parser.add_argument("--device", default=None, help="e.g. cuda; default: the CPU")
+    parser.add_argument("--detection-threshold", type=float, default=0.5)
+    parser.add_argument("--batch-size", type=int, default=8, help="frames per detector forward pass")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -149,10 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the architectures, their presets and inputs, and the zoo")
     models.set_defaults(func=_models)
 
-    predict = sub.add_parser("predict", help="print the top-5 classes of one clip")
+    predict = sub.add_parser("predict", help="print the top-5 classes of one clip or video")
     predict.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")
     predict.add_argument(
-        "file", help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, PKU-MMD .txt"
+        "file",
+        help="a clip: .npy (T, M, V, C), NTU .skeleton, NW-UCLA / Kinetics .json, PKU-MMD .txt; or a video "
+        "(.mp4, .avi, ...; for a checkpoint of coco17 clips: the pose options below)",
     )
     predict.add_argument("--top-k", type=int, default=5)
     predict.add_argument(
@@ -161,7 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=FILE.npy",
         help="another input of the model, e.g. hands=hands.npy for BHaRNet: (T, M, 2, 21, 3) per-person hands",
     )
+    _add_pose_options(predict)
     predict.set_defaults(func=_predict)
+
+    poses = sub.add_parser(
+        "extract-poses",
+        help="a folder of videos (<class>/<video>) -> a pyskl annotation pickle of COCO-17 skeletons",
+    )
+    poses.add_argument("videos", help="<videos>/<class>/<video>, or <videos>/train|val/<class>/<video>")
+    poses.add_argument("--output", required=True, help="the .pkl to write")
+    poses.add_argument("--val-fraction", type=float, default=0.2, help="of each class, without train/ val/ folders")
+    poses.add_argument("--seed", type=int, default=0)
+    poses.add_argument("--max-persons", type=int, default=2, help="people kept per video (the best tracks)")
+    _add_pose_options(poses)
+    poses.set_defaults(func=_extract_poses)
 
     export = sub.add_parser("export", help="export a classifier to ONNX or a torch.export program")
     export.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")

@@ -10,8 +10,8 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .registry import InputSpec
-from .remote_code import write_remote_code
+from .registry import InputSpec, get_architecture
+from .remote_code import remote_code_custom_pipelines, write_remote_code
 from .skeletons import get_layout
 
 __all__ = [
@@ -114,6 +114,8 @@ class SkeletonPreTrainedModel(PreTrainedModel):
         auto_map = write_remote_code(self, save_directory) if is_main else None
         if auto_map is not None:
             self.config.auto_map = auto_map
+            if isinstance(self, get_architecture(self.config.model_type).classification_class or ()):
+                self.config.custom_pipelines = remote_code_custom_pipelines(self.config.model_type)
         super().save_pretrained(save_directory, *args, **kwargs)
 
     def _initialize_weights(self, module: nn.Module, is_custom_code: bool = False):

@@ -1,9 +1,11 @@
-"""A transformers `pipeline` task for skeleton clips: ``pipeline("skeleton-action-recognition", model=checkpoint)``.
+"""A transformers `pipeline` task for skeleton clips and videos: ``pipeline("skeleton-action-recognition", model=...)``.
 
 Importing `skeleton_models` registers the task. The pipeline reads a clip (a (T, M, V, C) array, or a raw file that
-`read_clip` reads: ``.npy``, NTU ``.skeleton``, NW-UCLA / Kinetics ``.json``, PKU-MMD ``.txt``), prepares it with the
-checkpoint's saved processor (`SkeletonProcessor`, loaded as its feature extractor), runs the classifier and returns
-the top-k classes with their probabilities -- the same call for every registered classifier.
+`read_clip` reads: ``.npy``, NTU ``.skeleton``, NW-UCLA / Kinetics ``.json``, PKU-MMD ``.txt``) or a video (a file
+PyAV decodes, ``.mp4``, ``.avi``, ...: people's COCO-17 keypoints are extracted with transformers' pose models,
+`PoseExtractor`), prepares it with the checkpoint's saved processor (`SkeletonProcessor`, loaded as its feature
+extractor), runs the classifier and returns the top-k classes with their probabilities -- the same call for every
+registered classifier. The array part is `SkeletonClipPipeline`, which also travels with remote code.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForVideoClassification, Pipeline
+from transformers import AutoModelForVideoClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .data import read_clip
+from .clip_pipeline import SkeletonClipPipeline
+from .data import PoseExtractor, annotation_to_clip, read_clip
+from .data.video import VIDEO_SUFFIXES
 
 __all__ = ["TASK", "SkeletonActionRecognitionPipeline"]
 
 TASK = "skeleton-action-recognition"
+VIDEO_LAYOUT = "coco17"  # what PoseExtractor gives (VitPose's COCO keypoints)
 
 
-class SkeletonActionRecognitionPipeline(Pipeline):
-    """Top-k action classes of skeleton clips.
+class SkeletonActionRecognitionPipeline(SkeletonClipPipeline):
+    """Top-k action classes of skeleton clips, raw benchmark files or videos.
 
     Example::
 
@@ -34,45 +39,48 @@ class SkeletonActionRecognitionPipeline(Pipeline):
         classify = pipeline("skeleton-action-recognition", model="path/or/hub-id")
         classify("S001C001P001R001A001.skeleton", top_k=3)
         # [{"label": "drink water", "score": 0.91}, ...]
+        classify("my_video.mp4")  # a checkpoint trained on coco17 clips; pose models: PoseExtractor
 
-    Inputs: one clip or a list of clips, each a (T, M, V, C) array (numpy or torch; the layout the checkpoint's
-    processor expects) or a path to a raw file. A model that also reads other inputs (e.g. BHaRNet-M's RGB crops) is
-    refused with an error naming them.
+    Inputs: one input or a list, each a (T, M, V, C) array (numpy or torch; the layout the checkpoint's processor
+    expects), a path to a raw skeleton file, or a path to a video. Videos need a checkpoint whose processor reads
+    ``coco17`` clips (2-D pose keypoints, e.g. trained on pyskl annotations) and a `PoseExtractor`: passed as
+    ``pose_extractor=`` (to `pipeline(...)` or to the call), or the default one (`PoseExtractor.from_pretrained()`:
+    RT-DETR + VitPose-B from the Hub), loaded at the first video. A model that also reads other inputs (e.g.
+    BHaRNet-M's RGB crops) is refused with an error naming them.
     """
 
-    _load_processor = False
-    _load_image_processor = False
-    _load_feature_extractor = True
-    _load_tokenizer = False
+    def __init__(self, *args, pose_extractor: PoseExtractor | None = None, **kwargs):
+        self.pose_extractor = pose_extractor
+        super().__init__(*args, **kwargs)
 
-    def _sanitize_parameters(self, top_k: int | None = None, **kwargs):
-        postprocess = {} if top_k is None else {"top_k": top_k}
-        return {}, {}, postprocess
+    def _sanitize_parameters(self, top_k: int | None = None, pose_extractor: PoseExtractor | None = None, **kwargs):
+        preprocess, forward, postprocess = super()._sanitize_parameters(top_k=top_k, **kwargs)
+        if pose_extractor is not None:
+            preprocess["pose_extractor"] = pose_extractor
+        return preprocess, forward, postprocess
 
-    def preprocess(self, inputs):
-        if isinstance(inputs, (str, os.PathLike)):
-            clip = read_clip(Path(inputs))  # SkeletonParseError names the file and what was expected
-        elif isinstance(inputs, (np.ndarray, torch.Tensor)):
-            clip = np.asarray(inputs.detach().cpu() if isinstance(inputs, torch.Tensor) else inputs, np.float32)
-        else:
+    def read_clip(self, inputs, pose_extractor: PoseExtractor | None = None) -> np.ndarray:
+        if not isinstance(inputs, (str, os.PathLike)):
+            if isinstance(inputs, (np.ndarray, torch.Tensor)):
+                return super().read_clip(inputs)
             raise ValueError(
-                f"{TASK} takes a (T, M, V, C) clip array or a path to a raw skeleton file, got {type(inputs).__name__}"
+                f"{TASK} takes a (T, M, V, C) clip array or a path to a raw skeleton file or a video, got "
+                f"{type(inputs).__name__}"
             )
-        processor = self.feature_extractor
-        extra = list(processor.model_input_names[1:])
-        if extra:
-            raise ValueError(f"this model also reads {extra}; the {TASK} pipeline gives it skeletons only")
-        return processor(clip)
-
-    def _forward(self, model_inputs):
-        return self.model(**model_inputs)
-
-    def postprocess(self, model_outputs, top_k: int = 5):
-        logits = model_outputs.logits[0].float()
-        probs = logits.softmax(-1)
-        top = probs.topk(min(top_k, probs.numel()))
-        labels = self.model.config.id2label
-        return [{"label": labels[i], "score": p} for p, i in zip(top.values.tolist(), top.indices.tolist())]
+        path = Path(inputs)
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            return read_clip(path)  # SkeletonParseError names the file and what was expected
+        layout = self.feature_extractor.layout
+        if layout != VIDEO_LAYOUT:
+            raise ValueError(
+                f"{path}: videos give {VIDEO_LAYOUT} skeletons (COCO keypoints), but this checkpoint reads {layout} "
+                f"clips; use a checkpoint trained on {VIDEO_LAYOUT} clips (e.g. pyskl annotations)"
+            )
+        if pose_extractor is None:
+            if self.pose_extractor is None:
+                self.pose_extractor = PoseExtractor.from_pretrained(device=self.device)
+            pose_extractor = self.pose_extractor
+        return annotation_to_clip(pose_extractor(path), self.feature_extractor.inputs[0]["num_persons"])
 
 
 PIPELINE_REGISTRY.register_pipeline(

@@ -26,12 +26,14 @@ import inspect
 import os
 from pathlib import Path
 
+from .clip_pipeline import REMOTE_TASK, SkeletonClipPipeline
 from .registry import ARCHITECTURES, get_architecture
 
 __all__ = [
     "modeling_files",
     "processor_auto_map",
     "remote_code_auto_map",
+    "remote_code_custom_pipelines",
     "remote_code_files",
     "write_modeling",
     "write_remote_code",
@@ -117,8 +119,10 @@ def bundle(modules: list[str]) -> dict[str, str]:
 
 
 def _architecture_classes(model_type: str) -> list[type]:
+    """The configuration and models of an architecture, and for a classifier the clip pipeline (`custom_pipelines`)."""
     arch = get_architecture(model_type)
-    return [arch.config_class, *arch.model_classes]
+    pipeline = [SkeletonClipPipeline] if arch.classification_class is not None else []
+    return [arch.config_class, *arch.model_classes, *pipeline]
 
 
 def _processor_classes(model_type: str) -> list[type]:
@@ -158,6 +162,15 @@ def remote_code_auto_map(model_type: str, code_repo: str | None = None) -> dict[
     }
     auto_map.update({auto: _entry(cls, code_repo) for auto, cls in arch.task_classes.items()})
     return auto_map
+
+
+def remote_code_custom_pipelines(model_type: str, code_repo: str | None = None) -> dict[str, dict]:
+    """The ``custom_pipelines`` of a classifier's configuration (empty for other models): the clip pipeline under
+    `REMOTE_TASK`, so that ``pipeline(model=checkpoint, trust_remote_code=True)`` works without the library."""
+    if get_architecture(model_type).classification_class is None:
+        return {}
+    entry = {"impl": _entry(SkeletonClipPipeline, code_repo), "pt": ["AutoModelForVideoClassification"]}
+    return {REMOTE_TASK: {**entry, "type": "multimodal"}}
 
 
 def processor_auto_map(processor_class: type, code_repo: str | None = None) -> dict[str, str]:

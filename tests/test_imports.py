@@ -10,7 +10,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skeleton_models"
 LAYERS = [
     {"skeletons"},  # layouts
     {"augmentation"},  # clip augmentations (SLiM's skeleton-aware ones use the layouts)
-    {"hands", "rgb", "multiview"},  # hand clips (hands2x21); RGB frames and ROI mosaics; SLiM's multi-view sampling
+    # hand clips (hands2x21); RGB frames and ROI mosaics; SLiM's multi-view sampling; the pipeline over clip arrays
+    # (it travels with remote code, which names it)
+    {"hands", "rgb", "multiview", "clip_pipeline"},
     {"registry"},  # what each architecture is made of
     {"configuration_utils", "remote_code", "testing_utils"},  # config base, remote-code export, test configs
     {"layers", "processing_skeleton", "modeling_utils"},  # shared blocks, processing, the model base

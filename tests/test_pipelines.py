@@ -1,5 +1,12 @@
-"""The `skeleton-action-recognition` pipeline task: the same call for every registered classifier, on arrays and raw
-files, equal to running the saved processor and model by hand."""
+"""The `skeleton-action-recognition` pipeline task: the same call for every registered classifier, on arrays, raw
+files and videos, equal to running the saved processor and model by hand; and the clip pipeline that travels with
+remote code."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -7,11 +14,14 @@ import torch
 from transformers import pipeline
 
 from skeleton_models import ARCHITECTURES
-from skeleton_models.data import SkeletonParseError
+from skeleton_models.clip_pipeline import REMOTE_TASK
+from skeleton_models.data import SkeletonParseError, annotation_to_clip
 from skeleton_models.pipelines import TASK
+from skeleton_models.remote_code import processor_auto_map, remote_code_auto_map, remote_code_custom_pipelines
 
-from .model_tester import processor_for
+from .model_tester import MODELING, processor_for
 from .paths import REAL_SAMPLES
+from .pose_models import synthetic_frames, tiny_extractor, write_video
 
 CLASSIFIERS = sorted(t for t, a in ARCHITECTURES.items() if a.classification_class is not None)
 REAL_NTU = sorted((REAL_SAMPLES / "ntu_rgbd").glob("*.skeleton"))
@@ -72,3 +82,94 @@ def test_a_model_with_other_inputs_is_refused_with_their_names(tmp_path):
     saved_checkpoint("bharnet", tmp_path, pooling="none", expertized=True, rgb_stream=True)  # BHaRNet-M: RGB too
     with pytest.raises(ValueError, match="also reads.*pixel_values"):
         pipeline(TASK, model=str(tmp_path))(np.zeros((20, 2, 25, 3), np.float32))
+
+
+REMOTE_PIPELINE_SCRIPT = """
+import json, sys
+sys.modules["skeleton_models"] = None  # importing the library fails in this process
+import numpy as np, torch, transformers
+torch.set_num_threads({threads})
+clip = np.load({clip!r})
+classify = transformers.pipeline(model={folder!r}, trust_remote_code=True)  # the task from custom_pipelines
+print(json.dumps({{"class": type(classify).__module__ + "." + type(classify).__name__,
+                  "result": classify(clip, top_k=3)}}))
+"""
+
+
+@pytest.mark.parametrize("code_repo", [False, True], ids=["files-next-to-weights", "code-repository"])
+def test_the_clip_pipeline_travels_with_remote_code(tmp_path, code_repo):
+    """Without the library, ``pipeline(model=checkpoint, trust_remote_code=True)`` builds the clip pipeline named
+    in the checkpoint's ``custom_pipelines`` from the saved files (or from the modeling/ code repository)."""
+    folder = tmp_path / "checkpoint"
+    model, processor = saved_checkpoint("hglnet", folder)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["custom_pipelines"] == {
+        REMOTE_TASK: {
+            "impl": "clip_pipeline.SkeletonClipPipeline",
+            "pt": ["AutoModelForVideoClassification"],
+            "type": "multimodal",
+        }
+    }
+    if code_repo:
+        for path in folder.glob("*.py"):
+            path.unlink()
+        config["auto_map"] = remote_code_auto_map("hglnet", code_repo=str(MODELING))
+        config["custom_pipelines"] = remote_code_custom_pipelines("hglnet", code_repo=str(MODELING))
+        (folder / "config.json").write_text(json.dumps(config))
+        saved = json.loads((folder / "preprocessor_config.json").read_text())
+        saved["auto_map"] = processor_auto_map(type(processor), code_repo=str(MODELING))
+        (folder / "preprocessor_config.json").write_text(json.dumps(saved))
+    clip = np.random.default_rng(1).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    np.save(tmp_path / "clip.npy", clip)
+    script = REMOTE_PIPELINE_SCRIPT.format(folder=str(folder), clip=str(tmp_path / "clip.npy"), threads=1)
+    env = dict(os.environ, HF_HOME=tempfile.mkdtemp(), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["class"].startswith("transformers_modules") and report["class"].endswith(".SkeletonClipPipeline")
+    expected = pipeline(TASK, model=str(folder))  # the library's pipeline on the same checkpoint
+    assert [r["label"] for r in report["result"]] == [r["label"] for r in expected(clip, top_k=3)]
+    np.testing.assert_allclose(
+        [r["score"] for r in report["result"]], [r["score"] for r in expected(clip, top_k=3)], rtol=1e-4
+    )
+
+
+def test_the_library_task_is_not_shadowed_by_the_saved_custom_pipeline(tmp_path):
+    saved_checkpoint("hglnet", tmp_path)  # its config names the remote clip pipeline under another task name
+    classify = pipeline(TASK, model=str(tmp_path))  # no trust_remote_code needed with the library
+    assert type(classify).__name__ == "SkeletonActionRecognitionPipeline"
+
+
+def coco17_checkpoint(folder):
+    """A tiny HGLNet for coco17 clips (2-D keypoints + score), as trained on pyskl annotations."""
+    arch = ARCHITECTURES["hglnet"]
+    torch.manual_seed(0)
+    model = arch.classification_class(arch.tiny(layout="coco17")).eval()
+    processor = processor_for(model.config, 16)
+    assert processor.layout == "coco17"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return model, processor
+
+
+def test_a_video_to_actions(tmp_path):
+    """A video file -> people's keypoints (tiny RT-DETR + VitPose) -> the coco17 clip -> the classifier."""
+    model, processor = coco17_checkpoint(tmp_path / "checkpoint")
+    extractor = tiny_extractor()
+    video = write_video(tmp_path / "walk.mp4", synthetic_frames(num_frames=12))
+    classify = pipeline(TASK, model=str(tmp_path / "checkpoint"), pose_extractor=extractor)
+    result = classify(str(video), top_k=3)
+    clip = annotation_to_clip(extractor(video), max_persons=processor.inputs[0]["num_persons"])
+    with torch.no_grad():
+        probs = model(**processor(clip)).logits.softmax(-1)[0]
+    assert [r["label"] for r in result] == [model.config.id2label[i] for i in probs.topk(3).indices.tolist()]
+    np.testing.assert_allclose([r["score"] for r in result], probs.topk(3).values.numpy(), rtol=1e-4, atol=1e-6)
+    assert pipeline(TASK, model=str(tmp_path / "checkpoint"))(video, top_k=3, pose_extractor=extractor) == result
+
+
+def test_a_video_needs_a_coco17_checkpoint(tmp_path):
+    saved_checkpoint("hglnet", tmp_path / "ntu")  # ntu25 clips
+    video = write_video(tmp_path / "walk.mp4", synthetic_frames(num_frames=4))
+    classify = pipeline(TASK, model=str(tmp_path / "ntu"), pose_extractor=tiny_extractor())
+    with pytest.raises(ValueError, match="walk.mp4: videos give coco17.*reads ntu25"):
+        classify(str(video))

@@ -27,6 +27,7 @@ from .ntu import NTU60, NTU120, load_ntu_sample
 from .nwucla import NWUCLA, read_nwucla_json
 from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, load_npy, log_report, write_report
 from .pkummd import PKUMMD1, PKUMMD2, read_pkummd_skeleton
+from .pose import PoseExtractor, annotation_to_clip, extract_pose_annotations
 from .pyskl import PysklAnnotations, RestrictedUnpickler, UnsafePickleError
 from .zero_shot import ZeroShotSplit, list_zero_shot_splits, select_classes, zero_shot_split
 
@@ -152,13 +153,16 @@ def read_clip(path: str | os.PathLike):
 __all__ = [
     "DATASET_BUILDERS",
     "ModelInputsDataset",
+    "PoseExtractor",
     "RestrictedUnpickler",
     "SkeletonDatasetBuilder",
     "SkeletonParseError",
     "UnsafePickleError",
     "ZeroShotSplit",
     "add_descriptions",
+    "annotation_to_clip",
     "build_report",
+    "extract_pose_annotations",
     "get_class_descriptions",
     "get_skeleton_spec",
     "list_zero_shot_splits",

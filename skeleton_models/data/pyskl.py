@@ -79,15 +79,35 @@ def load_pickle(path) -> object:
         raise SkeletonParseError(path, f"not a readable pickle ({type(err).__name__}: {err})") from None
 
 
-def read_annotation_file(path) -> tuple[dict[str, list[str]], list[dict]]:
-    """A pyskl pickle -> (split dict, annotation list), with the structure checked."""
+def read_annotation_file(path) -> tuple[dict[str, list[str]], list[dict], list[str] | None]:
+    """A pyskl pickle -> (split dict, annotation list, class names or None), with the structure checked. Class names
+    are an addition of ours (``class_names``, written by `extract_pose_annotations`); pyskl's files have none."""
     data = load_pickle(path)
     if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
         raise SkeletonParseError(path, "expected dict(split=..., annotations=[...]) (the pyskl format)")
     split = data.get("split", {})
     if not isinstance(split, dict) or not all(isinstance(v, (list, tuple)) for v in split.values()):
         raise SkeletonParseError(path, "'split' must map split names to lists of frame_dir")
-    return {str(k): [str(x) for x in v] for k, v in split.items()}, data["annotations"]
+    names = data.get("class_names")
+    if names is not None and not (isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names)):
+        raise SkeletonParseError(path, "'class_names' must be a list of strings")
+    split = {str(k): [str(x) for x in v] for k, v in split.items()}
+    return split, data["annotations"], None if names is None else list(names)
+
+
+def write_annotation_file(
+    path, split: dict[str, list[str]], annotations: list[dict], class_names: list[str] | None = None
+) -> None:
+    """Write a pyskl annotation pickle (`read_annotation_file`'s inverse); numpy arrays and plain containers only,
+    so that `RestrictedUnpickler` reads it back. Written through a ``.partial`` file: complete or absent."""
+    data = {"split": {str(k): [str(x) for x in v] for k, v in split.items()}, "annotations": list(annotations)}
+    if class_names is not None:
+        data["class_names"] = [str(n) for n in class_names]
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as f:
+        pickle.dump(data, f, protocol=4)
+    partial.replace(path)
 
 
 def convert_annotation(annotation, max_persons: int, normalize_2d: bool) -> np.ndarray:
@@ -141,7 +161,7 @@ def resolve_class_names(class_names, num_classes: int) -> list[str]:
 class PysklConfig(datasets.BuilderConfig):
     annotation_file: str | None = None  # the .pkl; default: the only .pkl in data_dir (or data_dir itself)
     protocol: str | None = None  # split prefix: <protocol>_train / <protocol>_val (or _test); None: train / val
-    class_names: str | list | None = None  # list, text file, "ntu60", "ntu120", ... or None for class_<i>
+    class_names: str | list | None = None  # list, text file, "ntu60", ...; None: the pickle's class_names or class_<i>
     layout: str | None = None  # default: from the number of joints (17 coco17, 25 ntu25, 18 openpose18, ...)
     max_persons: int = 2  # pyskl FormatGCNInput's num_person; persons beyond it are dropped
     normalize_2d: bool = True  # pyskl PreNormalize2D on 2-D coordinates
@@ -170,7 +190,7 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                         "files; pass annotation_file="
                     )
                 path = candidates[0]
-            split, annotations = read_annotation_file(path)
+            split, annotations, self._class_names = read_annotation_file(path)
             self._loaded = (path, split, annotations)
         return self._loaded
 
@@ -196,7 +216,9 @@ class PysklAnnotations(SkeletonDatasetBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         num_joints, channels, num_classes = self._shape()
-        names = resolve_class_names(self.config.class_names, num_classes)
+        self._annotations()
+        class_names = self.config.class_names if self.config.class_names is not None else self._class_names
+        names = resolve_class_names(class_names, num_classes)
         if len(names) < num_classes:
             raise ValueError(f"pyskl: labels go up to {num_classes - 1} but only {len(names)} class names were given")
         features = skeleton_features(
