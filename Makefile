@@ -24,8 +24,8 @@ demo: install
 	$(BIN)/skeleton-models quickstart
 
 test: install
-	$(BIN)/ruff check skeleton_models tests examples benchmarks utils
-	$(BIN)/ruff format --check skeleton_models tests examples benchmarks utils
+	$(BIN)/ruff check skeleton_models tests examples benchmarks utils spaces
+	$(BIN)/ruff format --check skeleton_models tests examples benchmarks utils spaces
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -n 2 -q
 
 benchmark: install

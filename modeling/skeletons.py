@@ -44,6 +44,8 @@ class SkeletonLayout:
         shoulders: ``(left, right)`` shoulder joints, used for view alignment; ``None`` when the layout has none.
         origin: the joint the processor translates clips to (`origin_joint`) when it differs from the centre joint
             (the reference preprocessing of ``ntu25`` and ``nwucla20`` centres on the spine, not the graph's root).
+        image_coordinates: the keypoints of 2-D pose estimators: image coordinates (x right, y down), the third
+            channel a score; False for camera space (Kinect: x to the camera's left, y up).
     """
 
     name: str
@@ -55,6 +57,7 @@ class SkeletonLayout:
     up_axis: int = 1
     shoulders: tuple[int, int] | None = None
     origin: int | None = None
+    image_coordinates: bool = False
 
     def __post_init__(self):
         v = len(self.joint_names)
@@ -298,6 +301,7 @@ register_layout(
         },
         up_axis=1,  # image y points down; "up" here means the vertical image axis
         shoulders=(5, 2),
+        image_coordinates=True,  # OpenPose keypoints (Kinetics-Skeleton)
     )
 )
 
@@ -329,6 +333,7 @@ register_layout(
         },
         up_axis=1,
         shoulders=(5, 6),
+        image_coordinates=True,  # COCO keypoints (pyskl's 2-D annotations, PoseExtractor)
     )
 )
 

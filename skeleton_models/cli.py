@@ -1,5 +1,5 @@
-"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `extract-poses`, `export` and
-`push`."""
+"""The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `extract-poses`, `demo`,
+`export` and `push`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from . import zoo
 from .data import PoseExtractor, SkeletonParseError, annotation_to_clip, extract_pose_annotations, read_clip
 from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
 from .data.video import VIDEO_SUFFIXES
+from .demo import build_demo
 from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
 from .processing_skeleton import SkeletonProcessor
@@ -130,6 +131,18 @@ def _add_pose_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=8, help="frames per detector forward pass")
 
 
+def _demo(args: argparse.Namespace) -> int:
+    pose_extractor = None
+    if args.detector != DEFAULT_DETECTOR or args.pose_model != DEFAULT_POSE_MODEL or args.device:
+        pose_extractor = _pose_extractor(args)  # else the pipeline loads the default one at the first video
+    try:
+        demo = build_demo(args.model, top_k=args.top_k, pose_extractor=pose_extractor)
+    except ImportError as err:
+        raise SystemExit(f"error: {err}") from None
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     model = load_checkpoint(args.model).float().eval()
     folder = Path(args.output_dir)
@@ -215,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     poses.add_argument("--max-persons", type=int, default=2, help="people kept per video (the best tracks)")
     _add_pose_options(poses)
     poses.set_defaults(func=_extract_poses)
+
+    demo = sub.add_parser("demo", help="serve the Gradio demo of a checkpoint (upload a clip or a video)")
+    demo.add_argument("--model", required=True, help="checkpoint folder or Hub repo id of a classifier")
+    demo.add_argument("--top-k", type=int, default=5)
+    demo.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    demo.add_argument("--port", type=int, default=7860)
+    demo.add_argument("--share", action="store_true", help="a temporary public gradio.live link")
+    _add_pose_options(demo)
+    demo.set_defaults(func=_demo, max_persons=2)
 
     export = sub.add_parser("export", help="export a classifier to ONNX or a torch.export program")
     export.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")

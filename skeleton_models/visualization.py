@@ -1,5 +1,6 @@
-"""Figures of clips and of what a model learnt: a clip's skeleton over time, HGLNet's learned global and local
-joint topologies, and each joint's importance for the predicted class (HocSLM, section 4.5 and Fig. 6).
+"""Figures of clips and of what a model learnt: a clip's skeleton over time (key frames, or an animated GIF),
+HGLNet's learned global and local joint topologies, and each joint's importance for the predicted class (HocSLM,
+section 4.5 and Fig. 6).
 
 The numbers come from the functions without plotting (`joint_importance`, `hglnet_topologies`); the ``plot_*``
 functions draw them with matplotlib, an optional dependency (``pip install "skeleton-models[viz]"``)::
@@ -7,6 +8,7 @@ functions draw them with matplotlib, an optional dependency (``pip install "skel
     from skeleton_models import visualization
     figure = visualization.plot_model_explanation(model, processor, clip)   # clip: (T, M, V, C), a dataset row
     figure.savefig("explanation.png")
+    visualization.animate_skeleton(clip, "ntu25", "clip.gif")              # the whole clip, looping
 
 Reading (the paper does not define them): a joint's importance is its class activation (CAM: the predicted class's
 classifier weights times the last block's features at that joint and frame, whose mean over joints, frames and
@@ -19,6 +21,8 @@ refinement, the shared adjacency PA).
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,8 +37,10 @@ if TYPE_CHECKING:  # matplotlib is optional: imported where a figure is drawn
     from matplotlib.figure import Figure
 
 __all__ = [
+    "animate_skeleton",
     "hglnet_topologies",
     "joint_importance",
+    "plot_confusion_matrix",
     "plot_model_explanation",
     "plot_skeleton_frames",
     "plot_topology",
@@ -141,11 +147,46 @@ def hglnet_topologies(model, skeletons: torch.Tensor, block: int = -1) -> dict[s
 
 
 # -- figures -------------------------------------------------------------------------------------------------------
-def _image_xy(points: np.ndarray, up_axis: int) -> np.ndarray:
-    """(..., C) camera-space coordinates -> (..., 2) image coordinates (right, up): Kinect's x points to the
-    camera's left, so the image's horizontal axis is -x."""
+def _image_xy(points: np.ndarray, layout: SkeletonLayout) -> np.ndarray:
+    """(..., C) joint coordinates -> (..., 2) drawing coordinates (right, up). Kinect's camera space (3-D, or its
+    first two axes): x points to the camera's left, so the horizontal axis is -x, and `up_axis` is up. A 2-D pose
+    estimator's layout (`SkeletonLayout.image_coordinates`): image coordinates (x, y[, score]), y pointing down."""
+    if layout.image_coordinates:
+        return np.stack([points[..., 0], -points[..., 1]], axis=-1)
+    up_axis = layout.up_axis if points.shape[-1] >= 3 else 1
     across = 0 if up_axis != 0 else 2
     return np.stack([-points[..., across], points[..., up_axis]], axis=-1)
+
+
+def _drawable(clip: np.ndarray, layout: str | SkeletonLayout) -> tuple[SkeletonLayout, np.ndarray, np.ndarray, tuple]:
+    """A clip ready to draw: its layout, image coordinates (T, M, V, 2), which persons are present (T, M) and the
+    axis limits ((x0, x1), (y0, y1)) that frame every frame alike."""
+    layout = get_layout(layout) if isinstance(layout, str) else layout
+    clip = np.asarray(clip, dtype=np.float32)
+    if clip.ndim != 4 or clip.shape[2] != layout.num_joints:
+        raise ValueError(f"clip must be (T, M, {layout.num_joints}, C) for {layout.name!r}, got {clip.shape}")
+    xy = _image_xy(clip[..., : min(3, clip.shape[-1])], layout)
+    present = np.abs(clip).max(axis=(2, 3)) > 0  # (T, M)
+    valid = xy[present].reshape(-1, 2)
+    low, high = (valid.min(0), valid.max(0)) if len(valid) else (np.full(2, -1.0), np.full(2, 1.0))
+    pad = 0.08 * float((high - low).max() or 1.0)
+    return layout, xy, present, ((low[0] - pad, high[0] + pad), (low[1] - pad, high[1] + pad))
+
+
+def _draw_frame(ax: Axes, layout: SkeletonLayout, xy: np.ndarray, present: np.ndarray, limits: tuple, title: str):
+    """One frame's skeletons (xy: (M, V, 2), present: (M,)) into `ax`: bones and joints, a colour per person."""
+    bones = np.array(layout.bones).T  # (2, bones): child, parent
+    for m in np.flatnonzero(present):
+        colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
+        segments = np.stack([xy[m, bones[0]], xy[m, bones[1]], np.full((bones.shape[1], 2), np.nan)], axis=1)
+        ax.plot(*segments.reshape(-1, 2).T, color=colour, linewidth=1.5)  # one line per person, NaN-separated
+        ax.scatter(*xy[m].T, s=4, color=colour, zorder=3)
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
 
 
 def plot_skeleton_frames(
@@ -168,41 +209,65 @@ def plot_skeleton_frames(
         axes: draw into these (one per frame) instead of a new figure.
     """
     plt = _pyplot()
-    layout = get_layout(layout) if isinstance(layout, str) else layout
-    clip = np.asarray(clip, dtype=np.float32)
-    if clip.ndim != 4 or clip.shape[2] != layout.num_joints:
-        raise ValueError(f"clip must be (T, M, {layout.num_joints}, C) for {layout.name!r}, got {clip.shape}")
-    frames = list(frames) if frames is not None else np.linspace(0, len(clip) - 1, num_frames).round().astype(int)
+    layout, xy, present, limits = _drawable(clip, layout)
+    frames = list(frames) if frames is not None else np.linspace(0, len(xy) - 1, num_frames).round().astype(int)
     if axes is None:
         figure, axes = plt.subplots(1, len(frames), figsize=(1.8 * len(frames), 2.6), squeeze=False)
         axes = list(axes[0])
     figure = axes[0].figure
-    xy = _image_xy(clip[..., : min(3, clip.shape[-1])], layout.up_axis if clip.shape[-1] >= 3 else 1)
-    present = np.abs(clip).max(axis=(2, 3)) > 0  # (T, M)
-    valid = xy[present]
-    low, high = valid.reshape(-1, 2).min(0), valid.reshape(-1, 2).max(0)
-    pad = 0.08 * float((high - low).max() or 1.0)
     scale = None if importance is None else float(np.max(importance)) or 1.0
     for ax, t in zip(axes, frames):
-        for m in range(clip.shape[1]):
-            if not present[t, m]:
-                continue
-            colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
-            for child, parent in layout.bones:
-                ax.plot(*xy[t, m, [child, parent]].T, color=colour, linewidth=1.5)
-            ax.scatter(*xy[t, m].T, s=4, color=colour, zorder=3)
-            if importance is not None:
-                sizes = 220.0 * np.clip(importance[t, :, m], 0, None) / scale
-                ax.scatter(*xy[t, m].T, s=sizes, facecolors="none", edgecolors="crimson", linewidths=1.0, zorder=4)
-        ax.set_xlim(low[0] - pad, high[0] + pad)
-        ax.set_ylim(low[1] - pad, high[1] + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"frame {t}", fontsize=8)
+        _draw_frame(ax, layout, xy[t], present[t], limits, f"frame {t}")
+        if importance is None:
+            continue
+        for m in np.flatnonzero(present[t]):
+            sizes = 220.0 * np.clip(importance[t, :, m], 0, None) / scale
+            ax.scatter(*xy[t, m].T, s=sizes, facecolors="none", edgecolors="crimson", linewidths=1.0, zorder=4)
     if title:
         figure.suptitle(title, fontsize=9)
     return figure
+
+
+def animate_skeleton(
+    clip: np.ndarray,
+    layout: str | SkeletonLayout,
+    path: str | os.PathLike,
+    fps: float = 30.0,
+    max_frames: int = 64,
+    size: float = 3.0,
+    dpi: int = 80,
+    title: str | None = None,
+) -> Path:
+    """Write a clip's skeletons as an animated GIF (looping), drawn as `plot_skeleton_frames` draws one frame.
+
+    Args:
+        clip: (T, M, V, C) joint coordinates (2-D or 3-D; all-zero persons skipped), e.g. `read_clip`'s output.
+        layout: the clip's layout (its bones and up axis).
+        path: the GIF to write.
+        fps: the clip's frame rate (Kinect: 30): the GIF plays in real time.
+        max_frames: at most this many frames, evenly spaced, when the clip is longer (each then shown longer).
+        size: the square image's side in inches; `dpi` pixels per inch.
+        title: drawn above the frame number.
+
+    Returns:
+        `path`, holding ``min(T, max_frames)`` frames of ``size * dpi`` pixels square.
+    """
+    plt = _pyplot()
+    from matplotlib.animation import PillowWriter  # matplotlib is optional (see _pyplot)
+
+    layout, xy, present, limits = _drawable(clip, layout)
+    frames = np.unique(np.linspace(0, len(xy) - 1, min(len(xy), max_frames)).round().astype(int))
+    figure, ax = plt.subplots(figsize=(size, size))
+    writer = PillowWriter(fps=fps * len(frames) / len(xy))  # the whole clip lasts T / fps seconds
+    try:
+        with writer.saving(figure, str(path), dpi):
+            for t in frames:
+                ax.clear()
+                _draw_frame(ax, layout, xy[t], present[t], limits, f"{title}, frame {t}" if title else f"frame {t}")
+                writer.grab_frame()
+    finally:
+        plt.close(figure)
+    return Path(path)
 
 
 def plot_topology(

@@ -19,6 +19,7 @@ LAYERS = [
     {"models"},
     {"data"},
     {"training", "visualization", "pipelines", "export"},  # training recipes; figures of clips and models
+    {"demo"},  # the Gradio demo (pipeline + animation)
     {"zoo"},
     {"hub"},  # cards, push, the zoo catalog
     {"cli"},

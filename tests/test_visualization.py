@@ -6,11 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageSequence
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import synthetic
 from skeleton_models.skeletons import get_layout
 from skeleton_models.visualization import (
+    animate_skeleton,
     hglnet_topologies,
     joint_importance,
     plot_confusion_matrix,
@@ -84,6 +86,51 @@ def test_plots_render(tmp_path):
         plot_skeleton_frames(raw[:, :, :20])
     with pytest.raises(ValueError, match=r"matrix must be \(25, 25\)"):
         plot_topology(np.eye(3))
+
+
+def gif_frames(path) -> list[np.ndarray]:
+    with Image.open(path) as image:
+        assert image.info["loop"] == 0  # loops forever
+        return [np.asarray(frame.convert("RGB"), dtype=np.int16) for frame in ImageSequence.Iterator(image)]
+
+
+def coloured(frame: np.ndarray) -> np.ndarray:
+    """Pixels of a person's colour (the axes' box and the title are black on white)."""
+    return (frame.max(-1) - frame.min(-1)) > 60
+
+
+def test_animation_draws_every_frame(tmp_path):
+    raw = clip()  # 182 frames, two persons
+    frames = gif_frames(animate_skeleton(raw, "ntu25", tmp_path / "clip.gif", max_frames=24, title="handshake"))
+    assert len(frames) == 24 and frames[0].shape == (240, 240, 3)  # subsampled to max_frames, 3 in x 80 dpi
+    assert all(coloured(f).sum() > 300 for f in frames)  # skeletons drawn in every frame
+    assert not np.array_equal(coloured(frames[0]), coloured(frames[12]))  # and they move
+    # A short 2-D clip of one person (the other all zero, skipped): every frame, at the clip's frame rate.
+    one = raw[:10].copy()
+    one[:, 1] = 0
+    path = animate_skeleton(one[..., :2], get_layout("ntu25"), tmp_path / "short.gif", fps=10)
+    with Image.open(path) as image:
+        assert image.n_frames == 10 and image.info["duration"] == 100
+    orange = np.array([255, 127, 14])  # tab:orange, the second person's colour
+    assert all(coloured(f).sum() > 100 and not (np.abs(f - orange).sum(-1) < 30).any() for f in gif_frames(path))
+    with pytest.raises(ValueError, match=r"clip must be \(T, M, 25, C\)"):
+        animate_skeleton(raw[:, :, :20], "ntu25", tmp_path / "wrong.gif")
+
+
+def test_image_coordinates_are_drawn_upright():
+    """A 2-D pose estimator's clip (coco17: image coordinates, y down, then a score) is drawn head up, the person's
+    left on the right as it is in the image."""
+    layout = get_layout("coco17")
+    heights = {"nose": 0.0, "eye": -0.05, "ear": -0.02, "shoulder": 0.2, "elbow": 0.4, "wrist": 0.55, "hip": 0.6}
+    heights.update(knee=0.8, ankle=1.0)
+    pose = np.zeros((1, 1, layout.num_joints, 3), np.float32)
+    for j, name in enumerate(layout.joint_names):
+        x = 0.2 if name.startswith("left") else -0.2 if name.startswith("right") else 0.0  # facing the camera
+        pose[0, 0, j] = (x, heights[name.split("_")[-1]], 0.9)
+    drawn = plot_skeleton_frames(pose, layout, frames=[0]).axes[0].collections[0].get_offsets()  # the joints
+    joint = layout.joint_names.index
+    assert drawn[joint("nose"), 1] > drawn[joint("left_hip"), 1] > drawn[joint("left_ankle"), 1]
+    assert drawn[joint("left_shoulder"), 0] > drawn[joint("right_shoulder"), 0]
 
 
 def test_confusion_matrix_image_is_row_normalised(tmp_path):
