@@ -233,6 +233,40 @@ def profile_steps(models: dict, device: str, top: int = 8) -> None:
             print(f"   {e.key:36s} {e.self_cpu_time_total / 1e6:6.3f} s  {e.count:5d} calls")
 
 
+# aten operators that launch no kernel of their own (views, metadata, allocation) or only dispatch to another
+# operator that is counted (conv2d -> mkldnn / cudnn convolution, batch_norm -> native_batch_norm, ...)
+NO_KERNEL = {
+    "empty", "empty_like", "empty_strided", "as_strided", "as_strided_", "view", "reshape", "_reshape_alias",
+    "_unsafe_view", "slice", "select", "transpose", "permute", "expand", "unsqueeze", "squeeze", "t", "detach",
+    "alias", "resize_", "resolve_conj", "resolve_neg", "contiguous", "to", "_to_copy", "unflatten", "flatten",
+    "split", "chunk", "unbind", "narrow", "lift_fresh", "result_type", "conv2d", "convolution", "_convolution",
+    "batch_norm", "_batch_norm_impl_index", "linear", "matmul", "einsum", "clone", "convolution_backward",
+    "layer_norm", "select_backward", "slice_backward", "zeros", "expand_as", "view_as", "split_with_sizes",
+}  # fmt: skip
+
+
+def count_kernels(models: dict) -> dict[str, tuple[int, int]]:
+    """(aten operators, operators that launch a kernel) of one training step at batch 16 of each model.
+
+    On a GPU a step of these small networks at batch 16 is bound by kernel launches rather than arithmetic, so the
+    second count predicts the GPU ratio; it is counted on any device (here the CPU) and does not vary run to run.
+    """
+    from torch.profiler import profile
+
+    x, y = torch.randn(16, 3, 64, 25, 2), torch.randint(0, 60, (16,))
+    counts = {}
+    for name, model in models.items():
+        model.train()
+        model.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()  # warm-up
+        model.zero_grad(set_to_none=True)
+        with profile() as prof:
+            torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()
+        ops = [e for e in prof.key_averages() if e.key.startswith("aten::")]
+        counts[name] = (sum(e.count for e in ops), sum(e.count for e in ops if e.key[6:] not in NO_KERNEL))
+    return counts
+
+
 def row(what: str, ours: str, official: str, ratio: float, bold: bool = True) -> str:
     ratio_text = f"**{ratio:.2f}**" if bold else f"{ratio:.2f}"
     return f"| {what} | {ours} | {official} | {ratio_text} |"
@@ -248,6 +282,9 @@ def main() -> None:
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--probe-memory", metavar="MODEL:BATCH", help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="print where one training step spends its time")
+    parser.add_argument(
+        "--count-kernels", action="store_true", help="count the operators of a training step (README block kernels)"
+    )
     args = parser.parse_args()
     device = args.device
     if args.probe_memory:
@@ -261,6 +298,32 @@ def main() -> None:
     pairs = [("ctrgcn", "official"), ("hglnet", "official")]
     if args.degcn:
         pairs.append(("body-expert", "official-degcn"))
+    if args.count_kernels:
+        names = [n for pair in pairs for n in pair]
+        counts = count_kernels({n: build(n, args.ctrgcn, args.degcn) for n in dict.fromkeys(names)})
+        lines = [
+            "| | aten operators | kernels (ours) | kernels (official) | kernels, ours / official |",
+            "|---|---|---|---|---|",
+        ]
+        for ours_name, official_name in pairs:
+            (ops, kernels), (_, reference) = counts[ours_name], counts[official_name]
+            lines.append(
+                f"| {ours_name} vs {official_name} | {ops:,} | {kernels:,} | {reference:,} "
+                f"| **{kernels / reference:.2f}** |"
+            )
+        table = "\n".join(
+            [
+                "One training step (forward and backward), batch 16, input (16, 3, 64, 25, 2), counted with "
+                f"torch.profiler (torch {torch.__version__}); kernels: aten operators less views, allocations and "
+                "dispatch-only operators.",
+                "",
+                *lines,
+            ]
+        )
+        print(table)
+        if args.write_readme:
+            save_results("kernels", "cpu", table, counts)
+        return
     labels = {
         "ctrgcn": "`ctrgcn` preset (= CTR-GCN) vs CTR-GCN",
         "hglnet": "full HGLNet vs CTR-GCN",
