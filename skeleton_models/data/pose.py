@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoImageProcessor, AutoModelForObjectDetection, VitPoseForPoseEstimation
+from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoModelForPoseEstimation
 
 from .parsing import SkeletonParseError
 from .pyskl import convert_annotation, write_annotation_file
@@ -130,8 +130,10 @@ class PoseExtractor:
         detector: an object-detection model (`AutoModelForObjectDetection`, e.g. RT-DETR) whose labels include
             ``person_label``.
         detector_processor: its image processor (`post_process_object_detection` gives boxes in pixels).
-        pose_model: a `VitPoseForPoseEstimation` (top-down: keypoints inside each person box).
-        pose_processor: its image processor (`VitPoseImageProcessor`).
+        pose_model: a top-down pose model (`AutoModelForPoseEstimation`, e.g. `VitPoseForPoseEstimation`: keypoints
+            inside each person box) predicting the 17 COCO keypoints.
+        pose_processor: its image processor (e.g. `VitPoseImageProcessor`: takes the boxes, post-processes the
+            heatmaps into keypoints in pixels).
         person_label: the detector's class name for people.
         detection_threshold: the least detection score of a person box.
         max_persons: people kept per video (the tracks with the highest summed keypoint score); 2 as NTU / pyskl.
@@ -182,10 +184,10 @@ class PoseExtractor:
         device: str | torch.device | None = None,
         **kwargs,
     ) -> PoseExtractor:
-        """Load a detector and a VitPose model (Hub ids or folders) with their image processors; `kwargs` go to
-        the constructor."""
+        """Load a detector (`AutoModelForObjectDetection`) and a top-down pose model (`AutoModelForPoseEstimation`:
+        VitPose) from Hub ids or folders, with their image processors; `kwargs` go to the constructor."""
         detector_model = AutoModelForObjectDetection.from_pretrained(detector)
-        pose = VitPoseForPoseEstimation.from_pretrained(pose_model)
+        pose = AutoModelForPoseEstimation.from_pretrained(pose_model)
         if device is not None:
             detector_model, pose = detector_model.to(device), pose.to(device)
         return cls(
