@@ -214,6 +214,52 @@ def test_grouped_topology_graph_conv_is_independent_ctr_gcs_per_channel_group():
     assert not torch.allclose(out[:, 8:], out2[:, 8:])
 
 
+@pytest.mark.parametrize("in_channels, out_channels, num_groups", [(32, 16, 2), (64, 128, 4), (3, 64, 1)])
+def test_grouped_topology_graph_conv_fused_form_equals_per_subset_form(in_channels, out_channels, num_groups):
+    """The fused form (one grouped convolution per role, one contraction; used off the CPU) computes the same
+    outputs and gradients as the per-subset form (the CPU's): in float64, so that only the summation order differs."""
+    torch.manual_seed(0)
+    adjacency = torch.from_numpy(get_layout("ntu25").adjacency())
+    layer = GroupedTopologyGraphConv(in_channels, out_channels, adjacency, num_groups=num_groups).train().double()
+    with torch.no_grad():
+        layer.alpha.fill_(0.7)
+        layer.topology.add_(0.1 * torch.randn_like(layer.topology))
+    x = torch.randn(3, in_channels, 8, 25, dtype=torch.float64)
+    results = {}
+    for fused in (False, True):
+        layer.fused = fused
+        layer.zero_grad()
+        out = layer(x)
+        (out * torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)).sum().backward()
+        results[fused] = (out.detach(), {n: p.grad.clone() for n, p in layer.named_parameters()})
+    torch.testing.assert_close(results[True][0], results[False][0], rtol=1e-10, atol=1e-10)
+    for name, grad in results[False][1].items():
+        torch.testing.assert_close(results[True][1][name], grad, rtol=1e-10, atol=1e-10, msg=name)
+
+
+def test_grouped_topology_graph_conv_fused_form_compiles_without_graph_breaks():
+    torch.manual_seed(0)
+    layer = GroupedTopologyGraphConv(64, 64, torch.from_numpy(get_layout("ntu25").adjacency()), num_groups=4)
+    layer.fused = True
+    x = torch.randn(2, 64, 8, 25)
+    compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)  # fullgraph: a graph break raises
+    torch.testing.assert_close(compiled(x), layer(x))
+
+
+def test_the_body_expert_gives_the_same_logits_in_both_forms():
+    torch.manual_seed(0)
+    model = BHaRNetForSkeletonClassification(BHaRNetConfig.from_preset("body-expert", num_labels=10)).eval()
+    x = torch.randn(2, 3, 16, 25, 2)
+    layers = [m for m in model.modules() if isinstance(m, GroupedTopologyGraphConv)]
+    assert layers and all(m.fused is None for m in layers)  # by device: per subset on the CPU
+    with torch.no_grad():
+        per_subset = model(skeletons=x).logits
+        for layer in layers:
+            layer.fused = True
+        fused = model(skeletons=x).logits
+    torch.testing.assert_close(fused, per_subset, rtol=1e-4, atol=1e-5)
+
+
 def _macs(model, **inputs):
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
