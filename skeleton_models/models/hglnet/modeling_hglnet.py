@@ -83,26 +83,26 @@ class GlobalSpatialModulation(nn.Module):
     def forward(self, nodes: torch.Tensor, scale: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """K topologies (B, C_out, V, V), multiplied by `scale` (Eq. 7's lambda_g) when given.
 
-        Computed one subset at a time, so that every operand is contiguous and the projections are plain linear
-        maps; for each subset the R channels are the attention heads.
+        All subsets at once: the K x R channels are the attention heads, and each subset's projections are one
+        batched product (half the kernels of a loop over the subsets, and as fast or faster on the CPU).
         """
         b, num_subsets, r, v = nodes.shape
-        topologies = []
-        for k in range(num_subsets):
-            tokens = F.linear(nodes[:, k], self.lift_weight[k], self.lift_bias[k]).view(b, r, v, v)  # X~ (Eq. 1)
-            q, key, value = F.linear(tokens, self.qkv_weight[:, k].reshape(3 * v, v)).split(v, dim=-1)
-            base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
-            # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
-            dots = q @ key.transpose(-1, -2)
-            q_norm, k_norm = q.norm(dim=-1), key.norm(dim=-1)
-            sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
-            sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
-            diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
-            lam_sim, lam_diff, lam_res = (
-                p[k].view(r, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
-            )
-            topologies.append(base * (1 + lam_sim * sim) + lam_diff * diff + lam_res * tokens)  # Eqs. 4-5
-        return subset_conv(self.project, torch.cat(topologies, dim=1), num_subsets, scale)  # W^0 of Eq. 5
+        # X~ (Eq. 1): per subset a Linear V -> V*V, shared by its R channels
+        tokens = torch.einsum("bkrv,kwv->bkrw", nodes, self.lift_weight) + self.lift_bias[:, None]
+        tokens = tokens.view(b, num_subsets, r, v, v)
+        q, key, value = torch.einsum("bkruv,ckwv->cbkruw", tokens, self.qkv_weight).unbind(0)  # Eq. 2's W_Q/K/V
+        base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
+        # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
+        dots = q @ key.transpose(-1, -2)
+        q_norm, k_norm = q.norm(dim=-1), key.norm(dim=-1)
+        sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
+        sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
+        diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
+        lam_sim, lam_diff, lam_res = (
+            p.view(1, num_subsets, r, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
+        )
+        topologies = base * (1 + lam_sim * sim) + lam_diff * diff + lam_res * tokens  # Eqs. 4-5
+        return subset_conv(self.project, topologies.view(b, num_subsets * r, v, v), num_subsets, scale)  # W^0
 
     def _reset_parameters(self):
         std = self.num_joints**-0.5  # keeps the token scale of the node features
