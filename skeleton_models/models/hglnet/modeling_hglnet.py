@@ -88,9 +88,11 @@ class GlobalSpatialModulation(nn.Module):
         """
         b, num_subsets, r, v = nodes.shape
         # X~ (Eq. 1): per subset a Linear V -> V*V, shared by its R channels
-        tokens = torch.einsum("bkrv,kwv->bkrw", nodes, self.lift_weight) + self.lift_bias[:, None]
+        tokens = torch.matmul(nodes, self.lift_weight.transpose(-1, -2)) + self.lift_bias[:, None]  # (B, K, R, V*V)
         tokens = tokens.view(b, num_subsets, r, v, v)
-        q, key, value = torch.einsum("bkruv,ckwv->cbkruw", tokens, self.qkv_weight).unbind(0)  # Eq. 2's W_Q/K/V
+        projection = rearrange(self.qkv_weight, "c k w v -> k v (c w)")  # Eq. 2's W_Q, W_K, W_V side by side
+        qkv = torch.matmul(tokens.view(b, num_subsets, r * v, v), projection)  # (B, K, R*V, 3V)
+        q, key, value = qkv.view(b, num_subsets, r, v, 3 * v).split(v, dim=-1)
         base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
         # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
         dots = q @ key.transpose(-1, -2)
