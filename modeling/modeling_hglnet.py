@@ -79,12 +79,13 @@ class GlobalSpatialModulation(nn.Module):
         batched product (half the kernels of a loop over the subsets, and as fast or faster on the CPU).
         """
         b, num_subsets, r, v = nodes.shape
-        # X~ (Eq. 1): per subset a Linear V -> V*V, shared by its R channels
-        tokens = torch.matmul(nodes, self.lift_weight.transpose(-1, -2)) + self.lift_bias[:, None]  # (B, K, R, V*V)
-        tokens = tokens.view(b, num_subsets, r, v, v)
+        heads = num_subsets * r
+        # X~ (Eq. 1): per subset a Linear V -> V*V, shared by its R channels: (B, K, R, V*V)
+        tokens = torch.matmul(nodes, self.lift_weight.transpose(-1, -2)) + self.lift_bias[:, None]
         projection = rearrange(self.qkv_weight, "c k w v -> k v (c w)")  # Eq. 2's W_Q, W_K, W_V side by side
         qkv = torch.matmul(tokens.view(b, num_subsets, r * v, v), projection)  # (B, K, R*V, 3V)
-        q, key, value = qkv.view(b, num_subsets, r, v, 3 * v).split(v, dim=-1)
+        q, key, value = qkv.view(b, heads, v, 3 * v).split(v, dim=-1)  # 4-D heads (what ONNX's SDPA takes)
+        tokens = tokens.view(b, heads, v, v)
         base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
         # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
         dots = q @ key.transpose(-1, -2)
@@ -93,10 +94,10 @@ class GlobalSpatialModulation(nn.Module):
         sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
         diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
         lam_sim, lam_diff, lam_res = (
-            p.view(1, num_subsets, r, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
+            p.view(1, heads, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
         )
         topologies = base * (1 + lam_sim * sim) + lam_diff * diff + lam_res * tokens  # Eqs. 4-5
-        return subset_conv(self.project, topologies.view(b, num_subsets * r, v, v), num_subsets, scale)  # W^0
+        return subset_conv(self.project, topologies, num_subsets, scale)  # W^0 of Eq. 5
 
     def _reset_parameters(self):
         std = self.num_joints**-0.5  # keeps the token scale of the node features
