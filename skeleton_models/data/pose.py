@@ -38,7 +38,7 @@ from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoMo
 
 from .parsing import SkeletonParseError
 from .pyskl import convert_annotation, write_annotation_file
-from .video import VIDEO_SUFFIXES, read_frames
+from .video import VIDEO_SUFFIXES, read_frames, video_sources
 
 __all__ = [
     "DEFAULT_DETECTOR",
@@ -329,10 +329,11 @@ class PoseExtractor:
         return annotation_to_clip(self(video), self.max_persons)
 
 
-def _videos_by_class(root: Path) -> dict[str, list[Path]]:
+def _videos_by_class(root: Path) -> dict[str, list[tuple[str, Path]]]:
+    """``{class folder: [(video name, path), ...]}`` for the class folders under `root` that hold videos."""
     classes = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES | {".npy"} or p.is_dir())
+        videos = video_sources(folder, id_pattern=r"^(.*)$")  # names kept whole (no NTU "_rgb" stripping)
         if videos:
             classes[folder.name] = videos
     return classes
@@ -380,10 +381,8 @@ def extract_pose_annotations(
     for split_name, classes in by_split.items():
         split[split_name] = []
         for class_name, videos in classes.items():
-            for video in videos:
-                sample_id = f"{class_name}/{video.stem if video.is_file() else video.name}"
-                if split_name != "train" and "train" in by_split:
-                    sample_id = f"{split_name}/{sample_id}"
+            for name, video in videos:
+                sample_id = f"{class_name}/{name}" if split_name == "train" else f"{split_name}/{class_name}/{name}"
                 try:
                     annotation = extractor(video, frame_dir=sample_id, label=label_of[class_name])
                 except (ValueError, SkeletonParseError) as err:
