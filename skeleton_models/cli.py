@@ -13,12 +13,12 @@ import torch
 from transformers import AutoModelForVideoClassification
 
 from . import zoo
-from .data import PoseExtractor, SkeletonParseError, annotation_to_clip, extract_pose_annotations, read_clip
+from .data import PoseExtractor, SkeletonParseError, extract_pose_annotations
 from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
-from .data.video import VIDEO_SUFFIXES
 from .demo import build_demo
 from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
+from .pipelines import VIDEO_LAYOUT, read_skeleton_path
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, load_checkpoint, load_processor
 from .training.quickstart import QUICKSTART_PRESETS, print_quickstart_report, run_quickstart
@@ -66,13 +66,13 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pose_extractor(args: argparse.Namespace) -> PoseExtractor:
+def _pose_extractor(args: argparse.Namespace, max_persons: int) -> PoseExtractor:
     return PoseExtractor.from_pretrained(
         args.detector,
         args.pose_model,
         device=args.device,
         detection_threshold=args.detection_threshold,
-        max_persons=args.max_persons,
+        max_persons=max_persons,
         batch_size=args.batch_size,
     )
 
@@ -80,12 +80,9 @@ def _pose_extractor(args: argparse.Namespace) -> PoseExtractor:
 def _predict(args: argparse.Namespace) -> int:
     path = Path(args.file)
     processor = SkeletonProcessor.from_pretrained(args.model)
-    try:
-        if path.suffix.lower() in VIDEO_SUFFIXES:  # a video: COCO-17 keypoints with transformers' pose models
-            args.max_persons = processor.inputs[0]["num_persons"]
-            clip = annotation_to_clip(_pose_extractor(args)(path), args.max_persons)
-        else:
-            clip = read_clip(path)
+    persons = processor.inputs[0]["num_persons"]
+    try:  # a video: COCO-17 keypoints with transformers' pose models
+        clip = read_skeleton_path(path, processor, lambda: _pose_extractor(args, persons))
     except (SkeletonParseError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
     model = AutoModelForVideoClassification.from_pretrained(args.model, dtype=torch.float32).eval()
@@ -113,7 +110,11 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _extract_poses(args: argparse.Namespace) -> int:
     summary = extract_pose_annotations(
-        args.videos, args.output, _pose_extractor(args), val_fraction=args.val_fraction, seed=args.seed
+        args.videos,
+        args.output,
+        _pose_extractor(args, args.max_persons),
+        val_fraction=args.val_fraction,
+        seed=args.seed,
     )
     counts = ", ".join(f"{name} {count}" for name, count in summary["splits"].items())
     print(f"wrote {summary['output']}: {len(summary['class_names'])} classes, {counts} videos")
@@ -132,9 +133,10 @@ def _add_pose_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    pose_extractor = None
-    if args.detector != DEFAULT_DETECTOR or args.pose_model != DEFAULT_POSE_MODEL or args.device:
-        pose_extractor = _pose_extractor(args)  # else the pipeline loads the default one at the first video
+    processor = SkeletonProcessor.from_pretrained(args.model)
+    pose_extractor = None  # only a checkpoint of coco17 clips takes videos: only it needs the pose models
+    if processor.layout == VIDEO_LAYOUT:
+        pose_extractor = _pose_extractor(args, processor.inputs[0]["num_persons"])
     try:
         demo = build_demo(args.model, top_k=args.top_k, pose_extractor=pose_extractor)
     except ImportError as err:
@@ -236,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=7860)
     demo.add_argument("--share", action="store_true", help="a temporary public gradio.live link")
     _add_pose_options(demo)
-    demo.set_defaults(func=_demo, max_persons=2)
+    demo.set_defaults(func=_demo)
 
     export = sub.add_parser("export", help="export a classifier to ONNX or a torch.export program")
     export.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")

@@ -11,6 +11,7 @@ registered classifier. The array part is `SkeletonClipPipeline`, which also trav
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from .clip_pipeline import SkeletonClipPipeline
 from .data import PoseExtractor, annotation_to_clip, read_clip
 from .data.video import VIDEO_SUFFIXES
 
-__all__ = ["TASK", "SkeletonActionRecognitionPipeline"]
+__all__ = ["TASK", "SkeletonActionRecognitionPipeline", "read_skeleton_path"]
 
 TASK = "skeleton-action-recognition"
 VIDEO_LAYOUT = "coco17"  # what PoseExtractor gives (VitPose's COCO keypoints)
@@ -67,20 +68,32 @@ class SkeletonActionRecognitionPipeline(SkeletonClipPipeline):
                 f"{TASK} takes a (T, M, V, C) clip array or a path to a raw skeleton file or a video, got "
                 f"{type(inputs).__name__}"
             )
-        path = Path(inputs)
-        if path.suffix.lower() not in VIDEO_SUFFIXES:
-            return read_clip(path)  # SkeletonParseError names the file and what was expected
-        layout = self.feature_extractor.layout
-        if layout != VIDEO_LAYOUT:
-            raise ValueError(
-                f"{path}: videos give {VIDEO_LAYOUT} skeletons (COCO keypoints), but this checkpoint reads {layout} "
-                f"clips; use a checkpoint trained on {VIDEO_LAYOUT} clips (e.g. pyskl annotations)"
-            )
-        if pose_extractor is None:
-            if self.pose_extractor is None:
-                self.pose_extractor = PoseExtractor.from_pretrained(device=self.device)
-            pose_extractor = self.pose_extractor
-        return annotation_to_clip(pose_extractor(path), self.feature_extractor.inputs[0]["num_persons"])
+        return read_skeleton_path(inputs, self.feature_extractor, lambda: pose_extractor or self._pose_extractor())
+
+    def _pose_extractor(self) -> PoseExtractor:
+        """The pipeline's extractor: the one given at construction, else the default one, loaded once."""
+        if self.pose_extractor is None:
+            self.pose_extractor = PoseExtractor.from_pretrained(device=self.device)
+        return self.pose_extractor
+
+
+def read_skeleton_path(
+    path: str | os.PathLike, processor, load_pose_extractor: Callable[[], PoseExtractor]
+) -> np.ndarray:
+    """A raw skeleton file (`read_clip`) or a video -> the (T, M, V, C) clip for `processor`.
+
+    A video's people are extracted by the `PoseExtractor` that ``load_pose_extractor()`` returns (called for videos
+    only), which needs a processor of ``coco17`` clips; the clip has the processor's number of persons.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        return read_clip(path)  # SkeletonParseError names the file and what was expected
+    if processor.layout != VIDEO_LAYOUT:
+        raise ValueError(
+            f"{path}: videos give {VIDEO_LAYOUT} skeletons (COCO keypoints), but this checkpoint reads "
+            f"{processor.layout} clips; use a checkpoint trained on {VIDEO_LAYOUT} clips (e.g. pyskl annotations)"
+        )
+    return annotation_to_clip(load_pose_extractor()(path), processor.inputs[0]["num_persons"])
 
 
 PIPELINE_REGISTRY.register_pipeline(
