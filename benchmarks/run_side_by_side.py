@@ -211,22 +211,23 @@ def compare(ours, official, ours_name: str, official_name: str, args) -> dict:
     }
 
 
+def backward_step(model, x, y) -> None:
+    """Forward, cross-entropy and backward of one batch, gradients reset first (what the profiles look at)."""
+    model.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()
+
+
 def profile_steps(models: dict, device: str, top: int = 8) -> None:
     """Print, for one training step of each model (batch 16), the operators that take the most time."""
     from torch.profiler import profile
 
     x = torch.randn(16, 3, 64, 25, 2, device=device)
     y = torch.randint(0, 60, (16,), device=device)
-
-    def step(model):
-        model.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()
-
     for name, model in models.items():
         model.to(device).train()
-        step(model), step(model)
+        backward_step(model, x, y), backward_step(model, x, y)
         with profile() as prof:
-            step(model)
+            backward_step(model, x, y)
         events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
         total = sum(e.self_cpu_time_total for e in events) / 1e6
         print(f"== {name}: one profiled training step, {total:.2f} s of CPU time")
@@ -263,11 +264,9 @@ def count_kernels(models: dict, fused: bool | None = None) -> dict[str, tuple[in
         for module in model.modules():
             if isinstance(module, GroupedTopologyGraphConv):
                 module.fused = fused
-        model.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()  # warm-up
-        model.zero_grad(set_to_none=True)
+        backward_step(model, x, y)  # warm-up
         with profile() as prof:
-            torch.nn.functional.cross_entropy(model.forward_logits(x), y).backward()
+            backward_step(model, x, y)
         ops = [e for e in prof.key_averages() if e.key.startswith("aten::")]
         counts[name] = (sum(e.count for e in ops), sum(e.count for e in ops if e.key[6:] not in NO_KERNEL))
     return counts
