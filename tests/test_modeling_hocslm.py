@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM, AutoProcessor, TrainingArguments
 
 from skeleton_models import (
@@ -183,6 +184,12 @@ def test_lora_on_the_language_model_is_saved_and_restored(tokenizer, text_model_
         loaded(x, description_ids=ids, description_mask=mask).loss_gen,
         model(x, description_ids=ids, description_mask=mask).loss_gen,
     )
+
+    # adapters that do not match the language model's are refused, naming the folder
+    state = load_file(tmp_path / "text_adapter" / "adapter_model.safetensors")
+    save_file(dict(list(state.items())[1:]), tmp_path / "text_adapter" / "adapter_model.safetensors")
+    with pytest.raises(ValueError, match=r"text_adapter: the saved LoRA adapters .* \(1 missing"):
+        HocSLMForSkeletonClassification.from_pretrained(tmp_path, load_text_model=True)
 
 
 def test_from_a_trained_hglnet(tokenizer, tmp_path):

@@ -217,21 +217,60 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         )
         return norm
 
+    def _has_lora(self) -> bool:
+        return LORA_ADAPTER in (getattr(self.text_model, "peft_config", None) or {})
+
     def _add_lora(self, adapter: str | None = None) -> None:
-        if self.config.text_lora_rank <= 0 or getattr(self.text_model, "_hf_peft_config_loaded", False):
-            return
-        if adapter is not None:
-            self.text_model.load_adapter(
-                str(adapter), adapter_name=LORA_ADAPTER, is_trainable=True, adapter_kwargs={"subfolder": ADAPTER_DIR}
-            )
+        """LoRA adapters of rank ``text_lora_rank`` in the language model's attention projections, injected with
+        peft's own functions (not transformers' ``add_adapter``, whose peft version floor moves with transformers
+        releases): those saved in `adapter` (a checkpoint folder or Hub repo; its ``text_adapter/``), else new ones
+        (B = 0, so the language model's outputs are unchanged until training)."""
+        if self.config.text_lora_rank <= 0 or self._has_lora():
             return
         try:  # optional: transformers' remote-code loader does not require imports inside try blocks
-            from peft import LoraConfig
+            from peft import LoraConfig, inject_adapter_in_model
         except ImportError as err:
             raise ImportError("text_lora_rank > 0 needs peft (pip install peft)") from err
-        rank = self.config.text_lora_rank
-        lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
-        self.text_model.add_adapter(lora, adapter_name=LORA_ADAPTER)
+        if adapter is not None:
+            lora = LoraConfig.from_pretrained(str(adapter), subfolder=ADAPTER_DIR)
+        else:
+            rank = self.config.text_lora_rank
+            lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+        lora.base_model_name_or_path = self.config.text_model_name_or_path
+        inject_adapter_in_model(lora, self.text_model, adapter_name=LORA_ADAPTER)
+        if adapter is not None:
+            self._load_lora_weights(str(adapter))
+
+    def _load_lora_weights(self, source: str) -> None:
+        """Copy the adapter weights saved in `source`'s ``text_adapter/`` (a folder or Hub repo) into the attached
+        LoRA adapters; every adapter weight must be there and nothing else."""
+        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+            from peft.utils import get_peft_model_state_dict, load_peft_weights, set_peft_model_state_dict
+        except ImportError as err:
+            raise ImportError("LoRA adapters need peft (pip install peft)") from err
+        state = load_peft_weights(source, device=str(self.prompt.device), subfolder=ADAPTER_DIR)
+        expected = set(get_peft_model_state_dict(self.text_model, adapter_name=LORA_ADAPTER))
+        missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+        if missing or unexpected:
+            raise ValueError(
+                f"{os.path.join(source, ADAPTER_DIR)}: the saved LoRA adapters do not match this language model's "
+                f"({len(missing)} missing, e.g. {missing[:3]}; {len(unexpected)} unexpected, e.g. {unexpected[:3]})"
+            )
+        set_peft_model_state_dict(self.text_model, state, adapter_name=LORA_ADAPTER)
+
+    def _save_lora(self, folder: str) -> None:
+        """Write the LoRA adapters in peft's format: ``adapter_config.json`` + ``adapter_model.safetensors``."""
+        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+            from peft.utils import get_peft_model_state_dict
+            from safetensors.torch import save_file
+        except ImportError as err:
+            raise ImportError("LoRA adapters need peft (pip install peft)") from err
+        os.makedirs(folder, exist_ok=True)
+        self.text_model.peft_config[LORA_ADAPTER].save_pretrained(folder)
+        state = get_peft_model_state_dict(self.text_model, adapter_name=LORA_ADAPTER)
+        save_file(
+            {k: v.detach().contiguous() for k, v in state.items()}, os.path.join(folder, "adapter_model.safetensors")
+        )
 
     def apply_freezing(self) -> None:
         """Freeze HGLNet and the classifier (``freeze_skeleton_encoder``) and the language model except its LoRA
@@ -256,9 +295,8 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         ``text_adapter/`` in peft's format (the language model itself is never saved here)."""
         super().save_pretrained(save_directory, *args, **kwargs)
         owned = self.config.text_config is not None
-        if not owned and self.text_model is not None and getattr(self.text_model, "_hf_peft_config_loaded", False):
-            if kwargs.get("is_main_process", True):
-                self.text_model.save_pretrained(os.path.join(save_directory, ADAPTER_DIR))
+        if not owned and self.text_model is not None and self._has_lora() and kwargs.get("is_main_process", True):
+            self._save_lora(os.path.join(save_directory, ADAPTER_DIR))
 
     def load_checkpoint_state(self, checkpoint) -> None:
         """Resuming from a checkpoint folder: the LoRA adapters of a language model loaded by name are in its
@@ -266,16 +304,7 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         folder = os.path.join(str(checkpoint), ADAPTER_DIR)
         if self.config.text_config is not None or self.text_model is None or not os.path.isdir(folder):
             return
-        try:  # optional: transformers' remote-code loader does not require imports inside try blocks
-            from peft.utils import set_peft_model_state_dict
-            from safetensors.torch import load_file
-        except ImportError as err:
-            raise ImportError("LoRA adapters need peft (pip install peft)") from err
-        state = load_file(os.path.join(folder, "adapter_model.safetensors"))
-        result = set_peft_model_state_dict(self.text_model, state, adapter_name=LORA_ADAPTER)
-        unexpected = getattr(result, "unexpected_keys", [])
-        if unexpected:
-            raise ValueError(f"{folder}: adapter weights this model's LoRA adapters do not have: {unexpected[:5]}")
+        self._load_lora_weights(str(checkpoint))
 
     @classmethod
     def from_pretrained(
