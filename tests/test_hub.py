@@ -270,6 +270,20 @@ def test_zoo_catalog_is_current():
     assert skeleton_models.zoo.get(entries[0].name) == entries[0]
 
 
+def test_zoo_catalog_does_not_depend_on_the_installed_transformers(tmp_path):
+    """The cards embed no library version: rendered as if another transformers release were installed, the
+    committed catalog is still current (a config's ``transformers_version`` is the installed release's)."""
+    checkpoints = [
+        c
+        for f in sorted((ROOT / "benchmarks" / "results").glob("zoo-*.json"))
+        for c in json.loads(f.read_text())["checkpoints"]
+    ]
+    (tmp_path / "results.json").write_text(json.dumps({"checkpoints": checkpoints}))
+    with mock.patch("transformers.configuration_utils.__version__", "99.1.0"):
+        assert transformers.PretrainedConfig().to_dict()["transformers_version"] == "99.1.0"
+        assert write_catalog(tmp_path / "results.json", ROOT / "hub_cards", ROOT / "README.md", check=True) == []
+
+
 def test_write_catalog_renders_and_prunes(tmp_path):
     results = {"checkpoints": [json.loads((ROOT / "tests" / "data" / "zoo_entry.json").read_text())]}
     (tmp_path / "results.json").write_text(json.dumps(results))

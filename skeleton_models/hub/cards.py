@@ -42,6 +42,15 @@ _TRAINING_KEYS = (
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True, autoescape=False)
 
 
+def _config_json(config) -> str:
+    """The config as the card shows it: the fields that differ from the defaults, without ``transformers_version``
+    (the ``config.json`` uploaded beside the card records the version that saved it; the card must not change with
+    the transformers release that renders it)."""
+    fields = config.to_diff_dict()
+    fields.pop("transformers_version", None)
+    return json.dumps(fields, indent=2, sort_keys=True)
+
+
 def _metrics(results: dict | None) -> dict[str, float]:
     """The accuracy metrics among `results` (other entries, e.g. a wall time, are not model-index material)."""
     return {k: float(v) for k, v in (results or {}).items() if k in METRIC_NAMES}
@@ -162,7 +171,7 @@ def model_card(
         processor_json=json.dumps(
             processor if isinstance(processor, dict) else processor.to_dict(), indent=2, sort_keys=True, default=str
         ),
-        config_json=config.to_json_string(use_diff=True).strip(),
+        config_json=_config_json(config),
         num_labels=config.num_labels,
         config=config,
         paper=arch.paper,
