@@ -240,6 +240,7 @@ def test_grouped_topology_graph_conv_fused_form_equals_per_subset_form(in_channe
 def test_grouped_topology_graph_conv_fused_form_compiles_without_graph_breaks():
     torch.manual_seed(0)
     layer = GroupedTopologyGraphConv(64, 64, torch.from_numpy(get_layout("ntu25").adjacency()), num_groups=4)
+    layer._reset_parameters()  # alpha is torch.empty until a model's init (or this) sets it: NaN at random otherwise
     layer.fused = True
     x = torch.randn(2, 64, 8, 25)
     compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)  # fullgraph: a graph break raises
