@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from transformers import AutoConfig
 
 from ..registry import get_architecture
 from ..skeletons import get_layout
@@ -43,12 +44,27 @@ _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_traili
 
 
 def _config_json(config) -> str:
-    """The config as the card shows it: the fields that differ from the defaults, without ``transformers_version``
-    (the ``config.json`` uploaded beside the card records the version that saved it; the card must not change with
-    the transformers release that renders it)."""
-    fields = config.to_diff_dict()
-    fields.pop("transformers_version", None)
+    """The config as the card shows it: the fields that differ from a default config of the same class (a nested
+    config: from a default one of its ``model_type``), without ``transformers_version`` and private fields such as
+    ``_name_or_path`` (where it was loaded from). Computed here, not by
+    ``to_diff_dict``, whose output (the version, how nested configs are reduced) changes between transformers
+    releases: the card must not change with the release that renders it (the uploaded ``config.json`` records it)."""
+    fields = {"model_type": config.model_type, **_differences(config.to_dict(), type(config)().to_dict())}
     return json.dumps(fields, indent=2, sort_keys=True)
+
+
+def _differences(fields: dict, defaults: dict) -> dict:
+    out = {}
+    for key, value in fields.items():
+        if key.startswith("_") or key == "transformers_version" or (key in defaults and defaults[key] == value):
+            continue
+        if isinstance(value, dict) and "model_type" in value:  # a nested config
+            default = defaults.get(key)
+            if not (isinstance(default, dict) and default.get("model_type") == value["model_type"]):
+                default = AutoConfig.for_model(value["model_type"]).to_dict()
+            value = {"model_type": value["model_type"], **_differences(value, default)}
+        out[key] = value
+    return out
 
 
 def _metrics(results: dict | None) -> dict[str, float]:
