@@ -52,6 +52,15 @@ def test_crlf_files_parse_the_same(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
+def test_a_byte_order_mark_is_not_data(tmp_path):
+    """A UTF-8 BOM (as some Windows editors write) at the start of a file used to break the frame count."""
+    path = write_ntu_skeleton(tmp_path / "S001C001P001R001A001.skeleton", ntu_frames_from_clip(synthetic_clip(3)))
+    bom = tmp_path / "bom" / path.name
+    bom.parent.mkdir()
+    bom.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    np.testing.assert_array_equal(load_ntu_sample(bom)[0], load_ntu_sample(path)[0])
+
+
 def test_two_person_file(tmp_path):
     clip = synthetic_clip(14)  # handshake
     path = write_ntu_skeleton(tmp_path / "S001C001P001R001A058.skeleton", ntu_frames_from_clip(clip), crlf=True)

@@ -209,6 +209,25 @@ def test_read_clip_dispatches_on_the_format(tmp_path):
         read_clip(tmp_path / "obj.npy")
 
 
+def test_json_and_text_files_may_start_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 BOM used to make every json 'not valid JSON' and break the first line of a PKU-MMD file."""
+    clip = synthetic_clip(2)
+    paths = [
+        write_nwucla_json(tmp_path / "a01_s01_e00_v01.json", ntu_to_nwucla(clip[:, 0]), 0),
+        write_pkummd_sequence(tmp_path / "0002-L.txt", clip),
+    ]
+    _kinetics_video(tmp_path / "k.json", 0)
+    paths.append(tmp_path / "k.json")
+    for path in paths:
+        bom = tmp_path / "bom" / path.name
+        bom.parent.mkdir(exist_ok=True)
+        bom.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+        np.testing.assert_array_equal(read_clip(bom), read_clip(path))
+    labels = write_pkummd_labels(tmp_path / "labels.txt", [(13, 0, 10, 1)])
+    labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
+    assert read_pkummd_labels(labels) == [(13, 0, 10, 1)]
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [

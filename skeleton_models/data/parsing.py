@@ -31,13 +31,14 @@ class SkeletonParseError(ValueError):
 
 
 def read_text_lines(path: str | os.PathLike) -> list[str]:
-    """The non-empty lines of a text file, stripped (CRLF and LF alike). Raises `SkeletonParseError`."""
+    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped (CRLF and LF alike).
+    Raises `SkeletonParseError`."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM, as some Windows editors write, is not data
     except UnicodeDecodeError as err:
         raise SkeletonParseError(path, f"not a text file ({err.reason} at byte {err.start})") from None
     lines = [line.strip() for line in text.splitlines()]
@@ -72,8 +73,9 @@ def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int 
 
 
 def load_json(path: str | os.PathLike):
+    """A UTF-8 json file (a byte-order mark is allowed), or a `SkeletonParseError` naming the file."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             return json.load(f)
     except OSError as err:
         raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
