@@ -12,9 +12,11 @@ from skeleton_models.data import build_report, load_skeleton_dataset
 from skeleton_models.data.pkummd import cut_clips
 from skeleton_models.data.raw_formats import (
     ntu_to_nwucla,
+    project_2d,
     synthetic_clip,
     write_kinetics_json,
     write_ntu_folder,
+    write_ntu_skeleton,
     write_nwucla_json,
     write_pkummd_labels,
     write_pkummd_sequence,
@@ -168,3 +170,82 @@ def test_synthetic_builds_every_recording(tmp_path, num_proc):
         "synthetic", num_subjects=2, num_replications=1, cache_dir=tmp_path / "cache", num_proc=num_proc
     )
     assert len(produced(ds)) == len(set(produced(ds))) == 23 * 2 * 1 * 3 and not reported(ds)
+
+
+# -- One rule for every loader: a bad sample is skipped and reported, the rest are built ----------------------------
+LOADERS = ["ntu60", "nwucla", "pkummd1", "kinetics_skeleton", "pyskl"]
+
+
+def overflowing(array: np.ndarray) -> np.ndarray:
+    """One coordinate set to 1e39: finite in float64, infinite once stored as float32."""
+    array = np.array(array, dtype=np.float64)
+    array.flat[7] = 1e39
+    return array
+
+
+def build_with_a_bad_sample(name: str, root: Path, bad) -> tuple[dict, str]:
+    """Build loader `name` from two good samples (one per split) and one sample whose data -- in the format's own
+    coordinates -- went through `bad` before it was written; returns the dataset and the bad sample's id."""
+    clip = synthetic_clip(3)  # raise both arms: person 0 in every frame, person 1 absent (zero)
+    data = {"good": clip, "test": synthetic_clip(5, seed=3), "bad": bad(clip)}
+    cache = root.parent / f"{root.name}-cache"
+    if name == "ntu60":
+        ids = {"good": "S001C001P001R001A001", "test": "S001C001P003R001A002", "bad": "S001C001P002R001A003"}
+        root.mkdir()
+        for key, sample in data.items():  # person 0 is always a body (so that an all-zero clip has one)
+            frames = [
+                [(7 + m, sample[t, m]) for m in range(2) if m == 0 or sample[t, m].any()] for t in range(len(sample))
+            ]
+            write_ntu_skeleton(root / f"{ids[key]}.skeleton", frames)
+        return load_skeleton_dataset(name, data_dir=root, config="xsub", cache_dir=cache), ids["bad"]
+    if name == "nwucla":
+        ids = {"good": "a01_s01_e00_v01", "test": "a02_s01_e00_v03", "bad": "a03_s01_e00_v02"}
+        root.mkdir()
+        for label, (key, sample) in enumerate(data.items()):
+            skeleton = ntu_to_nwucla(sample[:, 0]) if key != "bad" else bad(ntu_to_nwucla(clip[:, 0]))
+            write_nwucla_json(root / f"{ids[key]}.json", skeleton, label)
+        return load_skeleton_dataset(name, data_dir=root, cache_dir=cache), ids["bad"]
+    if name == "pkummd1":
+        ids = {"good": "0002-L", "test": "0291-R", "bad": "0002-M"}
+        (root / "skeleton").mkdir(parents=True)
+        (root / "label").mkdir()
+        for key, sample in data.items():
+            write_pkummd_sequence(root / "skeleton" / f"{ids[key]}.txt", sample)
+            write_pkummd_labels(root / "label" / f"{ids[key]}.txt", [(13, 0, len(sample), 1)])
+        write_pkummd_split(root / "cross-subject.txt", [ids["good"], ids["bad"]], [ids["test"]])
+        return load_skeleton_dataset(name, data_dir=root, config="xsub", cache_dir=cache), ids["bad"]
+    if name == "kinetics_skeleton":
+        for split, folder in (("train", "kinetics_train"), ("test", "kinetics_val")):
+            (root / folder).mkdir(parents=True)
+            keys = ["good", "bad"] if split == "train" else ["test"]
+            for key in keys:
+                keypoints = project_2d(data["test" if key == "test" else "good"], "openpose18") / np.array([1920, 1080])
+                scores = np.where(np.abs(keypoints).max(axis=3) > 0, 0.9, 0.0)
+                keypoints = bad(keypoints) if key == "bad" else keypoints
+                write_kinetics_json(root / folder / f"{key}.json", keypoints, scores, 1, image_size=(1, 1))
+            labels = {key: {"has_skeleton": True, "label_index": 1} for key in keys}
+            (root / f"{folder}_label.json").write_text(json.dumps(labels))
+        return load_skeleton_dataset(name, data_dir=root, cache_dir=cache), "bad"
+    if name == "pyskl":
+        root.mkdir()
+        annotations = [
+            {"frame_dir": key, "label": i % 2, "keypoint": sample[:, :1].transpose(1, 0, 2, 3)}
+            for i, (key, sample) in enumerate(data.items())
+        ]
+        path = write_pyskl_annotations(root / "a.pkl", annotations, {"train": ["good", "bad"], "val": ["test"]})
+        return load_skeleton_dataset(name, data_dir=path, class_names=["a", "b"], cache_dir=cache), "bad"
+    raise ValueError(name)
+
+
+def assert_only_the_bad_sample_is_reported(ds, bad: str, reason: str) -> None:
+    records = reported(ds)
+    assert bad not in produced(ds) and len(produced(ds)) == 2
+    assert len(records) == 1 and bad in records[0]["file"], records
+    assert records[0]["kind"] == "error" and reason in records[0]["reason"], records
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_every_loader_reports_numbers_beyond_float32(tmp_path, name):
+    """1e39 passed the finiteness check (done in float64) of NTU and PKU-MMD and was stored as inf in float32."""
+    ds, bad = build_with_a_bad_sample(name, tmp_path / "raw", overflowing)
+    assert_only_the_bad_sample_is_reported(ds, bad, "1e+39 is beyond the float32 range")

@@ -7,14 +7,18 @@ import pytest
 
 from skeleton_models.data import build_report, get_skeleton_spec, load_skeleton_dataset, read_clip
 from skeleton_models.data.kinetics import read_kinetics_json
+from skeleton_models.data.ntu import load_ntu_sample
 from skeleton_models.data.nwucla import assign_splits, label_of, read_nwucla_json
-from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.data.parsing import SkeletonParseError, read_hands_file
 from skeleton_models.data.pkummd import cut_clips, read_pkummd_labels, read_pkummd_skeleton, read_split_file
+from skeleton_models.data.pyskl import convert_annotation
 from skeleton_models.data.raw_formats import (
+    ntu_frames_from_clip,
     ntu_to_nwucla,
     project_2d,
     synthetic_clip,
     write_kinetics_json,
+    write_ntu_skeleton,
     write_nwucla_json,
     write_pkummd_labels,
     write_pkummd_sequence,
@@ -226,6 +230,37 @@ def test_json_and_text_files_may_start_with_a_byte_order_mark(tmp_path):
     labels = write_pkummd_labels(tmp_path / "labels.txt", [(13, 0, 10, 1)])
     labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
     assert read_pkummd_labels(labels) == [(13, 0, 10, 1)]
+
+
+def test_every_reader_refuses_numbers_beyond_float32(tmp_path):
+    """1e39 is finite in float64 and infinite in float32, the dtype of the rows: NTU, PKU-MMD, the hands files and
+    .npy clips used to return inf; every reader now raises a parse error naming the file."""
+    clip = synthetic_clip(3).astype(np.float64)
+    clip[2, 0, 5, 1] = 1e39
+    keypoints = project_2d(synthetic_clip(3), "openpose18") / np.array([1920, 1080])
+    keypoints[2, 0, 5, 1] = 1e39
+    hands = np.ones((4, 2, 21, 3))
+    hands[1, 0, 3, 2] = 1e39
+    pyskl = {"frame_dir": "x", "label": 0, "keypoint": clip[:, :1].transpose(1, 0, 2, 3)}
+    write_kinetics_json(tmp_path / "k.json", keypoints, np.full(keypoints.shape[:3], 0.9), 0, image_size=(1, 1))
+    np.save(tmp_path / "c.npy", clip)
+    np.save(tmp_path / "hands.npy", hands)
+    readers = {
+        write_ntu_skeleton(tmp_path / "S001C001P001R001A001.skeleton", ntu_frames_from_clip(clip)): load_ntu_sample,
+        write_nwucla_json(tmp_path / "a01_s01_e00_v01.json", ntu_to_nwucla(clip[:, 0]), 0): read_nwucla_json,
+        write_pkummd_sequence(tmp_path / "0002-L.txt", clip): read_pkummd_skeleton,
+        tmp_path / "k.json": read_kinetics_json,
+        tmp_path / "c.npy": read_clip,
+        tmp_path / "hands.npy": lambda path: read_hands_file(path, num_frames=4),
+        "a.pkl#x": lambda source: convert_annotation(pyskl, 2, False, source=source),
+    }
+    for path, reader in readers.items():
+        with pytest.raises(SkeletonParseError, match="1e\\+39 is beyond the float32 range") as err:
+            reader(path)
+        assert err.value.path == str(path)
+    for path in list(readers)[:5]:
+        with pytest.raises(SkeletonParseError, match="beyond the float32 range"):
+            read_clip(path)
 
 
 @pytest.mark.parametrize(

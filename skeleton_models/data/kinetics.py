@@ -22,7 +22,7 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, load_json, require_data_dir
+from .parsing import SkeletonParseError, SkipRecorder, load_json, require_data_dir, to_float32
 
 NUM_JOINTS = 18
 MAX_FRAMES = 10_000  # a frame index beyond this marks a corrupt file, not a long video
@@ -49,23 +49,22 @@ def read_kinetics_json(path, max_persons: int = 5) -> np.ndarray:
     length = max(indices) - first + 1
     if first < 0 or length > MAX_FRAMES:
         raise SkeletonParseError(path, f"frame indices {first}..{max(indices)} are out of range")
-    out = np.zeros((length, max_persons, NUM_JOINTS, 3), dtype=np.float32)
+    out = np.zeros((length, max_persons, NUM_JOINTS, 3))  # float64 until the checked cast below
     for frame, index in zip(frames, indices):
         people = frame.get("skeleton", []) if isinstance(frame, dict) else None
         if not isinstance(people, list):
             raise SkeletonParseError(path, f"frame {index}: 'skeleton' must be a list")
         for m, person in enumerate(people[:max_persons]):
             try:
-                pose = np.asarray(person["pose"], dtype=np.float32).reshape(NUM_JOINTS, 2)
-                score = np.asarray(person["score"], dtype=np.float32).reshape(NUM_JOINTS)
-            except (KeyError, TypeError, ValueError):
+                pose = np.asarray(person["pose"], dtype=np.float64).reshape(NUM_JOINTS, 2)
+                score = np.asarray(person["score"], dtype=np.float64).reshape(NUM_JOINTS)
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise SkeletonParseError(
                     path, f"frame {index}: each skeleton needs 36 'pose' and 18 'score' numbers"
                 ) from None
             out[index - first, m, :, :2] = pose
             out[index - first, m, :, 2] = score
-    if not np.isfinite(out).all():
-        raise SkeletonParseError(path, "non-finite numbers")
+    out = to_float32(path, out)
     out[..., :2] *= out[..., 2:] != 0  # ST-GCN: no position where OpenPose gave no confidence
     order = np.argsort(-out[..., 2].sum(axis=2), axis=1, kind="stable")  # per frame, by summed score
     return np.take_along_axis(out, order[:, :, None, None], axis=1)

@@ -24,7 +24,15 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, find_files, load_json, require_data_dir, unique_by_name
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    load_json,
+    require_data_dir,
+    to_float32,
+    unique_by_name,
+)
 
 NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})$")
 NUM_JOINTS = 20
@@ -56,13 +64,12 @@ def read_nwucla_json(path) -> np.ndarray:
     if not isinstance(data, dict) or "skeletons" not in data:
         raise SkeletonParseError(path, "expected a json object with a 'skeletons' list")
     try:
-        skeleton = np.asarray(data["skeletons"], dtype=np.float32)
-    except (TypeError, ValueError):
+        skeleton = np.asarray(data["skeletons"], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
         raise SkeletonParseError(path, "'skeletons' is not a [T][20][3] list of numbers") from None
     if skeleton.ndim != 3 or skeleton.shape[1:] != (NUM_JOINTS, 3) or skeleton.shape[0] < 1:
         raise SkeletonParseError(path, f"'skeletons' must have shape [T>=1][20][3], got {list(skeleton.shape)}")
-    if not np.isfinite(skeleton).all():
-        raise SkeletonParseError(path, "'skeletons' contains non-finite numbers")
+    skeleton = to_float32(path, skeleton, what="'skeletons'")
     info = parse_nwucla_name(Path(path).stem)
     if info is not None and "label" in data and label_of(info["action"]) is not None:
         if data["label"] != label_of(info["action"]) + 1:

@@ -19,6 +19,7 @@ import numpy as np
 logger = logging.getLogger("skeleton_models.data")
 
 REPORT_NAME = "build_report.json"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class SkeletonParseError(ValueError):
@@ -48,16 +49,36 @@ def read_text_lines(path: str | os.PathLike) -> list[str]:
     return lines
 
 
+def to_float32(path, values, line: int | None = None, what: str = "") -> np.ndarray:
+    """`values` (a numeric array or nested lists of numbers) as float32, checked *after* the cast: NaN, infinity and
+    numbers beyond the float32 range (|x| > 3.4e38, which the cast would turn into infinity) raise a
+    `SkeletonParseError` naming the file, the `line` if given, and the first such number. Every parser stores the
+    numbers it reads through this check (`parse_floats` included), as the rows hold float32."""
+    values = np.asarray(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = values.astype(np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        first = float(values[bad].flat[0])
+        prefix = f"{what}: " if what else ""
+        if np.isfinite(first):
+            reason = f"{prefix}the number {first:g} is beyond the float32 range (|x| <= {FLOAT32_MAX:.4g})"
+        else:
+            reason = f"{prefix}non-finite number ({first})"
+        raise SkeletonParseError(path, reason, line)
+    return out
+
+
 def parse_floats(path, text: str, expected: int | None, line: int | None = None) -> np.ndarray:
-    """Whitespace-separated numbers -> float64 array, checked for count and finiteness."""
+    """Whitespace-separated numbers -> float64 array, checked for count and for finiteness as float32
+    (`to_float32`); the float64 values are returned for exact arithmetic before the cast."""
     try:
         values = np.array(text.split(), dtype=np.float64)
     except ValueError:
         raise SkeletonParseError(path, f"expected numbers, got {text[:60]!r}", line) from None
     if expected is not None and values.size != expected:
         raise SkeletonParseError(path, f"expected {expected} numbers, got {values.size}", line)
-    if not np.isfinite(values).all():
-        raise SkeletonParseError(path, "non-finite number", line)
+    to_float32(path, values, line)
     return values
 
 
@@ -199,8 +220,7 @@ def read_hands_file(path: str | os.PathLike, num_frames: int, num_persons: int =
         raise SkeletonParseError(
             path, f"has {len(hands)} frames, the sample's skeleton file declares {num_frames}: not aligned"
         )
-    if not np.isfinite(hands).all():
-        raise SkeletonParseError(path, "contains NaN or infinite values")
+    hands = to_float32(path, hands, what="hand keypoints")
     out = np.zeros((len(hands), num_persons, 2, 21, 3), dtype=np.float32)
     out[:, : hands.shape[1]] = hands
     return out
