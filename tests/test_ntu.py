@@ -218,6 +218,22 @@ def test_builder_end_to_end_with_report(tmp_path, caplog):
     assert any("S001C001P004R001A003" in r.message for r in caplog.records)  # a cached build repeats its report
 
 
+def test_the_report_names_the_line_of_the_error(tmp_path):
+    """The parser knows the line of an error; the build report used to drop it (and a bad joint line was blamed on
+    the last joint line of its body, counted without the blank lines)."""
+    root = tmp_path / "raw"
+    write_ntu_folder(root, ["S001C001P001R001A001", "S001C001P003R001A002"])
+    (bad,) = write_ntu_folder(root, ["S001C001P002R001A003"])
+    lines = bad.read_text().split("\n")
+    lines[6] = "0.1 0.2"  # the third joint line of the first body: file line 7
+    bad.write_text("\n".join(lines[:1] + [""] + lines[1:]))  # a blank line after the frame count: now line 8
+    ds = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
+    (record,) = build_report(ds)["skipped"]
+    assert record["file"] == str(bad) and record["line"] == 8
+    assert record["reason"] == "line 8: expected 12 numbers, got 2"
+    assert bad.read_text().split("\n")[7] == "0.1 0.2"
+
+
 def test_ntu120_xset_and_missing_data_dir(tmp_path):
     root = tmp_path / "raw"
     write_ntu_folder(root, ["S018C001P008R001A061", "S019C002P009R001A001"])

@@ -145,6 +145,33 @@ def test_pkummd_errors(tmp_path):
     assert read_split_file(split) == (["0002-L", "0003-L"], ["0291-L"])
 
 
+def test_pkummd_and_nwucla_reports_name_the_line(tmp_path):
+    """The line of a parse error (PKU-MMD skeleton and label files, json syntax) goes into the build report."""
+    raw = tmp_path / "raw"
+    videos = _pkummd_tree(raw, 1)
+    shutil.copy(raw / "skeleton" / f"{videos[1]}.txt", raw / "skeleton" / "0003-L.txt")
+    write_pkummd_split(raw / "cross-subject.txt", [*videos[:2], "0003-L"], videos[2:])
+    skeleton = raw / "skeleton" / f"{videos[0]}.txt"
+    lines = skeleton.read_text().split("\n")
+    skeleton.write_text("\n".join(["", *lines[:4], lines[4] + " 1.0", *lines[5:]]))  # line 6: 151 numbers
+    labels = write_pkummd_labels(raw / "label" / "0003-L.txt", [(13, 0, 10, 1), (14, 10, 20, 2), (34, 20, 30, 1)])
+    lines = labels.read_text().split("\n")
+    labels.write_text("\n".join([lines[0], "", lines[1], "34,x,30,1", *lines[3:]]))  # line 4: not a number
+    ds = load_skeleton_dataset("pkummd1", data_dir=raw, cache_dir=tmp_path / "c")
+    errors = {Path(r["file"]).name: r for r in build_report(ds)["skipped"] if "inside the sequence" not in r["reason"]}
+    assert set(errors) == {skeleton.name, labels.name}
+    assert errors[skeleton.name]["line"] == 6 and errors[skeleton.name]["reason"].startswith("line 6: expected 150")
+    assert errors[labels.name]["line"] == 4 and errors[labels.name]["reason"].startswith("line 4: expected four")
+    root = tmp_path / "all_sqe"
+    root.mkdir()
+    for name, label in [("a01_s01_e00_v01", 0), ("a02_s01_e00_v03", 1)]:
+        write_nwucla_json(root / f"{name}.json", ntu_to_nwucla(synthetic_clip(label)[:, 0]), label)
+    (root / "a03_s01_e00_v01.json").write_text('{"skeletons":\n [[1, 2]]\n x}')  # a syntax error on line 3
+    ds = load_skeleton_dataset("nwucla", data_dir=root, cache_dir=tmp_path / "c2")
+    (record,) = build_report(ds)["skipped"]
+    assert record["line"] == 3 and record["reason"].startswith("line 3: not valid JSON")
+
+
 # -- Kinetics-Skeleton ---------------------------------------------------------------------------------------------
 def _kinetics_video(path, label, first_frame=0, seed=0):
     clip = synthetic_clip(14, seed=seed)  # two people

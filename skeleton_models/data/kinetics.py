@@ -138,7 +138,7 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
                     raise SkeletonParseError(path, f"label_index {label} is not in 0..{num_classes - 1}")
                 skeleton = read_kinetics_json(path, self.config.max_persons)
             except SkeletonParseError as err:
-                recorder.skip(path, err.reason, split)
+                recorder.error(err, split, file=path)
                 continue
             video = Path(path).stem
             yield (

@@ -36,11 +36,11 @@ from .parsing import (
     SkeletonParseError,
     SkipRecorder,
     find_files,
-    parse_floats,
+    parse_float_lines,
     parse_int,
     read_hands_file,
+    read_numbered_lines,
     read_rgb_rois_file,
-    read_text_lines,
     require_data_dir,
     unique_by_name,
 )
@@ -77,48 +77,48 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
 def _parse_ntu_skeleton(path) -> tuple[list[NTUBody], np.ndarray, int]:
     """`read_ntu_skeleton`, plus where the kept frames are in the file: ``(bodies, file frame index of each kept
     frame (K,), number of frames the file declares)``."""
-    lines = read_text_lines(path)
-    num_frames = parse_int(path, lines[0], 1, low=0)
+    lines = read_numbered_lines(path)  # (line number in the file, text): errors name the file's line
+    num_frames = parse_int(path, lines[0][1], lines[0][0], low=0)
     i, kept = 1, 0
     kept_frames: list[int] = []
     bodies: dict[int, dict] = {}
 
-    def take(count: int) -> list[str]:
+    def take(count: int) -> list[tuple[int, str]]:
         nonlocal i
         if i + count > len(lines):
-            raise SkeletonParseError(path, f"unexpected end of file (frame count {num_frames})", len(lines))
+            raise SkeletonParseError(path, f"unexpected end of file (frame count {num_frames})", lines[-1][0])
         block = lines[i : i + count]
         i += count
         return block
 
     for frame in range(num_frames):
-        (count_line,) = take(1)
-        body_count = parse_int(path, count_line, i, low=0, high=16)
+        ((number, count_line),) = take(1)
+        body_count = parse_int(path, count_line, number, low=0, high=16)
         seen = set()
         for _ in range(body_count):
-            (info,) = take(1)
+            ((number, info),) = take(1)
             fields = info.split()
             if len(fields) != 10 or not re.fullmatch(r"\d+", fields[0]):
                 raise SkeletonParseError(
-                    path, f"expected a body line of 10 fields starting with an integer id, got {info[:60]!r}", i
+                    path, f"expected a body line of 10 fields starting with an integer id, got {info[:60]!r}", number
                 )
             body_id = int(fields[0])
             if body_id in seen:
-                raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", i)
+                raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", number)
             seen.add(body_id)
-            (joint_line,) = take(1)
-            if parse_int(path, joint_line, i, low=0) != NUM_JOINTS:
-                raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", i)
-            values = parse_floats(path, " ".join(take(NUM_JOINTS)), NUM_JOINTS * 12, i)
+            ((number, joint_line),) = take(1)
+            if parse_int(path, joint_line, number, low=0) != NUM_JOINTS:
+                raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", number)
+            values = parse_float_lines(path, take(NUM_JOINTS), 12)
             body = bodies.setdefault(body_id, {"frames": [], "joints": [], "colour": []})
             body["frames"].append(kept)
-            body["joints"].append(values.reshape(NUM_JOINTS, 12)[:, :3])
-            body["colour"].append(values.reshape(NUM_JOINTS, 12)[:, 5:7])
+            body["joints"].append(values[:, :3])
+            body["colour"].append(values[:, 5:7])
         if body_count:
             kept += 1
             kept_frames.append(frame)
     if i != len(lines):
-        raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", i + 1)
+        raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", lines[i][0])
     parsed = [
         NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64), np.asarray(b["colour"]))
         for i, b in bodies.items()
@@ -381,7 +381,7 @@ class NTU60(SkeletonDatasetBuilder):
                 if rgb_dir is not None:
                     rois = read_rgb_rois_file(Path(rgb_dir) / f"{name}.npy", self.config.rgb_shape)
             except SkeletonParseError as err:
-                recorder.skip(file, err.reason if err.path == str(file) else str(err), split)
+                recorder.error(err, split, file=file)
                 continue
             info = parse_ntu_name(name)
             example = {

@@ -143,7 +143,7 @@ class NWUCLA(SkeletonDatasetBuilder):
             try:
                 skeleton = read_nwucla_json(file)
             except SkeletonParseError as err:
-                recorder.skip(file, err.reason, split)
+                recorder.error(err, split, file=file)
                 continue
             name = Path(file).stem
             info = parse_nwucla_name(name)

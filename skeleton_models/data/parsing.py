@@ -31,9 +31,10 @@ class SkeletonParseError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-def read_text_lines(path: str | os.PathLike) -> list[str]:
-    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped (CRLF and LF alike).
-    Raises `SkeletonParseError`."""
+def read_numbered_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped, each with its 1-based
+    line number in the file (lines end with LF, CRLF or CR), so that errors name the line an editor shows. Raises
+    `SkeletonParseError`."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
@@ -42,11 +43,18 @@ def read_text_lines(path: str | os.PathLike) -> list[str]:
         text = data.decode("utf-8-sig")  # a BOM, as some Windows editors write, is not data
     except UnicodeDecodeError as err:
         raise SkeletonParseError(path, f"not a text file ({err.reason} at byte {err.start})") from None
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)]
+    numbered = [(number, line) for number, line in numbered if line]
+    if not numbered:
         raise SkeletonParseError(path, "empty file")
-    return lines
+    return numbered
+
+
+def read_text_lines(path: str | os.PathLike) -> list[str]:
+    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped (LF, CRLF or CR).
+    Raises `SkeletonParseError`."""
+    return [line for _, line in read_numbered_lines(path)]
 
 
 def to_float32(path, values, line: int | None = None, what: str = "") -> np.ndarray:
@@ -82,6 +90,18 @@ def parse_floats(path, text: str, expected: int | None, line: int | None = None)
     return values
 
 
+def parse_float_lines(path, numbered: list[tuple[int, str]], per_line: int) -> np.ndarray:
+    """Lines of `per_line` numbers each (``(line number, text)`` pairs, as `read_numbered_lines` gives) ->
+    (lines, per_line) float64, checked as `parse_floats` checks; an error names the first bad line."""
+    try:
+        values = parse_floats(path, " ".join(text for _, text in numbered), per_line * len(numbered))
+    except SkeletonParseError:
+        for number, text in numbered:
+            parse_floats(path, text, per_line, number)
+        raise
+    return values.reshape(len(numbered), per_line)
+
+
 def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int | None = None) -> int:
     try:
         value = int(text.split()[0]) if len(text.split()) == 1 else None
@@ -94,13 +114,16 @@ def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int 
 
 
 def load_json(path: str | os.PathLike):
-    """A UTF-8 json file (a byte-order mark is allowed), or a `SkeletonParseError` naming the file."""
+    """A UTF-8 json file (a byte-order mark is allowed), or a `SkeletonParseError` naming the file (and, for a
+    syntax error, the line)."""
     try:
         with open(path, encoding="utf-8-sig") as f:
             return json.load(f)
     except OSError as err:
         raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except json.JSONDecodeError as err:
+        raise SkeletonParseError(path, f"not valid JSON ({err})", err.lineno) from None
+    except (UnicodeDecodeError, RecursionError) as err:
         raise SkeletonParseError(path, f"not valid JSON ({err})") from None
 
 
@@ -113,16 +136,36 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
 
 
 class SkipRecorder:
-    """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder)."""
+    """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder). Each record has
+    ``file``, ``reason``, ``split``, ``kind`` and ``line`` (the line of ``file`` the reason is about, or None)."""
 
     def __init__(self, report_dir: str | os.PathLike):
         self.path = Path(report_dir) / f"skipped-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
 
-    def skip(self, file: str | os.PathLike, reason: str, split: str | None = None, kind: str = "error") -> None:
+    def skip(
+        self,
+        file: str | os.PathLike,
+        reason: str,
+        split: str | None = None,
+        kind: str = "error",
+        line: int | None = None,
+    ) -> None:
         """`kind` is "error" for an unreadable file, "excluded" for a file a protocol excludes on purpose."""
-        record = {"file": str(file), "reason": reason, "split": split, "kind": kind}
+        record = {"file": str(file), "reason": reason, "split": split, "kind": kind, "line": line}
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+
+    def error(self, err: SkeletonParseError, split: str | None = None, file: str | os.PathLike | None = None) -> None:
+        """Record a sample skipped for `err` under `file` (default: the file `err` names), with the error's reason
+        and line (as ``line`` and, ``line N: ...``, in the reason). An error in another file than `file` (e.g. a
+        sample's hands file) is named in full in the reason."""
+        file = err.path if file is None else str(file)
+        if err.path != file:
+            self.skip(file, str(err), split)
+        elif err.line is None:
+            self.skip(file, err.reason, split)
+        else:
+            self.skip(file, f"line {err.line}: {err.reason}", split, line=err.line)
 
 
 def collect_skipped(report_dir: str | os.PathLike) -> list[dict]:

@@ -26,7 +26,14 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, parse_floats, read_text_lines, require_data_dir
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    parse_float_lines,
+    read_numbered_lines,
+    read_text_lines,
+    require_data_dir,
+)
 
 VIDEO = re.compile(r"^(?:(?P<phase1>\d{4})|A(?P<group>\d{2})N(?P<subject>\d{2}))-(?P<view>[LMR])$")
 VIEWS = {"L": 1, "M": 2, "R": 3}
@@ -54,20 +61,14 @@ def parse_video_name(name: str) -> dict | None:
 
 def read_pkummd_skeleton(path) -> np.ndarray:
     """A skeleton txt -> (T, 2, 25, 3) float32. Raises `SkeletonParseError`."""
-    lines = read_text_lines(path)
-    try:
-        values = parse_floats(path, " ".join(lines), 150 * len(lines))
-    except SkeletonParseError:
-        for number, line in enumerate(lines, start=1):  # name the first bad line
-            parse_floats(path, line, 150, number)
-        raise
-    return values.reshape(len(lines), 2, 25, 3).astype(np.float32)
+    values = parse_float_lines(path, read_numbered_lines(path), 150)
+    return values.reshape(len(values), 2, 25, 3).astype(np.float32)
 
 
 def read_pkummd_labels(path) -> list[tuple[int, int, int, int]]:
     """A label file -> [(action_id, start, end, confidence)]. Raises `SkeletonParseError`."""
     actions = []
-    for number, line in enumerate(read_text_lines(path), start=1):
+    for number, line in read_numbered_lines(path):
         fields = [f.strip() for f in line.split(",")]
         if len(fields) != 4:
             raise SkeletonParseError(path, f"expected 'action,start,end,confidence', got {line[:60]!r}", number)
@@ -205,7 +206,7 @@ class PKUMMD1(SkeletonDatasetBuilder):
                 sequence = read_pkummd_skeleton(skeleton_path)
                 clips, rejected = cut_clips(sequence, read_pkummd_labels(label_path), label_path)
             except SkeletonParseError as err:
-                recorder.skip(err.path, err.reason, split)
+                recorder.error(err, split)
                 continue
             for reason in rejected:
                 recorder.skip(label_path, reason, split)

@@ -290,7 +290,7 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 if skeleton.shape[2:] != shape:
                     raise ValueError(f"keypoints of shape (V, C) = {skeleton.shape[2:]} differ from the file's {shape}")
             except SkeletonParseError as err:
-                recorder.skip(err.path, err.reason, split)
+                recorder.error(err, split)
                 continue
             except ValueError as err:
                 recorder.skip(f"{path}#{key}", str(err), split)
