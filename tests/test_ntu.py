@@ -234,6 +234,21 @@ def test_the_report_names_the_line_of_the_error(tmp_path):
     assert bad.read_text().split("\n")[7] == "0.1 0.2"
 
 
+def test_upper_case_extensions_are_read_and_a_second_copy_is_a_reported_duplicate(tmp_path):
+    """``*.SKELETON`` files (the same format) used to be ignored without a report entry."""
+    root = tmp_path / "raw"
+    upper, test = write_ntu_folder(root, ["S001C001P001R001A001", "S001C001P003R001A002"])
+    upper = upper.rename(upper.with_suffix(".SKELETON"))
+    copy = root / "copy" / "S001C001P003R001A002.Skeleton"
+    copy.parent.mkdir()
+    copy.write_bytes(test.read_bytes())
+    ds = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
+    assert ds["train"]["sample_id"] == ["S001C001P001R001A001"] and ds["test"]["sample_id"] == ["S001C001P003R001A002"]
+    (record,) = build_report(ds)["skipped"]
+    assert record["kind"] == "excluded" and record["reason"].startswith("duplicate of")
+    assert {record["file"], record["reason"].removeprefix("duplicate of ")} == {str(copy), str(test)}
+
+
 def test_ntu120_xset_and_missing_data_dir(tmp_path):
     root = tmp_path / "raw"
     write_ntu_folder(root, ["S018C001P008R001A061", "S019C002P009R001A001"])

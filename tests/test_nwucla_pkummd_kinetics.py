@@ -23,6 +23,7 @@ from skeleton_models.data.raw_formats import (
     write_pkummd_labels,
     write_pkummd_sequence,
     write_pkummd_split,
+    write_pyskl_annotations,
 )
 
 from .paths import DATA, REAL_SAMPLES
@@ -238,6 +239,44 @@ def test_read_clip_dispatches_on_the_format(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(SkeletonParseError, match="cannot read a numpy array"):
         read_clip(tmp_path / "obj.npy")
+
+
+def test_every_loader_reads_upper_case_extensions(tmp_path):
+    """``.JSON``, ``.TXT`` and ``.PKL`` files used to be ignored (a PKU-MMD video whose label file is ``.TXT`` was
+    reported as having none)."""
+    root = tmp_path / "ucla"
+    root.mkdir()
+    for name, label in [("a01_s01_e00_v01", 0), ("a02_s01_e00_v03", 1)]:
+        path = write_nwucla_json(root / f"{name}.json", ntu_to_nwucla(synthetic_clip(label)[:, 0]), label)
+    path.rename(path.with_suffix(".JSON"))
+    ds = load_skeleton_dataset("nwucla", data_dir=root, cache_dir=tmp_path / "c1")
+    assert (len(ds["train"]), len(ds["test"])) == (1, 1) and not build_report(ds)["skipped"]
+
+    videos = _pkummd_tree(tmp_path / "pku", 1)
+    for folder, video in (("skeleton", videos[0]), ("label", videos[1])):
+        path = tmp_path / "pku" / folder / f"{video}.txt"
+        path.rename(path.with_suffix(".TXT"))
+    ds = load_skeleton_dataset("pkummd1", data_dir=tmp_path / "pku", cache_dir=tmp_path / "c2")
+    assert (len(ds["train"]), len(ds["test"])) == (6, 3)
+    assert all("no frames inside the sequence" in r["reason"] for r in build_report(ds)["skipped"])
+
+    kinetics = tmp_path / "kinetics"
+    for split, folder in (("train", "kinetics_train"), ("test", "kinetics_val")):
+        (kinetics / folder).mkdir(parents=True)
+        _kinetics_video(kinetics / folder / f"{split}.JSON", 1)
+        (kinetics / f"{folder}_label.json").write_text(json.dumps({split: {"has_skeleton": True, "label_index": 1}}))
+    ds = load_skeleton_dataset("kinetics_skeleton", data_dir=kinetics, cache_dir=tmp_path / "c3")
+    assert (ds["train"]["sample_id"], ds["test"]["sample_id"]) == (["train"], ["test"])
+
+    (tmp_path / "pyskl").mkdir()
+    keypoint = synthetic_clip(1)[:, :1].transpose(1, 0, 2, 3)
+    write_pyskl_annotations(
+        tmp_path / "pyskl" / "poses.PKL",
+        [{"frame_dir": name, "label": 0, "keypoint": keypoint} for name in ("a", "b")],
+        {"train": ["a"], "val": ["b"]},
+    )
+    ds = load_skeleton_dataset("pyskl", data_dir=tmp_path / "pyskl", class_names=["x"], cache_dir=tmp_path / "c4")
+    assert (len(ds["train"]), len(ds["test"])) == (1, 1)
 
 
 def test_json_and_text_files_may_start_with_a_byte_order_mark(tmp_path):

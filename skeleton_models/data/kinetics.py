@@ -22,7 +22,15 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, load_json, require_data_dir, to_float32
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    load_json,
+    require_data_dir,
+    to_float32,
+    unique_by_name,
+)
 
 NUM_JOINTS = 18
 MAX_FRAMES = 10_000  # a frame index beyond this marks a corrupt file, not a long video
@@ -109,7 +117,7 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
             labels = load_json(label_file)
             if not isinstance(labels, dict):
                 raise ValueError(f"{label_file}: expected a json object mapping video ids to their labels")
-            files, items = {p.stem: p for p in (root / folder).glob("*.json")}, []
+            files, items = unique_by_name(find_files(root / folder, [".json"], recursive=False), recorder, split), []
             for video, path in sorted(files.items()):
                 entry = labels.get(video)
                 if not isinstance(entry, dict) or not isinstance(entry.get("label_index"), int):

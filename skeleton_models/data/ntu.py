@@ -348,7 +348,7 @@ class NTU60(SkeletonDatasetBuilder):
                     f"{self.VARIANT.name}: {option} {folder!r} is not a folder; expected the <sample_id>.npy {what} "
                     "there"
                 )
-        files = find_files(root, ["*.skeleton"])
+        files = find_files(root, [".skeleton"])
         if not files:
             raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
         recorder = SkipRecorder(self.report_dir)

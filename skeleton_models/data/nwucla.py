@@ -123,7 +123,7 @@ class NWUCLA(SkeletonDatasetBuilder):
         expected = "the NW-UCLA all_sqe json files (a01_s01_e00_v01.json, ...), e.g. extracted from all_sqe.zip"
         root = require_data_dir(self.config.data_dir, "nwucla", expected)
         recorder = SkipRecorder(self.report_dir)
-        files = unique_by_name(find_files(root, ["*.json"]), recorder)
+        files = unique_by_name(find_files(root, [".json"]), recorder)
         if not any(parse_nwucla_name(name) for name in files):
             raise ValueError(f"nwucla: no aAA_sSS_eEE_vVV.json files under {str(root)!r}; expected {expected}")
         splits, excluded = assign_splits(sorted(files))

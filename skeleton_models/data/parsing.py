@@ -207,20 +207,22 @@ def log_report(report: dict, path: Path) -> None:
         )
 
 
-def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
-    """Files under `root` (recursively) matching any of the glob patterns, sorted."""
-    root = Path(root)
-    found = {p for pattern in patterns for p in root.rglob(pattern) if p.is_file()}
-    return sorted(found)
+def find_files(root: str | os.PathLike, suffixes: Iterable[str], recursive: bool = True) -> list[Path]:
+    """Files under `root` (recursively, or only in `root` itself) whose extension is one of `suffixes` (e.g.
+    ``[".skeleton"]``) in any case -- ``S001C001P001R001A001.SKELETON`` is the same format -- sorted."""
+    suffixes = {suffix.lower() for suffix in suffixes}
+    candidates = Path(root).rglob("*") if recursive else Path(root).iterdir()
+    return sorted(p for p in candidates if p.suffix.lower() in suffixes and p.is_file())
 
 
-def unique_by_name(files: Iterable[Path], recorder: SkipRecorder) -> dict[str, Path]:
+def unique_by_name(files: Iterable[Path], recorder: SkipRecorder, split: str | None = None) -> dict[str, Path]:
     """Sample name (file stem) -> file; a second file of the same name (e.g. the same sample extracted into two
-    folders) is skipped and recorded as a duplicate of the first, in sorted path order."""
+    folders, or ``x.json`` next to ``x.JSON``) is skipped and recorded as a duplicate of the first, in sorted path
+    order."""
     by_name: dict[str, Path] = {}
     for path in sorted(files):
         if path.stem in by_name:
-            recorder.skip(path, f"duplicate of {by_name[path.stem]}", kind="excluded")
+            recorder.skip(path, f"duplicate of {by_name[path.stem]}", split, kind="excluded")
         else:
             by_name[path.stem] = path
     return by_name

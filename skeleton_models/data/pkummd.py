@@ -29,10 +29,12 @@ from .features import skeleton_features
 from .parsing import (
     SkeletonParseError,
     SkipRecorder,
+    find_files,
     parse_float_lines,
     read_numbered_lines,
     read_text_lines,
     require_data_dir,
+    unique_by_name,
 )
 
 VIDEO = re.compile(r"^(?:(?P<phase1>\d{4})|A(?P<group>\d{2})N(?P<subject>\d{2}))-(?P<view>[LMR])$")
@@ -178,18 +180,19 @@ class PKUMMD1(SkeletonDatasetBuilder):
         train, test = read_split_file(split_files[0])
         membership = {**{v: "test" for v in test}, **{v: "train" for v in train}}
         recorder = SkipRecorder(self.report_dir)
+        skeletons = unique_by_name(find_files(skeleton_dir, [".txt"], recursive=False), recorder)
+        labels = unique_by_name(find_files(label_dir, [".txt"], recursive=False), recorder)
         videos: dict[str, list] = {"train": [], "test": []}
-        for path in sorted(skeleton_dir.glob("*.txt")):
-            info = parse_video_name(path.stem)
-            label = label_dir / path.name
+        for video, path in skeletons.items():
+            info = parse_video_name(video)
             if info is None or info["phase"] != self.PHASE:
                 recorder.skip(path, f"not a Phase {self.PHASE} video name", kind="excluded")
-            elif path.stem not in membership:
+            elif video not in membership:
                 recorder.skip(path, f"not listed in {split_name}", kind="excluded")
-            elif not label.is_file():
-                recorder.skip(path, f"no label file {label}")
+            elif video not in labels:
+                recorder.skip(path, f"no label file {label_dir / path.name}")
             else:
-                videos[membership[path.stem]].append((str(path), str(label)))
+                videos[membership[video]].append((str(path), str(labels[video])))
         if not videos["train"] and not videos["test"]:
             raise ValueError(f"{name}: no usable <video>.txt files in {str(skeleton_dir)!r}; expected {expected}")
         return [

@@ -26,7 +26,14 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, read_text_lines, require_data_dir, to_float32
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    read_text_lines,
+    require_data_dir,
+    to_float32,
+)
 
 LAYOUT_BY_JOINTS = {25: "ntu25", 20: "nwucla20", 18: "openpose18", 17: "coco17", 21: "mediapipe_hand21"}
 DEFAULT_IMG_SHAPE = (1080, 1920)  # pyskl PreNormalize2D's default (h, w)
@@ -188,7 +195,7 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 path = Path(cfg.annotation_file).expanduser()
             else:
                 root = require_data_dir(cfg.data_dir, "pyskl", expected)
-                candidates = [root] if root.is_file() else sorted(root.glob("*.pkl"))
+                candidates = [root] if root.is_file() else find_files(root, [".pkl"], recursive=False)
                 if len(candidates) != 1:
                     raise ValueError(
                         f"pyskl: expected {expected} at {str(root)!r}, found {len(candidates)} .pkl "
