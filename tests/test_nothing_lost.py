@@ -105,7 +105,7 @@ def test_pkummd_accounts_for_every_labelled_segment_and_tests_reversed_and_empty
     got = produced(ds)
     assert sorted(got) == ["0002-L_0", "0002-L_1", "0002-M_0", "0002-M_1", "0291-R_0"]
     reasons = sorted(r["reason"].split(":")[-1].strip() for r in records)
-    assert len(records) == 5 and sum("all-zero clip" in r for r in reasons) == 1  # segment 2 of 0002-L
+    assert len(records) == 5 and sum("all-zero skeleton" in r for r in reasons) == 1  # segment 2 of 0002-L
     assert sum("no frames inside the sequence" in r["reason"] for r in records) == 1  # segment 3 of 0002-L
     stems = sorted(Path(r["file"]).stem for r in records)
     assert stems == ["0002-L", "0002-L", "0003-L", "0004-L", "0005-L"]
@@ -249,3 +249,11 @@ def test_every_loader_reports_numbers_beyond_float32(tmp_path, name):
     """1e39 passed the finiteness check (done in float64) of NTU and PKU-MMD and was stored as inf in float32."""
     ds, bad = build_with_a_bad_sample(name, tmp_path / "raw", overflowing)
     assert_only_the_bad_sample_is_reported(ds, bad, "1e+39 is beyond the float32 range")
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_every_loader_reports_an_all_zero_skeleton(tmp_path, name):
+    """One rule for every loader (PKU-MMD had it for its segments, as "all-zero clip"): NTU, NW-UCLA, Kinetics and
+    pyskl built rows of zeros (NTU: or of no frame at all, where the actor selection dropped every frame)."""
+    ds, bad = build_with_a_bad_sample(name, tmp_path / "raw", np.zeros_like)
+    assert_only_the_bad_sample_is_reported(ds, bad, "all-zero skeleton")

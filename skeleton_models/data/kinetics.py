@@ -7,7 +7,8 @@ with coordinates normalised to [0, 1] by the frame size.
 
 Channels are (x, y, score). As ST-GCN's feeder: up to `max_persons` (5) skeletons per frame are read, x and y are
 zeroed where the score is 0, and the persons of each frame are sorted by their summed score. Frames are placed by
-their ``frame_index`` (missing frames stay zero). Centring is left to the processor.
+their ``frame_index`` (missing frames stay zero). Centring is left to the processor. Unreadable files and videos
+whose positions are all zero (nobody detected with a non-zero confidence) are skipped and reported.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .parsing import (
     SkipRecorder,
     find_files,
     load_json,
+    reject_all_zero,
     require_data_dir,
     to_float32,
     unique_by_name,
@@ -145,6 +147,7 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
                 if not 0 <= label < num_classes:
                     raise SkeletonParseError(path, f"label_index {label} is not in 0..{num_classes - 1}")
                 skeleton = read_kinetics_json(path, self.config.max_persons)
+                reject_all_zero(path, skeleton[..., :2])  # x, y: no position with a non-zero confidence
             except SkeletonParseError as err:
                 recorder.error(err, split, file=path)
                 continue

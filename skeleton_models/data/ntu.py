@@ -7,7 +7,8 @@
   rest by motion, and fill two actor slots with non-overlapping bodies; frames where both actors are missing
   are removed.
 - Builders `NTU60` (configs ``xsub``, ``xview``) and `NTU120` (``xsub``, ``xset``): the official missing-skeleton
-  samples are excluded and reported; split rules as CTR-GCN / pyskl.
+  samples are excluded and reported, so are unreadable files and all-zero skeletons (skipped); split rules as
+  CTR-GCN / pyskl. Files are found as ``*.skeleton`` in any case (``*.SKELETON`` too).
 - Hands (BHaRNet): with ``hands_dir=``, each sample's ``<hands_dir>/<sample_id>.npy`` -- hand keypoints extracted
   from its RGB video by ``examples/extract_hands.py``, one entry per video frame -- is joined as a ``hands`` column
   of per-person hands (T, 2, 2, 21, 3) (`skeleton_models.hands`), frame by frame with the skeleton's kept frames.
@@ -41,6 +42,7 @@ from .parsing import (
     read_hands_file,
     read_numbered_lines,
     read_rgb_rois_file,
+    reject_all_zero,
     require_data_dir,
     unique_by_name,
 )
@@ -376,6 +378,7 @@ class NTU60(SkeletonDatasetBuilder):
             name = Path(file).stem
             try:
                 skeleton, actors, frames, declared = load_ntu_sample(file, return_frames=True)
+                reject_all_zero(file, skeleton)
                 if hands_dir is not None:
                     hands = read_hands_file(Path(hands_dir) / f"{name}.npy", declared, num_persons=2)[frames]
                 if rgb_dir is not None:

@@ -2,7 +2,8 @@
 
 One json per sample, named ``aAA_sSS_eEE_vVV.json`` (action folder, subject, episode, view) with keys
 ``file_name``, ``skeletons`` ([T][20][3], camera space, metres) and ``label`` (1..10). The ten classes are the
-folders a01-a12 without a07 and a10. Protocol (CTR-GCN): views 1 and 2 train, view 3 tests.
+folders a01-a12 without a07 and a10. Protocol (CTR-GCN): views 1 and 2 train, view 3 tests. Unreadable files and
+all-zero skeletons are skipped and reported.
 
 Hands (BHaRNet): the body stays ``nwucla20`` (20 joints, 1 person) and is not padded to 25 nodes. BHaRNet's body
 and hand experts are separate backbones, each built from its own input's layout, so the two streams may have
@@ -29,6 +30,7 @@ from .parsing import (
     SkipRecorder,
     find_files,
     load_json,
+    reject_all_zero,
     require_data_dir,
     to_float32,
     unique_by_name,
@@ -142,6 +144,7 @@ class NWUCLA(SkeletonDatasetBuilder):
         for file in files:
             try:
                 skeleton = read_nwucla_json(file)
+                reject_all_zero(file, skeleton)
             except SkeletonParseError as err:
                 recorder.error(err, split, file=file)
                 continue

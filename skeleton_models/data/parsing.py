@@ -20,6 +20,7 @@ logger = logging.getLogger("skeleton_models.data")
 
 REPORT_NAME = "build_report.json"
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+ALL_ZERO = "all-zero skeleton (no joint has a non-zero coordinate in any frame)"
 
 
 class SkeletonParseError(ValueError):
@@ -88,6 +89,18 @@ def parse_floats(path, text: str, expected: int | None, line: int | None = None)
         raise SkeletonParseError(path, f"expected {expected} numbers, got {values.size}", line)
     to_float32(path, values, line)
     return values
+
+
+def is_all_zero(coordinates: np.ndarray) -> bool:
+    """True if no coordinate is non-zero: nobody was tracked in any frame (or there is no frame at all)."""
+    return not np.any(coordinates)
+
+
+def reject_all_zero(path, coordinates: np.ndarray) -> None:
+    """The rule of every loader: a sample whose skeleton `coordinates` are all zero is skipped and reported.
+    Raises `SkeletonParseError` (`ALL_ZERO`) for such a sample."""
+    if is_all_zero(coordinates):
+        raise SkeletonParseError(path, ALL_ZERO)
 
 
 def parse_float_lines(path, numbered: list[tuple[int, str]], per_line: int) -> np.ndarray:

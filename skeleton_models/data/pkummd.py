@@ -27,9 +27,11 @@ import numpy as np
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
 from .parsing import (
+    ALL_ZERO,
     SkeletonParseError,
     SkipRecorder,
     find_files,
+    is_all_zero,
     parse_float_lines,
     read_numbered_lines,
     read_text_lines,
@@ -106,8 +108,8 @@ def cut_clips(sequence: np.ndarray, labels, path) -> tuple[list[dict], list[str]
         skeleton = sequence[start:end]
         if len(skeleton) == 0:
             rejected.append(f"action {index} ({action},{start},{end}): no frames inside the sequence")
-        elif not np.abs(skeleton).max() > 0:
-            rejected.append(f"action {index} ({action},{start},{end}): all-zero clip")
+        elif is_all_zero(skeleton):
+            rejected.append(f"action {index} ({action},{start},{end}): {ALL_ZERO}")
         else:
             clips.append(
                 {

@@ -10,6 +10,7 @@ single object is built from it.
 
 Rows: ``skeleton`` (T, M, V, C) with the score appended as the last channel for 2-D data (x, y, score). 2-D
 coordinates are normalised to [-1, 1] by the image size as pyskl's ``PreNormalize2D`` does (``normalize_2d``).
+Annotations that cannot be converted, and those whose keypoints are all zero, are skipped and reported.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .parsing import (
     SkipRecorder,
     find_files,
     read_text_lines,
+    reject_all_zero,
     require_data_dir,
     to_float32,
 )
@@ -296,6 +298,7 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 )
                 if skeleton.shape[2:] != shape:
                     raise ValueError(f"keypoints of shape (V, C) = {skeleton.shape[2:]} differ from the file's {shape}")
+                reject_all_zero(f"{path}#{key}", np.asarray(annotation["keypoint"])[: self.config.max_persons])
             except SkeletonParseError as err:
                 recorder.error(err, split)
                 continue
