@@ -86,7 +86,8 @@ def load_skeleton_dataset(
 
     Returns:
         A `DatasetDict` with ``train`` and ``test``; rows follow `skeleton_features`. Files that could not be
-        read are skipped, logged, and listed with the reason in ``build_report.json`` next to the Arrow files.
+        read are skipped, logged, and listed with the reason in ``build_report.json`` next to the Arrow files
+        (``skipped``: rows + skipped entries = inputs; ``notes``: rows kept with a change, e.g. cut).
     """
     if name not in DATASET_BUILDERS:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASET_BUILDERS)}")
@@ -109,10 +110,10 @@ def load_skeleton_dataset(
         builder.download_and_prepare(num_proc=num_proc)
         dataset = builder.as_dataset()
         report_path = Path(builder.cache_dir) / REPORT_NAME
-        skipped = collect_skipped(report_dir)
-        if skipped or not report_path.exists():  # generated now: write the report next to the Arrow files
+        records = collect_skipped(report_dir)
+        if records or not report_path.exists():  # generated now: write the report next to the Arrow files
             counts = {split: len(ds) for split, ds in dataset.items()}
-            write_report(builder.cache_dir, name, builder.config.name, skipped, counts)
+            write_report(builder.cache_dir, name, builder.config.name, records, counts)
         else:  # read from the cache: repeat what was skipped when it was built
             log_report(json.loads(report_path.read_text()), report_path)
     finally:

@@ -2,7 +2,10 @@
 
 Parsers raise `SkeletonParseError` (and nothing else) for a file they cannot read. Builders catch it, skip the
 file and record it with `SkipRecorder`; `load_skeleton_dataset` gathers the records into a build report that is
-logged and written next to the Arrow cache, so that no sample is silently lost.
+logged and written next to the Arrow cache, so that no sample is silently lost: the rows plus the report's
+``skipped`` entries (kinds "error" and "excluded") are the inputs, each once. A sample kept with a change (e.g. a
+PKU-MMD segment cut at the end of its sequence) is a row, and also an entry of the report's ``notes`` (kind
+"kept").
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import numpy as np
 logger = logging.getLogger("skeleton_models.data")
 
 REPORT_NAME = "build_report.json"
+SKIPPED_KINDS = ("error", "excluded")  # a skipped input: unreadable / left out on purpose (protocol, duplicate)
+KEPT = "kept"  # a row kept with a change (cut, reordered): a note, not a skipped input
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 ALL_ZERO = "all-zero skeleton (no joint has a non-zero coordinate in any frame)"
 
@@ -149,8 +154,9 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
 
 
 class SkipRecorder:
-    """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder). Each record has
-    ``file``, ``reason``, ``split``, ``kind`` and ``line`` (the line of ``file`` the reason is about, or None)."""
+    """Records skipped files (and notes on samples kept with a change) from any process into `report_dir` (one
+    JSON-lines file per recorder). Each record has ``file``, ``reason``, ``split``, ``kind`` and ``line`` (the line
+    of ``file`` the reason is about, or None)."""
 
     def __init__(self, report_dir: str | os.PathLike):
         self.path = Path(report_dir) / f"skipped-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
@@ -163,7 +169,10 @@ class SkipRecorder:
         kind: str = "error",
         line: int | None = None,
     ) -> None:
-        """`kind` is "error" for an unreadable file, "excluded" for a file a protocol excludes on purpose."""
+        """`kind` is "error" for an unreadable file, "excluded" for a file left out on purpose (by the protocol, or
+        as a duplicate), "kept" for a sample that is kept with a change: a row, and a note of the report."""
+        if kind not in (*SKIPPED_KINDS, KEPT):
+            raise ValueError(f"unknown build report kind {kind!r}; expected one of {[*SKIPPED_KINDS, KEPT]}")
         record = {"file": str(file), "reason": reason, "split": split, "kind": kind, "line": line}
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
@@ -182,16 +191,24 @@ class SkipRecorder:
 
 
 def collect_skipped(report_dir: str | os.PathLike) -> list[dict]:
+    """Every record written to `report_dir` (skipped inputs and notes), sorted by kind and file."""
     records = []
     for path in sorted(Path(report_dir).glob("skipped-*.jsonl")):
         records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
     return sorted(records, key=lambda r: (r["kind"], r["file"]))
 
 
-def write_report(cache_dir: str | os.PathLike, name: str, config: str, skipped: list[dict], counts: dict) -> Path:
-    """Write the build report next to the Arrow files and log what was skipped."""
+def write_report(cache_dir: str | os.PathLike, name: str, config: str, records: list[dict], counts: dict) -> Path:
+    """Write the build report next to the Arrow files and log it: ``rows`` (per split), ``skipped`` (the records of
+    kind "error" and "excluded": rows + skipped = inputs) and ``notes`` (kind "kept": rows kept with a change)."""
     path = Path(cache_dir) / REPORT_NAME
-    report = {"dataset": name, "config": config, "rows": counts, "skipped": skipped}
+    report = {
+        "dataset": name,
+        "config": config,
+        "rows": counts,
+        "skipped": [r for r in records if r["kind"] in SKIPPED_KINDS],
+        "notes": [r for r in records if r["kind"] not in SKIPPED_KINDS],
+    }
     path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     log_report(report, path)
     return path
@@ -200,6 +217,7 @@ def write_report(cache_dir: str | os.PathLike, name: str, config: str, skipped: 
 def log_report(report: dict, path: Path) -> None:
     errors = [r for r in report["skipped"] if r["kind"] == "error"]
     excluded = [r for r in report["skipped"] if r["kind"] != "error"]
+    notes = report.get("notes", [])
     for record in errors:
         logger.warning("skipped %s: %s", record["file"], record["reason"])
     if excluded:
@@ -208,6 +226,16 @@ def log_report(report: dict, path: Path) -> None:
             len(excluded),
             excluded[0]["file"],
             excluded[0]["reason"],
+        )
+    if notes:
+        logger.info(
+            "%s/%s: kept %d samples with a change (e.g. %s: %s); build report: %s",
+            report["dataset"],
+            report["config"],
+            len(notes),
+            notes[0]["file"],
+            notes[0]["reason"],
+            path,
         )
     if report["skipped"]:
         logger.warning(
