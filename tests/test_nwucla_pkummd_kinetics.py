@@ -82,8 +82,9 @@ def test_real_pkummd_sequence():
     first = np.array(REAL_PKU.read_text().split("\n")[0].split()[:3], dtype=np.float32)
     np.testing.assert_array_equal(sequence[0, 0, 0], first)
     labels = [(13, 100, 200, 1), (27, 400, 350, 2)]  # the second with start and end reversed
-    clips, rejected = cut_clips(sequence, labels, "labels")
-    assert [len(c["skeleton"]) for c in clips] == [100, 50] and not rejected
+    clips, records = cut_clips(sequence, labels, "labels")
+    assert [len(c["skeleton"]) for c in clips] == [100, 50]
+    assert [r["kind"] for r in records] == ["kept"] and "swapped" in records[0]["reason"]  # a note, not a skip
     np.testing.assert_array_equal(clips[1]["skeleton"], sequence[350:400])
 
 
@@ -142,6 +143,14 @@ def test_pkummd_errors(tmp_path):
     bad.write_text("52,1,20,1\n")
     with pytest.raises(SkeletonParseError, match="1..51"):
         read_pkummd_labels(bad)
+    bad.write_text("13,1,20,1\n13,1.5,20,1\n")  # used to be truncated to frame 1
+    with pytest.raises(SkeletonParseError, match="line 2: .*a fraction in '13,1.5,20,1'"):
+        read_pkummd_labels(bad)
+    bad.write_text("13,1,20,3\n")  # used to be accepted
+    with pytest.raises(SkeletonParseError, match="line 1: confidence must be 1 or 2, got 3"):
+        read_pkummd_labels(bad)
+    bad.write_text("13.0,1,20.0,2\n")
+    assert read_pkummd_labels(bad) == [(13, 1, 20, 2)]
     split = write_pkummd_split(tmp_path / "s.txt", ["0002-L", "0003-L"], ["0291-L"])
     assert read_split_file(split) == (["0002-L", "0003-L"], ["0291-L"])
 
