@@ -52,6 +52,15 @@ def test_crlf_files_parse_the_same(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
+def test_a_byte_order_mark_is_not_data(tmp_path):
+    """A UTF-8 BOM (as some Windows editors write) at the start of a file used to break the frame count."""
+    path = write_ntu_skeleton(tmp_path / "S001C001P001R001A001.skeleton", ntu_frames_from_clip(synthetic_clip(3)))
+    bom = tmp_path / "bom" / path.name
+    bom.parent.mkdir()
+    bom.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    np.testing.assert_array_equal(load_ntu_sample(bom)[0], load_ntu_sample(path)[0])
+
+
 def test_two_person_file(tmp_path):
     clip = synthetic_clip(14)  # handshake
     path = write_ntu_skeleton(tmp_path / "S001C001P001R001A058.skeleton", ntu_frames_from_clip(clip), crlf=True)
@@ -207,6 +216,37 @@ def test_builder_end_to_end_with_report(tmp_path, caplog):
     again = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
     assert len(again["train"]) == 2
     assert any("S001C001P004R001A003" in r.message for r in caplog.records)  # a cached build repeats its report
+
+
+def test_the_report_names_the_line_of_the_error(tmp_path):
+    """The parser knows the line of an error; the build report used to drop it (and a bad joint line was blamed on
+    the last joint line of its body, counted without the blank lines)."""
+    root = tmp_path / "raw"
+    write_ntu_folder(root, ["S001C001P001R001A001", "S001C001P003R001A002"])
+    (bad,) = write_ntu_folder(root, ["S001C001P002R001A003"])
+    lines = bad.read_text().split("\n")
+    lines[6] = "0.1 0.2"  # the third joint line of the first body: file line 7
+    bad.write_text("\n".join(lines[:1] + [""] + lines[1:]))  # a blank line after the frame count: now line 8
+    ds = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
+    (record,) = build_report(ds)["skipped"]
+    assert record["file"] == str(bad) and record["line"] == 8
+    assert record["reason"] == "line 8: expected 12 numbers, got 2"
+    assert bad.read_text().split("\n")[7] == "0.1 0.2"
+
+
+def test_upper_case_extensions_are_read_and_a_second_copy_is_a_reported_duplicate(tmp_path):
+    """``*.SKELETON`` files (the same format) used to be ignored without a report entry."""
+    root = tmp_path / "raw"
+    upper, test = write_ntu_folder(root, ["S001C001P001R001A001", "S001C001P003R001A002"])
+    upper = upper.rename(upper.with_suffix(".SKELETON"))
+    copy = root / "copy" / "S001C001P003R001A002.Skeleton"
+    copy.parent.mkdir()
+    copy.write_bytes(test.read_bytes())
+    ds = load_skeleton_dataset("ntu60", data_dir=root, config="xsub", cache_dir=tmp_path / "cache")
+    assert ds["train"]["sample_id"] == ["S001C001P001R001A001"] and ds["test"]["sample_id"] == ["S001C001P003R001A002"]
+    (record,) = build_report(ds)["skipped"]
+    assert record["kind"] == "excluded" and record["reason"].startswith("duplicate of")
+    assert {record["file"], record["reason"].removeprefix("duplicate of ")} == {str(copy), str(test)}
 
 
 def test_ntu120_xset_and_missing_data_dir(tmp_path):

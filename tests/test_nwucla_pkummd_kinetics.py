@@ -7,18 +7,23 @@ import pytest
 
 from skeleton_models.data import build_report, get_skeleton_spec, load_skeleton_dataset, read_clip
 from skeleton_models.data.kinetics import read_kinetics_json
+from skeleton_models.data.ntu import load_ntu_sample
 from skeleton_models.data.nwucla import assign_splits, label_of, read_nwucla_json
-from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.data.parsing import SkeletonParseError, read_hands_file
 from skeleton_models.data.pkummd import cut_clips, read_pkummd_labels, read_pkummd_skeleton, read_split_file
+from skeleton_models.data.pyskl import convert_annotation
 from skeleton_models.data.raw_formats import (
+    ntu_frames_from_clip,
     ntu_to_nwucla,
     project_2d,
     synthetic_clip,
     write_kinetics_json,
+    write_ntu_skeleton,
     write_nwucla_json,
     write_pkummd_labels,
     write_pkummd_sequence,
     write_pkummd_split,
+    write_pyskl_annotations,
 )
 
 from .paths import DATA, REAL_SAMPLES
@@ -77,8 +82,9 @@ def test_real_pkummd_sequence():
     first = np.array(REAL_PKU.read_text().split("\n")[0].split()[:3], dtype=np.float32)
     np.testing.assert_array_equal(sequence[0, 0, 0], first)
     labels = [(13, 100, 200, 1), (27, 400, 350, 2)]  # the second with start and end reversed
-    clips, rejected = cut_clips(sequence, labels, "labels")
-    assert [len(c["skeleton"]) for c in clips] == [100, 50] and not rejected
+    clips, records = cut_clips(sequence, labels, "labels")
+    assert [len(c["skeleton"]) for c in clips] == [100, 50]
+    assert [r["kind"] for r in records] == ["kept"] and "swapped" in records[0]["reason"]  # a note, not a skip
     np.testing.assert_array_equal(clips[1]["skeleton"], sequence[350:400])
 
 
@@ -137,8 +143,43 @@ def test_pkummd_errors(tmp_path):
     bad.write_text("52,1,20,1\n")
     with pytest.raises(SkeletonParseError, match="1..51"):
         read_pkummd_labels(bad)
+    bad.write_text("13,1,20,1\n13,1.5,20,1\n")  # used to be truncated to frame 1
+    with pytest.raises(SkeletonParseError, match="line 2: .*a fraction in '13,1.5,20,1'"):
+        read_pkummd_labels(bad)
+    bad.write_text("13,1,20,3\n")  # used to be accepted
+    with pytest.raises(SkeletonParseError, match="line 1: confidence must be 1 or 2, got 3"):
+        read_pkummd_labels(bad)
+    bad.write_text("13.0,1,20.0,2\n")
+    assert read_pkummd_labels(bad) == [(13, 1, 20, 2)]
     split = write_pkummd_split(tmp_path / "s.txt", ["0002-L", "0003-L"], ["0291-L"])
     assert read_split_file(split) == (["0002-L", "0003-L"], ["0291-L"])
+
+
+def test_pkummd_and_nwucla_reports_name_the_line(tmp_path):
+    """The line of a parse error (PKU-MMD skeleton and label files, json syntax) goes into the build report."""
+    raw = tmp_path / "raw"
+    videos = _pkummd_tree(raw, 1)
+    shutil.copy(raw / "skeleton" / f"{videos[1]}.txt", raw / "skeleton" / "0003-L.txt")
+    write_pkummd_split(raw / "cross-subject.txt", [*videos[:2], "0003-L"], videos[2:])
+    skeleton = raw / "skeleton" / f"{videos[0]}.txt"
+    lines = skeleton.read_text().split("\n")
+    skeleton.write_text("\n".join(["", *lines[:4], lines[4] + " 1.0", *lines[5:]]))  # line 6: 151 numbers
+    labels = write_pkummd_labels(raw / "label" / "0003-L.txt", [(13, 0, 10, 1), (14, 10, 20, 2), (34, 20, 30, 1)])
+    lines = labels.read_text().split("\n")
+    labels.write_text("\n".join([lines[0], "", lines[1], "34,x,30,1", *lines[3:]]))  # line 4: not a number
+    ds = load_skeleton_dataset("pkummd1", data_dir=raw, cache_dir=tmp_path / "c")
+    errors = {Path(r["file"]).name: r for r in build_report(ds)["skipped"] if "inside the sequence" not in r["reason"]}
+    assert set(errors) == {skeleton.name, labels.name}
+    assert errors[skeleton.name]["line"] == 6 and errors[skeleton.name]["reason"].startswith("line 6: expected 150")
+    assert errors[labels.name]["line"] == 4 and errors[labels.name]["reason"].startswith("line 4: expected four")
+    root = tmp_path / "all_sqe"
+    root.mkdir()
+    for name, label in [("a01_s01_e00_v01", 0), ("a02_s01_e00_v03", 1)]:
+        write_nwucla_json(root / f"{name}.json", ntu_to_nwucla(synthetic_clip(label)[:, 0]), label)
+    (root / "a03_s01_e00_v01.json").write_text('{"skeletons":\n [[1, 2]]\n x}')  # a syntax error on line 3
+    ds = load_skeleton_dataset("nwucla", data_dir=root, cache_dir=tmp_path / "c2")
+    (record,) = build_report(ds)["skipped"]
+    assert record["line"] == 3 and record["reason"].startswith("line 3: not valid JSON")
 
 
 # -- Kinetics-Skeleton ---------------------------------------------------------------------------------------------
@@ -207,6 +248,94 @@ def test_read_clip_dispatches_on_the_format(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(SkeletonParseError, match="cannot read a numpy array"):
         read_clip(tmp_path / "obj.npy")
+
+
+def test_every_loader_reads_upper_case_extensions(tmp_path):
+    """``.JSON``, ``.TXT`` and ``.PKL`` files used to be ignored (a PKU-MMD video whose label file is ``.TXT`` was
+    reported as having none)."""
+    root = tmp_path / "ucla"
+    root.mkdir()
+    for name, label in [("a01_s01_e00_v01", 0), ("a02_s01_e00_v03", 1)]:
+        path = write_nwucla_json(root / f"{name}.json", ntu_to_nwucla(synthetic_clip(label)[:, 0]), label)
+    path.rename(path.with_suffix(".JSON"))
+    ds = load_skeleton_dataset("nwucla", data_dir=root, cache_dir=tmp_path / "c1")
+    assert (len(ds["train"]), len(ds["test"])) == (1, 1) and not build_report(ds)["skipped"]
+
+    videos = _pkummd_tree(tmp_path / "pku", 1)
+    for folder, video in (("skeleton", videos[0]), ("label", videos[1])):
+        path = tmp_path / "pku" / folder / f"{video}.txt"
+        path.rename(path.with_suffix(".TXT"))
+    ds = load_skeleton_dataset("pkummd1", data_dir=tmp_path / "pku", cache_dir=tmp_path / "c2")
+    assert (len(ds["train"]), len(ds["test"])) == (6, 3)
+    assert all("no frames inside the sequence" in r["reason"] for r in build_report(ds)["skipped"])
+
+    kinetics = tmp_path / "kinetics"
+    for split, folder in (("train", "kinetics_train"), ("test", "kinetics_val")):
+        (kinetics / folder).mkdir(parents=True)
+        _kinetics_video(kinetics / folder / f"{split}.JSON", 1)
+        (kinetics / f"{folder}_label.json").write_text(json.dumps({split: {"has_skeleton": True, "label_index": 1}}))
+    ds = load_skeleton_dataset("kinetics_skeleton", data_dir=kinetics, cache_dir=tmp_path / "c3")
+    assert (ds["train"]["sample_id"], ds["test"]["sample_id"]) == (["train"], ["test"])
+
+    (tmp_path / "pyskl").mkdir()
+    keypoint = synthetic_clip(1)[:, :1].transpose(1, 0, 2, 3)
+    write_pyskl_annotations(
+        tmp_path / "pyskl" / "poses.PKL",
+        [{"frame_dir": name, "label": 0, "keypoint": keypoint} for name in ("a", "b")],
+        {"train": ["a"], "val": ["b"]},
+    )
+    ds = load_skeleton_dataset("pyskl", data_dir=tmp_path / "pyskl", class_names=["x"], cache_dir=tmp_path / "c4")
+    assert (len(ds["train"]), len(ds["test"])) == (1, 1)
+
+
+def test_json_and_text_files_may_start_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 BOM used to make every json 'not valid JSON' and break the first line of a PKU-MMD file."""
+    clip = synthetic_clip(2)
+    paths = [
+        write_nwucla_json(tmp_path / "a01_s01_e00_v01.json", ntu_to_nwucla(clip[:, 0]), 0),
+        write_pkummd_sequence(tmp_path / "0002-L.txt", clip),
+    ]
+    _kinetics_video(tmp_path / "k.json", 0)
+    paths.append(tmp_path / "k.json")
+    for path in paths:
+        bom = tmp_path / "bom" / path.name
+        bom.parent.mkdir(exist_ok=True)
+        bom.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+        np.testing.assert_array_equal(read_clip(bom), read_clip(path))
+    labels = write_pkummd_labels(tmp_path / "labels.txt", [(13, 0, 10, 1)])
+    labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
+    assert read_pkummd_labels(labels) == [(13, 0, 10, 1)]
+
+
+def test_every_reader_refuses_numbers_beyond_float32(tmp_path):
+    """1e39 is finite in float64 and infinite in float32, the dtype of the rows: NTU, PKU-MMD, the hands files and
+    .npy clips used to return inf; every reader now raises a parse error naming the file."""
+    clip = synthetic_clip(3).astype(np.float64)
+    clip[2, 0, 5, 1] = 1e39
+    keypoints = project_2d(synthetic_clip(3), "openpose18") / np.array([1920, 1080])
+    keypoints[2, 0, 5, 1] = 1e39
+    hands = np.ones((4, 2, 21, 3))
+    hands[1, 0, 3, 2] = 1e39
+    pyskl = {"frame_dir": "x", "label": 0, "keypoint": clip[:, :1].transpose(1, 0, 2, 3)}
+    write_kinetics_json(tmp_path / "k.json", keypoints, np.full(keypoints.shape[:3], 0.9), 0, image_size=(1, 1))
+    np.save(tmp_path / "c.npy", clip)
+    np.save(tmp_path / "hands.npy", hands)
+    readers = {
+        write_ntu_skeleton(tmp_path / "S001C001P001R001A001.skeleton", ntu_frames_from_clip(clip)): load_ntu_sample,
+        write_nwucla_json(tmp_path / "a01_s01_e00_v01.json", ntu_to_nwucla(clip[:, 0]), 0): read_nwucla_json,
+        write_pkummd_sequence(tmp_path / "0002-L.txt", clip): read_pkummd_skeleton,
+        tmp_path / "k.json": read_kinetics_json,
+        tmp_path / "c.npy": read_clip,
+        tmp_path / "hands.npy": lambda path: read_hands_file(path, num_frames=4),
+        "a.pkl#x": lambda source: convert_annotation(pyskl, 2, False, source=source),
+    }
+    for path, reader in readers.items():
+        with pytest.raises(SkeletonParseError, match="1e\\+39 is beyond the float32 range") as err:
+            reader(path)
+        assert err.value.path == str(path)
+    for path in list(readers)[:5]:
+        with pytest.raises(SkeletonParseError, match="beyond the float32 range"):
+            read_clip(path)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 import datasets
-import numpy as np
 
 from . import synthetic
 from .base import SkeletonDatasetBuilder, get_skeleton_spec
@@ -25,7 +24,16 @@ from .kinetics import KineticsSkeleton, read_kinetics_json
 from .model_inputs import ModelInputsDataset
 from .ntu import NTU60, NTU120, load_ntu_sample
 from .nwucla import NWUCLA, read_nwucla_json
-from .parsing import REPORT_NAME, SkeletonParseError, collect_skipped, load_json, load_npy, log_report, write_report
+from .parsing import (
+    REPORT_NAME,
+    SkeletonParseError,
+    collect_skipped,
+    load_json,
+    load_npy,
+    log_report,
+    to_float32,
+    write_report,
+)
 from .pkummd import PKUMMD1, PKUMMD2, read_pkummd_skeleton
 from .pose import PoseExtractor, annotation_to_clip, extract_pose_annotations
 from .pyskl import PysklAnnotations, RestrictedUnpickler, UnsafePickleError
@@ -78,7 +86,8 @@ def load_skeleton_dataset(
 
     Returns:
         A `DatasetDict` with ``train`` and ``test``; rows follow `skeleton_features`. Files that could not be
-        read are skipped, logged, and listed with the reason in ``build_report.json`` next to the Arrow files.
+        read are skipped, logged, and listed with the reason in ``build_report.json`` next to the Arrow files
+        (``skipped``: rows + skipped entries = inputs; ``notes``: rows kept with a change, e.g. cut).
     """
     if name not in DATASET_BUILDERS:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASET_BUILDERS)}")
@@ -101,10 +110,10 @@ def load_skeleton_dataset(
         builder.download_and_prepare(num_proc=num_proc)
         dataset = builder.as_dataset()
         report_path = Path(builder.cache_dir) / REPORT_NAME
-        skipped = collect_skipped(report_dir)
-        if skipped or not report_path.exists():  # generated now: write the report next to the Arrow files
+        records = collect_skipped(report_dir)
+        if records or not report_path.exists():  # generated now: write the report next to the Arrow files
             counts = {split: len(ds) for split, ds in dataset.items()}
-            write_report(builder.cache_dir, name, builder.config.name, skipped, counts)
+            write_report(builder.cache_dir, name, builder.config.name, records, counts)
         else:  # read from the cache: repeat what was skipped when it was built
             log_report(json.loads(report_path.read_text()), report_path)
     finally:
@@ -127,7 +136,8 @@ def read_clip(path: str | os.PathLike):
     """Read one clip of any supported raw format as a (T, M, V, C) float32 array.
 
     ``.npy`` (an array, no pickles), ``.skeleton`` (NTU, denoised to 2 actors), ``.json`` (NW-UCLA or
-    Kinetics-Skeleton), ``.txt`` (a PKU-MMD skeleton sequence). Raises `SkeletonParseError`.
+    Kinetics-Skeleton), ``.txt`` (a PKU-MMD skeleton sequence). Raises `SkeletonParseError`, also for a number
+    that is not finite as float32 (NaN, infinity, |x| > 3.4e38).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -135,7 +145,7 @@ def read_clip(path: str | os.PathLike):
         clip = load_npy(path)
         if clip.dtype.kind not in "fiu" or clip.ndim != 4:
             raise SkeletonParseError(path, f"expected a numeric (T, M, V, C) array, got {clip.dtype} {clip.shape}")
-        return clip.astype(np.float32)
+        return to_float32(path, clip)
     if suffix == ".skeleton":
         return load_ntu_sample(path)[0]
     if suffix == ".txt":

@@ -7,7 +7,8 @@ with coordinates normalised to [0, 1] by the frame size.
 
 Channels are (x, y, score). As ST-GCN's feeder: up to `max_persons` (5) skeletons per frame are read, x and y are
 zeroed where the score is 0, and the persons of each frame are sorted by their summed score. Frames are placed by
-their ``frame_index`` (missing frames stay zero). Centring is left to the processor.
+their ``frame_index`` (missing frames stay zero). Centring is left to the processor. Unreadable files and videos
+whose positions are all zero (nobody detected with a non-zero confidence) are skipped and reported.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, load_json, require_data_dir
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    load_json,
+    reject_all_zero,
+    require_data_dir,
+    to_float32,
+    unique_by_name,
+)
 
 NUM_JOINTS = 18
 MAX_FRAMES = 10_000  # a frame index beyond this marks a corrupt file, not a long video
@@ -49,23 +59,22 @@ def read_kinetics_json(path, max_persons: int = 5) -> np.ndarray:
     length = max(indices) - first + 1
     if first < 0 or length > MAX_FRAMES:
         raise SkeletonParseError(path, f"frame indices {first}..{max(indices)} are out of range")
-    out = np.zeros((length, max_persons, NUM_JOINTS, 3), dtype=np.float32)
+    out = np.zeros((length, max_persons, NUM_JOINTS, 3))  # float64 until the checked cast below
     for frame, index in zip(frames, indices):
         people = frame.get("skeleton", []) if isinstance(frame, dict) else None
         if not isinstance(people, list):
             raise SkeletonParseError(path, f"frame {index}: 'skeleton' must be a list")
         for m, person in enumerate(people[:max_persons]):
             try:
-                pose = np.asarray(person["pose"], dtype=np.float32).reshape(NUM_JOINTS, 2)
-                score = np.asarray(person["score"], dtype=np.float32).reshape(NUM_JOINTS)
-            except (KeyError, TypeError, ValueError):
+                pose = np.asarray(person["pose"], dtype=np.float64).reshape(NUM_JOINTS, 2)
+                score = np.asarray(person["score"], dtype=np.float64).reshape(NUM_JOINTS)
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise SkeletonParseError(
                     path, f"frame {index}: each skeleton needs 36 'pose' and 18 'score' numbers"
                 ) from None
             out[index - first, m, :, :2] = pose
             out[index - first, m, :, 2] = score
-    if not np.isfinite(out).all():
-        raise SkeletonParseError(path, "non-finite numbers")
+    out = to_float32(path, out)
     out[..., :2] *= out[..., 2:] != 0  # ST-GCN: no position where OpenPose gave no confidence
     order = np.argsort(-out[..., 2].sum(axis=2), axis=1, kind="stable")  # per frame, by summed score
     return np.take_along_axis(out, order[:, :, None, None], axis=1)
@@ -110,7 +119,7 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
             labels = load_json(label_file)
             if not isinstance(labels, dict):
                 raise ValueError(f"{label_file}: expected a json object mapping video ids to their labels")
-            files, items = {p.stem: p for p in (root / folder).glob("*.json")}, []
+            files, items = unique_by_name(find_files(root / folder, [".json"], recursive=False), recorder, split), []
             for video, path in sorted(files.items()):
                 entry = labels.get(video)
                 if not isinstance(entry, dict) or not isinstance(entry.get("label_index"), int):
@@ -138,8 +147,9 @@ class KineticsSkeleton(SkeletonDatasetBuilder):
                 if not 0 <= label < num_classes:
                     raise SkeletonParseError(path, f"label_index {label} is not in 0..{num_classes - 1}")
                 skeleton = read_kinetics_json(path, self.config.max_persons)
+                reject_all_zero(path, skeleton[..., :2])  # x, y: no position with a non-zero confidence
             except SkeletonParseError as err:
-                recorder.skip(path, err.reason, split)
+                recorder.error(err, split, file=path)
                 continue
             video = Path(path).stem
             yield (

@@ -7,7 +7,8 @@
   rest by motion, and fill two actor slots with non-overlapping bodies; frames where both actors are missing
   are removed.
 - Builders `NTU60` (configs ``xsub``, ``xview``) and `NTU120` (``xsub``, ``xset``): the official missing-skeleton
-  samples are excluded and reported; split rules as CTR-GCN / pyskl.
+  samples are excluded and reported, so are unreadable files and all-zero skeletons (skipped); split rules as
+  CTR-GCN / pyskl. Files are found as ``*.skeleton`` in any case (``*.SKELETON`` too).
 - Hands (BHaRNet): with ``hands_dir=``, each sample's ``<hands_dir>/<sample_id>.npy`` -- hand keypoints extracted
   from its RGB video by ``examples/extract_hands.py``, one entry per video frame -- is joined as a ``hands`` column
   of per-person hands (T, 2, 2, 21, 3) (`skeleton_models.hands`), frame by frame with the skeleton's kept frames.
@@ -36,11 +37,12 @@ from .parsing import (
     SkeletonParseError,
     SkipRecorder,
     find_files,
-    parse_floats,
+    parse_float_lines,
     parse_int,
     read_hands_file,
+    read_numbered_lines,
     read_rgb_rois_file,
-    read_text_lines,
+    reject_all_zero,
     require_data_dir,
     unique_by_name,
 )
@@ -77,48 +79,48 @@ def read_ntu_skeleton(path) -> tuple[list[NTUBody], int]:
 def _parse_ntu_skeleton(path) -> tuple[list[NTUBody], np.ndarray, int]:
     """`read_ntu_skeleton`, plus where the kept frames are in the file: ``(bodies, file frame index of each kept
     frame (K,), number of frames the file declares)``."""
-    lines = read_text_lines(path)
-    num_frames = parse_int(path, lines[0], 1, low=0)
+    lines = read_numbered_lines(path)  # (line number in the file, text): errors name the file's line
+    num_frames = parse_int(path, lines[0][1], lines[0][0], low=0)
     i, kept = 1, 0
     kept_frames: list[int] = []
     bodies: dict[int, dict] = {}
 
-    def take(count: int) -> list[str]:
+    def take(count: int) -> list[tuple[int, str]]:
         nonlocal i
         if i + count > len(lines):
-            raise SkeletonParseError(path, f"unexpected end of file (frame count {num_frames})", len(lines))
+            raise SkeletonParseError(path, f"unexpected end of file (frame count {num_frames})", lines[-1][0])
         block = lines[i : i + count]
         i += count
         return block
 
     for frame in range(num_frames):
-        (count_line,) = take(1)
-        body_count = parse_int(path, count_line, i, low=0, high=16)
+        ((number, count_line),) = take(1)
+        body_count = parse_int(path, count_line, number, low=0, high=16)
         seen = set()
         for _ in range(body_count):
-            (info,) = take(1)
+            ((number, info),) = take(1)
             fields = info.split()
             if len(fields) != 10 or not re.fullmatch(r"\d+", fields[0]):
                 raise SkeletonParseError(
-                    path, f"expected a body line of 10 fields starting with an integer id, got {info[:60]!r}", i
+                    path, f"expected a body line of 10 fields starting with an integer id, got {info[:60]!r}", number
                 )
             body_id = int(fields[0])
             if body_id in seen:
-                raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", i)
+                raise SkeletonParseError(path, f"body {body_id} appears twice in one frame", number)
             seen.add(body_id)
-            (joint_line,) = take(1)
-            if parse_int(path, joint_line, i, low=0) != NUM_JOINTS:
-                raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", i)
-            values = parse_floats(path, " ".join(take(NUM_JOINTS)), NUM_JOINTS * 12, i)
+            ((number, joint_line),) = take(1)
+            if parse_int(path, joint_line, number, low=0) != NUM_JOINTS:
+                raise SkeletonParseError(path, f"expected {NUM_JOINTS} joints, got {joint_line!r}", number)
+            values = parse_float_lines(path, take(NUM_JOINTS), 12)
             body = bodies.setdefault(body_id, {"frames": [], "joints": [], "colour": []})
             body["frames"].append(kept)
-            body["joints"].append(values.reshape(NUM_JOINTS, 12)[:, :3])
-            body["colour"].append(values.reshape(NUM_JOINTS, 12)[:, 5:7])
+            body["joints"].append(values[:, :3])
+            body["colour"].append(values[:, 5:7])
         if body_count:
             kept += 1
             kept_frames.append(frame)
     if i != len(lines):
-        raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", i + 1)
+        raise SkeletonParseError(path, f"unexpected data after the last of {num_frames} frames", lines[i][0])
     parsed = [
         NTUBody(i, np.asarray(b["frames"]), np.asarray(b["joints"], dtype=np.float64), np.asarray(b["colour"]))
         for i, b in bodies.items()
@@ -348,7 +350,7 @@ class NTU60(SkeletonDatasetBuilder):
                     f"{self.VARIANT.name}: {option} {folder!r} is not a folder; expected the <sample_id>.npy {what} "
                     "there"
                 )
-        files = find_files(root, ["*.skeleton"])
+        files = find_files(root, [".skeleton"])
         if not files:
             raise ValueError(f"{self.VARIANT.name}: no .skeleton files under {str(root)!r}; expected {expected}")
         recorder = SkipRecorder(self.report_dir)
@@ -376,12 +378,13 @@ class NTU60(SkeletonDatasetBuilder):
             name = Path(file).stem
             try:
                 skeleton, actors, frames, declared = load_ntu_sample(file, return_frames=True)
+                reject_all_zero(file, skeleton)
                 if hands_dir is not None:
                     hands = read_hands_file(Path(hands_dir) / f"{name}.npy", declared, num_persons=2)[frames]
                 if rgb_dir is not None:
                     rois = read_rgb_rois_file(Path(rgb_dir) / f"{name}.npy", self.config.rgb_shape)
             except SkeletonParseError as err:
-                recorder.skip(file, err.reason if err.path == str(file) else str(err), split)
+                recorder.error(err, split, file=file)
                 continue
             info = parse_ntu_name(name)
             example = {

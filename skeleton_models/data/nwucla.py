@@ -2,7 +2,8 @@
 
 One json per sample, named ``aAA_sSS_eEE_vVV.json`` (action folder, subject, episode, view) with keys
 ``file_name``, ``skeletons`` ([T][20][3], camera space, metres) and ``label`` (1..10). The ten classes are the
-folders a01-a12 without a07 and a10. Protocol (CTR-GCN): views 1 and 2 train, view 3 tests.
+folders a01-a12 without a07 and a10. Protocol (CTR-GCN): views 1 and 2 train, view 3 tests. Unreadable files and
+all-zero skeletons are skipped and reported.
 
 Hands (BHaRNet): the body stays ``nwucla20`` (20 joints, 1 person) and is not padded to 25 nodes. BHaRNet's body
 and hand experts are separate backbones, each built from its own input's layout, so the two streams may have
@@ -24,7 +25,16 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, find_files, load_json, require_data_dir, unique_by_name
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    load_json,
+    reject_all_zero,
+    require_data_dir,
+    to_float32,
+    unique_by_name,
+)
 
 NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})$")
 NUM_JOINTS = 20
@@ -56,13 +66,12 @@ def read_nwucla_json(path) -> np.ndarray:
     if not isinstance(data, dict) or "skeletons" not in data:
         raise SkeletonParseError(path, "expected a json object with a 'skeletons' list")
     try:
-        skeleton = np.asarray(data["skeletons"], dtype=np.float32)
-    except (TypeError, ValueError):
+        skeleton = np.asarray(data["skeletons"], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
         raise SkeletonParseError(path, "'skeletons' is not a [T][20][3] list of numbers") from None
     if skeleton.ndim != 3 or skeleton.shape[1:] != (NUM_JOINTS, 3) or skeleton.shape[0] < 1:
         raise SkeletonParseError(path, f"'skeletons' must have shape [T>=1][20][3], got {list(skeleton.shape)}")
-    if not np.isfinite(skeleton).all():
-        raise SkeletonParseError(path, "'skeletons' contains non-finite numbers")
+    skeleton = to_float32(path, skeleton, what="'skeletons'")
     info = parse_nwucla_name(Path(path).stem)
     if info is not None and "label" in data and label_of(info["action"]) is not None:
         if data["label"] != label_of(info["action"]) + 1:
@@ -116,7 +125,7 @@ class NWUCLA(SkeletonDatasetBuilder):
         expected = "the NW-UCLA all_sqe json files (a01_s01_e00_v01.json, ...), e.g. extracted from all_sqe.zip"
         root = require_data_dir(self.config.data_dir, "nwucla", expected)
         recorder = SkipRecorder(self.report_dir)
-        files = unique_by_name(find_files(root, ["*.json"]), recorder)
+        files = unique_by_name(find_files(root, [".json"]), recorder)
         if not any(parse_nwucla_name(name) for name in files):
             raise ValueError(f"nwucla: no aAA_sSS_eEE_vVV.json files under {str(root)!r}; expected {expected}")
         splits, excluded = assign_splits(sorted(files))
@@ -135,8 +144,9 @@ class NWUCLA(SkeletonDatasetBuilder):
         for file in files:
             try:
                 skeleton = read_nwucla_json(file)
+                reject_all_zero(file, skeleton)
             except SkeletonParseError as err:
-                recorder.skip(file, err.reason, split)
+                recorder.error(err, split, file=file)
                 continue
             name = Path(file).stem
             info = parse_nwucla_name(name)

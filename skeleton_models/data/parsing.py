@@ -2,7 +2,10 @@
 
 Parsers raise `SkeletonParseError` (and nothing else) for a file they cannot read. Builders catch it, skip the
 file and record it with `SkipRecorder`; `load_skeleton_dataset` gathers the records into a build report that is
-logged and written next to the Arrow cache, so that no sample is silently lost.
+logged and written next to the Arrow cache, so that no sample is silently lost: the rows plus the report's
+``skipped`` entries (kinds "error" and "excluded") are the inputs, each once. A sample kept with a change (e.g. a
+PKU-MMD segment cut at the end of its sequence) is a row, and also an entry of the report's ``notes`` (kind
+"kept").
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import numpy as np
 logger = logging.getLogger("skeleton_models.data")
 
 REPORT_NAME = "build_report.json"
+SKIPPED_KINDS = ("error", "excluded")  # a skipped input: unreadable / left out on purpose (protocol, duplicate)
+KEPT = "kept"  # a row kept with a change (cut, reordered): a note, not a skipped input
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+ALL_ZERO = "all-zero skeleton (no joint has a non-zero coordinate in any frame)"
 
 
 class SkeletonParseError(ValueError):
@@ -30,34 +37,87 @@ class SkeletonParseError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-def read_text_lines(path: str | os.PathLike) -> list[str]:
-    """The non-empty lines of a text file, stripped (CRLF and LF alike). Raises `SkeletonParseError`."""
+def read_numbered_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped, each with its 1-based
+    line number in the file (lines end with LF, CRLF or CR), so that errors name the line an editor shows. Raises
+    `SkeletonParseError`."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM, as some Windows editors write, is not data
     except UnicodeDecodeError as err:
         raise SkeletonParseError(path, f"not a text file ({err.reason} at byte {err.start})") from None
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)]
+    numbered = [(number, line) for number, line in numbered if line]
+    if not numbered:
         raise SkeletonParseError(path, "empty file")
-    return lines
+    return numbered
+
+
+def read_text_lines(path: str | os.PathLike) -> list[str]:
+    """The non-empty lines of a UTF-8 text file (a byte-order mark is allowed), stripped (LF, CRLF or CR).
+    Raises `SkeletonParseError`."""
+    return [line for _, line in read_numbered_lines(path)]
+
+
+def to_float32(path, values, line: int | None = None, what: str = "") -> np.ndarray:
+    """`values` (a numeric array or nested lists of numbers) as float32, checked *after* the cast: NaN, infinity and
+    numbers beyond the float32 range (|x| > 3.4e38, which the cast would turn into infinity) raise a
+    `SkeletonParseError` naming the file, the `line` if given, and the first such number. Every parser stores the
+    numbers it reads through this check (`parse_floats` included), as the rows hold float32."""
+    values = np.asarray(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = values.astype(np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        first = float(values[bad].flat[0])
+        prefix = f"{what}: " if what else ""
+        if np.isfinite(first):
+            reason = f"{prefix}the number {first:g} is beyond the float32 range (|x| <= {FLOAT32_MAX:.4g})"
+        else:
+            reason = f"{prefix}non-finite number ({first})"
+        raise SkeletonParseError(path, reason, line)
+    return out
 
 
 def parse_floats(path, text: str, expected: int | None, line: int | None = None) -> np.ndarray:
-    """Whitespace-separated numbers -> float64 array, checked for count and finiteness."""
+    """Whitespace-separated numbers -> float64 array, checked for count and for finiteness as float32
+    (`to_float32`); the float64 values are returned for exact arithmetic before the cast."""
     try:
         values = np.array(text.split(), dtype=np.float64)
     except ValueError:
         raise SkeletonParseError(path, f"expected numbers, got {text[:60]!r}", line) from None
     if expected is not None and values.size != expected:
         raise SkeletonParseError(path, f"expected {expected} numbers, got {values.size}", line)
-    if not np.isfinite(values).all():
-        raise SkeletonParseError(path, "non-finite number", line)
+    to_float32(path, values, line)
     return values
+
+
+def is_all_zero(coordinates: np.ndarray) -> bool:
+    """True if no coordinate is non-zero: nobody was tracked in any frame (or there is no frame at all)."""
+    return not np.any(coordinates)
+
+
+def reject_all_zero(path, coordinates: np.ndarray) -> None:
+    """The rule of every loader: a sample whose skeleton `coordinates` are all zero is skipped and reported.
+    Raises `SkeletonParseError` (`ALL_ZERO`) for such a sample."""
+    if is_all_zero(coordinates):
+        raise SkeletonParseError(path, ALL_ZERO)
+
+
+def parse_float_lines(path, numbered: list[tuple[int, str]], per_line: int) -> np.ndarray:
+    """Lines of `per_line` numbers each (``(line number, text)`` pairs, as `read_numbered_lines` gives) ->
+    (lines, per_line) float64, checked as `parse_floats` checks; an error names the first bad line."""
+    try:
+        values = parse_floats(path, " ".join(text for _, text in numbered), per_line * len(numbered))
+    except SkeletonParseError:
+        for number, text in numbered:
+            parse_floats(path, text, per_line, number)
+        raise
+    return values.reshape(len(numbered), per_line)
 
 
 def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int | None = None) -> int:
@@ -72,12 +132,16 @@ def parse_int(path, text: str, line: int | None = None, low: int = 0, high: int 
 
 
 def load_json(path: str | os.PathLike):
+    """A UTF-8 json file (a byte-order mark is allowed), or a `SkeletonParseError` naming the file (and, for a
+    syntax error, the line)."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             return json.load(f)
     except OSError as err:
         raise SkeletonParseError(path, f"cannot read the file ({err.strerror or err})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except json.JSONDecodeError as err:
+        raise SkeletonParseError(path, f"not valid JSON ({err})", err.lineno) from None
+    except (UnicodeDecodeError, RecursionError) as err:
         raise SkeletonParseError(path, f"not valid JSON ({err})") from None
 
 
@@ -90,29 +154,61 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
 
 
 class SkipRecorder:
-    """Records skipped files from any process into `report_dir` (one JSON-lines file per recorder)."""
+    """Records skipped files (and notes on samples kept with a change) from any process into `report_dir` (one
+    JSON-lines file per recorder). Each record has ``file``, ``reason``, ``split``, ``kind`` and ``line`` (the line
+    of ``file`` the reason is about, or None)."""
 
     def __init__(self, report_dir: str | os.PathLike):
         self.path = Path(report_dir) / f"skipped-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
 
-    def skip(self, file: str | os.PathLike, reason: str, split: str | None = None, kind: str = "error") -> None:
-        """`kind` is "error" for an unreadable file, "excluded" for a file a protocol excludes on purpose."""
-        record = {"file": str(file), "reason": reason, "split": split, "kind": kind}
+    def skip(
+        self,
+        file: str | os.PathLike,
+        reason: str,
+        split: str | None = None,
+        kind: str = "error",
+        line: int | None = None,
+    ) -> None:
+        """`kind` is "error" for an unreadable file, "excluded" for a file left out on purpose (by the protocol, or
+        as a duplicate), "kept" for a sample that is kept with a change: a row, and a note of the report."""
+        if kind not in (*SKIPPED_KINDS, KEPT):
+            raise ValueError(f"unknown build report kind {kind!r}; expected one of {[*SKIPPED_KINDS, KEPT]}")
+        record = {"file": str(file), "reason": reason, "split": split, "kind": kind, "line": line}
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
+    def error(self, err: SkeletonParseError, split: str | None = None, file: str | os.PathLike | None = None) -> None:
+        """Record a sample skipped for `err` under `file` (default: the file `err` names), with the error's reason
+        and line (as ``line`` and, ``line N: ...``, in the reason). An error in another file than `file` (e.g. a
+        sample's hands file) is named in full in the reason."""
+        file = err.path if file is None else str(file)
+        if err.path != file:
+            self.skip(file, str(err), split)
+        elif err.line is None:
+            self.skip(file, err.reason, split)
+        else:
+            self.skip(file, f"line {err.line}: {err.reason}", split, line=err.line)
+
 
 def collect_skipped(report_dir: str | os.PathLike) -> list[dict]:
+    """Every record written to `report_dir` (skipped inputs and notes), sorted by kind and file."""
     records = []
     for path in sorted(Path(report_dir).glob("skipped-*.jsonl")):
         records.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
     return sorted(records, key=lambda r: (r["kind"], r["file"]))
 
 
-def write_report(cache_dir: str | os.PathLike, name: str, config: str, skipped: list[dict], counts: dict) -> Path:
-    """Write the build report next to the Arrow files and log what was skipped."""
+def write_report(cache_dir: str | os.PathLike, name: str, config: str, records: list[dict], counts: dict) -> Path:
+    """Write the build report next to the Arrow files and log it: ``rows`` (per split), ``skipped`` (the records of
+    kind "error" and "excluded": rows + skipped = inputs) and ``notes`` (kind "kept": rows kept with a change)."""
     path = Path(cache_dir) / REPORT_NAME
-    report = {"dataset": name, "config": config, "rows": counts, "skipped": skipped}
+    report = {
+        "dataset": name,
+        "config": config,
+        "rows": counts,
+        "skipped": [r for r in records if r["kind"] in SKIPPED_KINDS],
+        "notes": [r for r in records if r["kind"] not in SKIPPED_KINDS],
+    }
     path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     log_report(report, path)
     return path
@@ -121,6 +217,7 @@ def write_report(cache_dir: str | os.PathLike, name: str, config: str, skipped: 
 def log_report(report: dict, path: Path) -> None:
     errors = [r for r in report["skipped"] if r["kind"] == "error"]
     excluded = [r for r in report["skipped"] if r["kind"] != "error"]
+    notes = report.get("notes", [])
     for record in errors:
         logger.warning("skipped %s: %s", record["file"], record["reason"])
     if excluded:
@@ -129,6 +226,16 @@ def log_report(report: dict, path: Path) -> None:
             len(excluded),
             excluded[0]["file"],
             excluded[0]["reason"],
+        )
+    if notes:
+        logger.info(
+            "%s/%s: kept %d samples with a change (e.g. %s: %s); build report: %s",
+            report["dataset"],
+            report["config"],
+            len(notes),
+            notes[0]["file"],
+            notes[0]["reason"],
+            path,
         )
     if report["skipped"]:
         logger.warning(
@@ -141,20 +248,22 @@ def log_report(report: dict, path: Path) -> None:
         )
 
 
-def find_files(root: str | os.PathLike, patterns: Iterable[str]) -> list[Path]:
-    """Files under `root` (recursively) matching any of the glob patterns, sorted."""
-    root = Path(root)
-    found = {p for pattern in patterns for p in root.rglob(pattern) if p.is_file()}
-    return sorted(found)
+def find_files(root: str | os.PathLike, suffixes: Iterable[str], recursive: bool = True) -> list[Path]:
+    """Files under `root` (recursively, or only in `root` itself) whose extension is one of `suffixes` (e.g.
+    ``[".skeleton"]``) in any case -- ``S001C001P001R001A001.SKELETON`` is the same format -- sorted."""
+    suffixes = {suffix.lower() for suffix in suffixes}
+    candidates = Path(root).rglob("*") if recursive else Path(root).iterdir()
+    return sorted(p for p in candidates if p.suffix.lower() in suffixes and p.is_file())
 
 
-def unique_by_name(files: Iterable[Path], recorder: SkipRecorder) -> dict[str, Path]:
+def unique_by_name(files: Iterable[Path], recorder: SkipRecorder, split: str | None = None) -> dict[str, Path]:
     """Sample name (file stem) -> file; a second file of the same name (e.g. the same sample extracted into two
-    folders) is skipped and recorded as a duplicate of the first, in sorted path order."""
+    folders, or ``x.json`` next to ``x.JSON``) is skipped and recorded as a duplicate of the first, in sorted path
+    order."""
     by_name: dict[str, Path] = {}
     for path in sorted(files):
         if path.stem in by_name:
-            recorder.skip(path, f"duplicate of {by_name[path.stem]}", kind="excluded")
+            recorder.skip(path, f"duplicate of {by_name[path.stem]}", split, kind="excluded")
         else:
             by_name[path.stem] = path
     return by_name
@@ -197,8 +306,7 @@ def read_hands_file(path: str | os.PathLike, num_frames: int, num_persons: int =
         raise SkeletonParseError(
             path, f"has {len(hands)} frames, the sample's skeleton file declares {num_frames}: not aligned"
         )
-    if not np.isfinite(hands).all():
-        raise SkeletonParseError(path, "contains NaN or infinite values")
+    hands = to_float32(path, hands, what="hand keypoints")
     out = np.zeros((len(hands), num_persons, 2, 21, 3), dtype=np.float32)
     out[:, : hands.shape[1]] = hands
     return out

@@ -10,6 +10,7 @@ single object is built from it.
 
 Rows: ``skeleton`` (T, M, V, C) with the score appended as the last channel for 2-D data (x, y, score). 2-D
 coordinates are normalised to [-1, 1] by the image size as pyskl's ``PreNormalize2D`` does (``normalize_2d``).
+Annotations that cannot be converted, and those whose keypoints are all zero, are skipped and reported.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ import numpy as np
 
 from .base import SkeletonDatasetBuilder
 from .features import skeleton_features
-from .parsing import SkeletonParseError, SkipRecorder, read_text_lines, require_data_dir
+from .parsing import (
+    SkeletonParseError,
+    SkipRecorder,
+    find_files,
+    read_text_lines,
+    reject_all_zero,
+    require_data_dir,
+    to_float32,
+)
 
 LAYOUT_BY_JOINTS = {25: "ntu25", 20: "nwucla20", 18: "openpose18", 17: "coco17", 21: "mediapipe_hand21"}
 DEFAULT_IMG_SHAPE = (1080, 1920)  # pyskl PreNormalize2D's default (h, w)
@@ -110,27 +119,32 @@ def write_annotation_file(
     partial.replace(path)
 
 
-def convert_annotation(annotation, max_persons: int, normalize_2d: bool) -> np.ndarray:
-    """One annotation -> (T, max_persons, V, C) float32 (2-D: x, y, score). Raises ValueError."""
+def convert_annotation(annotation, max_persons: int, normalize_2d: bool, source: str = "annotation") -> np.ndarray:
+    """One annotation -> (T, max_persons, V, C) float32 (2-D: x, y, score). Raises ValueError; for a number that
+    is not finite as float32 (NaN, infinity, |x| > 3.4e38), `SkeletonParseError` naming `source` (e.g.
+    ``<file>#<frame_dir>``)."""
     if not isinstance(annotation, dict) or "keypoint" not in annotation:
         raise ValueError("annotation has no 'keypoint' array (kpfile-based annotations are not supported)")
     keypoint = np.asarray(annotation["keypoint"])
     if keypoint.dtype.kind not in "fiu" or keypoint.ndim != 4 or min(keypoint.shape) < 1:
         raise ValueError(f"'keypoint' must be a numeric (M, T, V, C) array, got {keypoint.dtype} {keypoint.shape}")
-    keypoint = keypoint.astype(np.float32)
+    keypoint = to_float32(source, keypoint, what="'keypoint'")
     if keypoint.shape[-1] == 2:
         score = annotation.get("keypoint_score")
-        score = np.ones(keypoint.shape[:3], np.float32) if score is None else np.asarray(score, dtype=np.float32)
-        if score.shape != keypoint.shape[:3]:
-            raise ValueError(f"'keypoint_score' must have shape {keypoint.shape[:3]}, got {score.shape}")
+        score = np.ones(keypoint.shape[:3], np.float32) if score is None else np.asarray(score)
+        if score.dtype.kind not in "fiu" or score.shape != keypoint.shape[:3]:
+            raise ValueError(
+                f"'keypoint_score' must be a numeric array of shape {keypoint.shape[:3]}, got {score.dtype} "
+                f"{score.shape}"
+            )
+        score = to_float32(source, score, what="'keypoint_score'")
         if normalize_2d:
             h, w = annotation.get("img_shape", DEFAULT_IMG_SHAPE)
             keypoint = (keypoint - np.array([w / 2, h / 2], np.float32)) / np.array([w / 2, h / 2], np.float32)
+            keypoint = to_float32(source, keypoint, what=f"'keypoint' normalised by img_shape {(h, w)}")
         keypoint = np.concatenate([keypoint, score[..., None]], axis=-1)
     elif keypoint.shape[-1] != 3:
         raise ValueError(f"'keypoint' must have 2 (x, y) or 3 (x, y, z) channels, got {keypoint.shape[-1]}")
-    if not np.isfinite(keypoint).all():
-        raise ValueError("'keypoint' contains non-finite values")
     m, t, v, c = keypoint.shape
     out = np.zeros((t, max_persons, v, c), dtype=np.float32)
     out[:, : min(m, max_persons)] = keypoint[:max_persons].transpose(1, 0, 2, 3)
@@ -183,7 +197,7 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 path = Path(cfg.annotation_file).expanduser()
             else:
                 root = require_data_dir(cfg.data_dir, "pyskl", expected)
-                candidates = [root] if root.is_file() else sorted(root.glob("*.pkl"))
+                candidates = [root] if root.is_file() else find_files(root, [".pkl"], recursive=False)
                 if len(candidates) != 1:
                     raise ValueError(
                         f"pyskl: expected {expected} at {str(root)!r}, found {len(candidates)} .pkl "
@@ -279,9 +293,15 @@ class PysklAnnotations(SkeletonDatasetBuilder):
                 label = annotation.get("label")
                 if not isinstance(label, (int, np.integer)) or not 0 <= label < num_classes:
                     raise ValueError(f"label {label!r} is not a class index in 0..{num_classes - 1}")
-                skeleton = convert_annotation(annotation, self.config.max_persons, self.config.normalize_2d)
+                skeleton = convert_annotation(
+                    annotation, self.config.max_persons, self.config.normalize_2d, source=f"{path}#{key}"
+                )
                 if skeleton.shape[2:] != shape:
                     raise ValueError(f"keypoints of shape (V, C) = {skeleton.shape[2:]} differ from the file's {shape}")
+                reject_all_zero(f"{path}#{key}", np.asarray(annotation["keypoint"])[: self.config.max_persons])
+            except SkeletonParseError as err:
+                recorder.error(err, split)
+                continue
             except ValueError as err:
                 recorder.skip(f"{path}#{key}", str(err), split)
                 continue

@@ -36,8 +36,10 @@ def write_ntu_skeleton(path, frames: list[list[tuple[int, np.ndarray]]], crlf: b
             lines.append(f"{body_id} 0 1 1 1 1 0 0.02764709 0.05745083 2")
             lines.append("25")
             for x, y, z in joints:
-                depth = f"{256 + 300 * x / z:.4f} {212 - 300 * y / z:.4f}"
-                color = f"{960 + 1000 * x / z:.4f} {540 - 1000 * y / z:.4f}"
+                depth, color = "0 0", "0 0"  # a joint at z = 0 (all zero: not tracked) projects nowhere
+                if z:
+                    depth = f"{256 + 300 * x / z:.4f} {212 - 300 * y / z:.4f}"
+                    color = f"{960 + 1000 * x / z:.4f} {540 - 1000 * y / z:.4f}"
                 lines.append(f"{x:.7g} {y:.7g} {z:.7g} {depth} {color} 0 0 0 0 2")
     path = Path(path)
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode() + (b"\r\n" if crlf else b"\n"))
