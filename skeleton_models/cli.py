@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForVideoClassification
 
 from . import zoo
 from .data import PoseExtractor, SkeletonParseError, extract_pose_annotations
@@ -18,11 +17,27 @@ from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
 from .demo import build_demo
 from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
-from .pipelines import VIDEO_LAYOUT, read_skeleton_path
+from .pipelines import CLASSIFIER_TASK, VIDEO_LAYOUT, read_skeleton_path
 from .processing_skeleton import SkeletonProcessor
-from .registry import ARCHITECTURES, load_checkpoint, load_processor
+from .registry import ARCHITECTURES, CheckpointError, checkpoint_config, load_checkpoint, load_processor
 from .training.quickstart import QUICKSTART_PRESETS, print_quickstart_report, run_quickstart
 from .visualization import plot_confusion_matrix
+
+
+# -- checkpoints: every command loads them through load_checkpoint (all weights loaded, or a one-line error) -------
+def _checkpoint(name: str, task: str | None = None, **kwargs):
+    try:
+        return load_checkpoint(name, task=task, **kwargs)
+    except CheckpointError as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+def _skeleton_processor(name: str) -> SkeletonProcessor:
+    try:
+        return SkeletonProcessor.from_pretrained(name)
+    except (OSError, ValueError) as err:
+        first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise SystemExit(f"error: {name}: cannot load the processor saved with the checkpoint: {first}") from None
 
 
 def _quickstart(args: argparse.Namespace) -> int:
@@ -79,13 +94,13 @@ def _pose_extractor(args: argparse.Namespace, max_persons: int) -> PoseExtractor
 
 def _predict(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    processor = SkeletonProcessor.from_pretrained(args.model)
+    model = _checkpoint(args.model, CLASSIFIER_TASK, dtype=torch.float32).eval()
+    processor = _skeleton_processor(args.model)
     persons = processor.inputs[0]["num_persons"]
     try:  # a video: COCO-17 keypoints with transformers' pose models
         clip = read_skeleton_path(path, processor, lambda: _pose_extractor(args, persons))
     except (SkeletonParseError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
-    model = AutoModelForVideoClassification.from_pretrained(args.model, dtype=torch.float32).eval()
     extra = {}
     for item in args.input or []:
         name, sep, file = item.partition("=")
@@ -133,20 +148,24 @@ def _add_pose_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    processor = SkeletonProcessor.from_pretrained(args.model)
+    try:  # before transformers' pipeline reads the folder (and would prompt for an unknown model_type's code)
+        checkpoint_config(args.model)
+    except CheckpointError as err:
+        raise SystemExit(f"error: {err}") from None
+    processor = _skeleton_processor(args.model)
     pose_extractor = None  # only a checkpoint of coco17 clips takes videos: only it needs the pose models
     if processor.layout == VIDEO_LAYOUT:
         pose_extractor = _pose_extractor(args, processor.inputs[0]["num_persons"])
-    try:
+    try:  # the pipeline loads the classifier with load_checkpoint
         demo = build_demo(args.model, top_k=args.top_k, pose_extractor=pose_extractor)
-    except ImportError as err:
+    except (ImportError, CheckpointError) as err:
         raise SystemExit(f"error: {err}") from None
     demo.launch(server_name=args.host, server_port=args.port, share=args.share)
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    model = load_checkpoint(args.model).float().eval()
+    model = _checkpoint(args.model, CLASSIFIER_TASK).float().eval()
     folder = Path(args.output_dir)
     path = folder / ("model.onnx" if args.format == "onnx" else "model.pt2")
     export_model(model, path, args.format)
@@ -158,7 +177,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    model = load_checkpoint(args.model)
+    model = _checkpoint(args.model)
     processor = load_processor(args.model)
     results = json.loads(Path(args.results).read_text()) if args.results else None
     card = {

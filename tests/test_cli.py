@@ -1,4 +1,7 @@
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,9 +11,11 @@ import pytest
 import torch
 from transformers import AutoModelForVideoClassification
 
-from skeleton_models import SkeletonProcessor
+from skeleton_models import ARCHITECTURES, SkeletonProcessor
 from skeleton_models.cli import main
 from skeleton_models.data import synthetic
+
+from .model_tester import processor_for
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +143,95 @@ def test_quickstart_trains_bharnet_and_predict_reads_the_hands(tmp_path, capsys)
     with torch.no_grad():
         logits = model(**processor(example["skeleton"], hands=example["hands"])).logits
     assert printed == model.config.id2label[int(logits.argmax())]
+
+
+# -- no silent wrong answer: bad checkpoints, files and arguments are one-line errors -------------------------------
+def tiny_checkpoint(folder: Path, model_type: str = "hglnet", **overrides):
+    """A tiny classifier of `model_type` and its processor, saved in `folder`."""
+    arch = ARCHITECTURES[model_type]
+    torch.manual_seed(0)
+    model = arch.classification_class(arch.tiny(**overrides)).eval()
+    model.save_pretrained(folder)
+    processor_for(model.config, 16).save_pretrained(folder)
+    return model
+
+
+def random_clip(path: Path, joints: int = 25) -> Path:
+    np.save(path, np.random.default_rng(0).normal(size=(30, 2, joints, 3)).astype(np.float32))
+    return path
+
+
+@pytest.fixture
+def tiny_dir(tmp_path):
+    tiny_checkpoint(tmp_path / "hglnet")
+    return tmp_path / "hglnet"
+
+
+def test_predict_refuses_a_config_that_does_not_match_the_weights(tiny_dir, tmp_path, capsys):
+    tiny_checkpoint(tmp_path / "stgcn", "stgcn")
+    shutil.copy(tmp_path / "stgcn" / "config.json", tiny_dir / "config.json")  # the weights stay an HGLNet's
+    clip = random_clip(tmp_path / "clip.npy")
+    message = rf"^error: {tiny_dir}: the weights do not match config.json \(STGCNForSkeletonClassification\): missing"
+    with pytest.raises(SystemExit, match=message):
+        main(["predict", "--model", str(tiny_dir), str(clip)])
+    with pytest.raises(SystemExit, match=message):
+        main(["push", "--model", str(tiny_dir), "--repo-id", "org/x", "--dry-run", str(tmp_path / "push")])
+    assert capsys.readouterr().out == ""  # nothing printed as a prediction
+    assert not (tmp_path / "push").exists()
+
+
+@pytest.mark.parametrize("kept", [0, 200, -100], ids=["empty", "truncated-header", "truncated-data"])
+def test_an_unreadable_weights_file_is_named(tiny_dir, tmp_path, kept):
+    weights = tiny_dir / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:kept])
+    with pytest.raises(SystemExit, match=rf"^error: {weights}: cannot read the weights"):
+        main(["predict", "--model", str(tiny_dir), str(random_clip(tmp_path / "clip.npy"))])
+
+
+def test_model_folders_that_are_not_checkpoints(tmp_path, monkeypatch):
+    clip = str(random_clip(tmp_path / "clip.npy"))
+    missing = tmp_path / "no-such-checkpoint"
+    with pytest.raises(SystemExit, match=rf"^error: {missing}: no such folder$"):
+        main(["predict", "--model", str(missing), clip])
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs").mkdir()
+    with pytest.raises(SystemExit, match=r"^error: outputs/hglnet: no such folder$"):  # its parent folder is here
+        main(["predict", "--model", "outputs/hglnet", clip])
+    with pytest.raises(SystemExit, match=r"^error: \./hglnet: no such folder$"):
+        main(["predict", "--model", "./hglnet", clip])
+    with pytest.raises(SystemExit, match=r"^error: outputs: no config.json in this folder: not a checkpoint"):
+        main(["predict", "--model", "outputs", clip])
+    with pytest.raises(SystemExit, match=r"^error: clip.npy: is a file, not a checkpoint folder$"):
+        main(["export", "--model", "clip.npy", "--output-dir", "out"])
+    # a Hub repo id (name or org/name, no such local folder) is looked up on the Hub (offline here)
+    with pytest.raises(SystemExit, match=r"^error: some-org/hglnet-ntu60: cannot read its config.json \("):
+        main(["predict", "--model", "some-org/hglnet-ntu60", clip])
+
+
+def test_an_unknown_model_type_is_named_before_any_remote_code_prompt(tiny_dir, tmp_path):
+    """The saved config.json carries auto_map (remote code): with an unknown model_type transformers would ask
+    whether to run it; the library says which model types it knows instead."""
+    config = json.loads((tiny_dir / "config.json").read_text())
+    assert "auto_map" in config
+    (tiny_dir / "config.json").write_text(json.dumps({**config, "model_type": "mystery"}))
+    known = ", ".join(sorted(ARCHITECTURES))
+    line = f"error: {tiny_dir}: config.json has model_type 'mystery', not one of this library's: {known}"
+    message = f"^{re.escape(line)}$"
+    clip = str(random_clip(tmp_path / "clip.npy"))
+    with pytest.raises(SystemExit, match=message):
+        main(["predict", "--model", str(tiny_dir), clip])
+    with pytest.raises(SystemExit, match=message):
+        main(["demo", "--model", str(tiny_dir)])
+    with pytest.raises(SystemExit, match=message):
+        main(["export", "--model", str(tiny_dir), "--output-dir", str(tmp_path / "out")])
+    script = Path(sys.executable).parent / "skeleton-models"  # no prompt, whatever stdin is
+    done = subprocess.run(
+        [str(script), "predict", "--model", str(tiny_dir), clip],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [line]

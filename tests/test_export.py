@@ -2,6 +2,7 @@
 for every registered classifier, and the `skeleton-models export` command."""
 
 import importlib.util
+import shutil
 
 import pytest
 import torch
@@ -59,3 +60,19 @@ def test_the_export_command(tmp_path, capsys):
     )
     assert {p.name for p in (tmp_path / "out").iterdir()} >= {"model.onnx", "config.json", "preprocessor_config.json"}
     assert "largest |logit difference|" in capsys.readouterr().out
+
+
+def saved(model, folder):
+    model.save_pretrained(folder)
+    processor_for(model.config, 16).save_pretrained(folder)
+    return folder
+
+
+def test_export_refuses_a_config_that_does_not_match_the_weights(tmp_path):
+    saved(tiny("hglnet"), tmp_path / "hglnet")
+    saved(tiny("stgcn"), tmp_path / "stgcn")
+    shutil.copy(tmp_path / "stgcn" / "config.json", tmp_path / "hglnet" / "config.json")
+    args = ["export", "--model", str(tmp_path / "hglnet"), "--output-dir", str(tmp_path / "out")]
+    with pytest.raises(SystemExit, match=rf"^error: {tmp_path / 'hglnet'}: the weights do not match config.json"):
+        main([*args, "--format", "torch.export"])
+    assert not (tmp_path / "out").exists()
