@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import zoo
+from .clip_pipeline import check_clip, class_probabilities
 from .data import PoseExtractor, SkeletonParseError, extract_pose_annotations
 from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
 from .demo import build_demo
@@ -106,7 +107,10 @@ def _predict(args: argparse.Namespace) -> int:
         name, sep, file = item.partition("=")
         if not sep or name not in processor.model_input_names[1:]:
             raise SystemExit(f"error: --input takes NAME=FILE.npy with NAME in {processor.model_input_names[1:]}")
-        extra[name] = np.load(file, allow_pickle=False)
+        try:
+            extra[name] = np.load(file, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise SystemExit(f"error: --input {name}: {file}: cannot read a numpy array ({err})") from None
     missing = [name for name in processor.model_input_names[1:] if name not in extra]
     if missing:
         raise SystemExit(f"error: this model also reads {missing}: give --input {missing[0]}=FILE.npy")
@@ -114,8 +118,16 @@ def _predict(args: argparse.Namespace) -> int:
         inputs = processor(clip, **extra)
     except ValueError as err:
         raise SystemExit(f"error: {path}: {err} (the model expects the {processor.layout} layout)") from None
+    try:  # a clip of the right shape, but without a skeleton
+        check_clip(clip, str(path))
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     with torch.no_grad():
-        probs = model(**inputs).logits.softmax(-1)[0]
+        logits = model(**inputs).logits[0]
+    try:
+        probs = class_probabilities(logits, str(path))
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     top = probs.topk(min(args.top_k, probs.numel()))
     print(f"{path.name}: top-{len(top.indices)} of {probs.numel()} classes")
     for rank, (p, i) in enumerate(zip(top.values.tolist(), top.indices.tolist()), start=1):

@@ -180,6 +180,24 @@ def test_predict_refuses_a_config_that_does_not_match_the_weights(tiny_dir, tmp_
     assert not (tmp_path / "push").exists()
 
 
+def test_predict_refuses_non_finite_scores(tmp_path, capsys):
+    model = tiny_checkpoint(tmp_path / "checkpoint")
+    with torch.no_grad():
+        model.classifier.weight.fill_(1e38)  # finite weights whose logits overflow
+    model.save_pretrained(tmp_path / "checkpoint")
+    clip = random_clip(tmp_path / "clip.npy")
+    with pytest.raises(SystemExit, match=r"^error: .*clip.npy: the model's scores are not finite"):
+        main(["predict", "--model", str(tmp_path / "checkpoint"), str(clip)])
+    assert capsys.readouterr().out == ""
+
+
+def test_predict_refuses_an_all_zero_clip(tiny_dir, tmp_path, capsys):
+    np.save(tmp_path / "zeros.npy", np.zeros((30, 2, 25, 3), np.float32))
+    with pytest.raises(SystemExit, match=r"^error: .*zeros.npy: all values are zero: no skeleton to classify"):
+        main(["predict", "--model", str(tiny_dir), str(tmp_path / "zeros.npy")])
+    assert capsys.readouterr().out == ""
+
+
 @pytest.mark.parametrize("kept", [0, 200, -100], ids=["empty", "truncated-header", "truncated-data"])
 def test_an_unreadable_weights_file_is_named(tiny_dir, tmp_path, kept):
     weights = tiny_dir / "model.safetensors"

@@ -225,3 +225,69 @@ def test_a_model_instance_is_used_as_given(tmp_path):
     model, processor = saved_checkpoint("hglnet", tmp_path)
     classify = pipeline(TASK, model=model, feature_extractor=processor)
     assert classify.model is model
+
+
+def test_non_finite_scores_are_an_error_naming_the_clip(tmp_path):
+    """Finite weights and a finite clip, but the logits overflow: the pipeline refuses to rank NaNs."""
+    model, _ = saved_checkpoint("hglnet", tmp_path)
+    with torch.no_grad():
+        model.classifier.weight.fill_(1e38)
+    model.save_pretrained(tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^the clip: the model's scores are not finite"):
+        classify(clip)
+    with pytest.raises(ValueError, match=r"^clip 0: the model's scores are not finite"):
+        classify([clip, clip])
+    np.save(tmp_path / "clip.npy", clip)
+    with pytest.raises(ValueError, match=r"clip.npy: the model's scores are not finite"):
+        classify(str(tmp_path / "clip.npy"))
+
+
+def test_an_all_zero_clip_is_refused(tmp_path):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="^the clip: all values are zero: no skeleton to classify"):
+        classify(np.zeros_like(clip))
+    with pytest.raises(ValueError, match="^clip 2: all values are zero"):
+        classify([clip, clip, np.zeros_like(clip)])
+    np.save(tmp_path / "zeros.npy", np.zeros_like(clip))
+    with pytest.raises(ValueError, match="zeros.npy: all values are zero"):
+        classify(str(tmp_path / "zeros.npy"))
+
+
+def test_errors_name_the_clip_of_a_batch_and_the_file(tmp_path):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    wrong = np.ones((30, 2, 17, 3), np.float32)  # coco17 joints for an ntu25 checkpoint
+    with pytest.raises(ValueError, match=r"^clip 2: skeletons: expected shape \(T, M, V=25"):
+        classify([clip, clip, wrong])
+    with pytest.raises(ValueError, match=r"^clip 1: skeleton-action-recognition takes a \(T, M, V, C\) clip.*got dict"):
+        classify([clip, {"skeleton": clip}])
+    np.save(tmp_path / "wrong.npy", wrong)
+    with pytest.raises(ValueError, match=r"wrong.npy: skeletons: expected shape \(T, M, V=25"):
+        classify([clip, str(tmp_path / "wrong.npy")])
+    with pytest.raises(ValueError, match=r"^the clip: skeletons: expected shape \(T, M, V=25"):
+        classify(wrong)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, True, "3"])
+def test_top_k_must_be_a_positive_integer(tmp_path, top_k):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=f"top_k must be a positive integer, got {top_k!r}"):
+        classify(clip, top_k=top_k)
+    with pytest.raises(ValueError, match="top_k must be a positive integer"):
+        pipeline(TASK, model=str(tmp_path), top_k=top_k)
+    assert len(classify(clip, top_k=np.int64(2))) == 2
+
+
+def test_an_empty_list_gives_an_empty_list(tmp_path):
+    """As transformers' pipelines do for an empty generator (their chat check reads inputs[0] of a list)."""
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    assert classify([]) == []
+    assert list(classify(clip for clip in [])) == []
