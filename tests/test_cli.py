@@ -12,8 +12,8 @@ import torch
 from transformers import AutoModelForVideoClassification
 
 from skeleton_models import ARCHITECTURES, SkeletonProcessor
-from skeleton_models.cli import main
-from skeleton_models.data import synthetic
+from skeleton_models.cli import build_parser, main
+from skeleton_models.data import PoseExtractor, synthetic
 
 from .model_tester import processor_for
 
@@ -253,3 +253,51 @@ def test_an_unknown_model_type_is_named_before_any_remote_code_prompt(tiny_dir, 
     )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [line]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["quickstart", "--epochs", "0"], "argument --epochs: expected a positive number, got '0'"),
+        (["quickstart", "--epochs", "-1"], "argument --epochs: expected a positive number, got '-1'"),
+        (["quickstart", "--epochs", "nan"], "argument --epochs: expected a positive number"),
+        (["quickstart", "--batch-size", "0"], "argument --batch-size: expected a positive integer, got '0'"),
+        (["quickstart", "--window-size", "-4"], "argument --window-size: expected a positive integer"),
+        (["quickstart", "--learning-rate", "0"], "argument --learning-rate: expected a positive number"),
+        (["quickstart", "--learning-rate", "inf"], "argument --learning-rate: expected a positive number"),
+        (["quickstart", "--num-subjects", "1"], "argument --num-subjects: expected an integer >= 2"),
+        (["quickstart", "--seed", "-1"], "argument --seed: expected an integer >= 0"),
+        (["predict", "--model", "m", "f.npy", "--top-k", "-3"], "argument --top-k: expected a positive integer"),
+        (["predict", "--model", "m", "f.npy", "--top-k", "0"], "argument --top-k: expected a positive integer"),
+        (["predict", "--model", "m", "f.npy", "--detection-threshold", "1.5"], "--detection-threshold: expected a"),
+        (["predict", "--model", "m", "f.npy", "--batch-size", "0"], "argument --batch-size: expected a positive"),
+        (["extract-poses", "v", "--output", "o.pkl", "--val-fraction", "1"], "--val-fraction: expected a fraction"),
+        (["extract-poses", "v", "--output", "o.pkl", "--val-fraction", "-0.1"], "--val-fraction: expected a frac"),
+        (["extract-poses", "v", "--output", "o.pkl", "--max-persons", "0"], "--max-persons: expected a positive"),
+        (["demo", "--model", "m", "--port", "70000"], "argument --port: expected a port number in 1..65535"),
+        (["demo", "--model", "m", "--top-k", "0"], "argument --top-k: expected a positive integer"),
+    ],
+)
+def test_numeric_arguments_are_validated_by_argparse(argv, message, capsys):
+    with pytest.raises(SystemExit) as raised:
+        build_parser().parse_args(argv)
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("usage: skeleton-models")
+
+
+def test_extract_poses_checks_the_folder_before_loading_the_detector(tmp_path, monkeypatch):
+    def no_models(*args, **kwargs):
+        raise AssertionError("the pose models were loaded")
+
+    monkeypatch.setattr(PoseExtractor, "from_pretrained", no_models)
+    output = str(tmp_path / "poses.pkl")
+    with pytest.raises(SystemExit, match=rf"^error: {tmp_path / 'videos'}: no such folder; expected a folder of"):
+        main(["extract-poses", str(tmp_path / "videos"), "--output", output])
+    (tmp_path / "videos" / "wave").mkdir(parents=True)
+    (tmp_path / "videos" / "wave" / "notes.txt").write_text("no video here")
+    with pytest.raises(SystemExit, match=rf"^error: {tmp_path / 'videos'}: no videos found in <class>/ folders"):
+        main(["extract-poses", str(tmp_path / "videos"), "--output", output])
+    (tmp_path / "videos" / "wave" / "a.mp4").write_bytes(b"")
+    with pytest.raises(SystemExit, match=r"^error: --output .*poses.pkl: no such folder"):
+        main(["extract-poses", str(tmp_path / "videos"), "--output", str(tmp_path / "missing" / "poses.pkl")])
