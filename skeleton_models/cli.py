@@ -19,7 +19,7 @@ from .data import PoseExtractor, SkeletonParseError, extract_pose_annotations
 from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
 from .data.video import VIDEO_SUFFIXES, video_sources
 from .demo import build_demo
-from .export import EXPORT_FORMATS, check_onnx, copy_processor, export_model
+from .export import DEFAULT_ATOL, DEFAULT_RTOL, EXPORT_FORMATS, compare_onnx, copy_processor, export_model
 from .hub import push_model, save_for_hub
 from .pipelines import CLASSIFIER_TASK, VIDEO_LAYOUT, read_skeleton_path
 from .processing_skeleton import SkeletonProcessor
@@ -227,14 +227,29 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.check and args.format != "onnx":
+        raise SystemExit("error: --check compares onnxruntime's logits with PyTorch's: only with --format onnx")
     model = _checkpoint(args.model, CLASSIFIER_TASK).float().eval()
     folder = Path(args.output_dir)
     path = folder / ("model.onnx" if args.format == "onnx" else "model.pt2")
     export_model(model, path, args.format)
     copy_processor(args.model, folder)
     print(f"wrote {path} ({args.format}; dynamic batch{'' if model.config.input_specs[0].frames else ' and frames'})")
-    if args.check and args.format == "onnx":
-        print(f"largest |logit difference| against PyTorch on other input sizes: {check_onnx(path, model):.2e}")
+    if args.check:
+        try:
+            difference, scale = compare_onnx(path, model)
+        except (ImportError, AssertionError) as err:
+            raise SystemExit(f"error: {err}") from None
+        tolerance = args.atol + args.rtol * scale
+        print(
+            f"largest |logit difference| against PyTorch on other input sizes: {difference:.2e} "
+            f"(accepted: {tolerance:.2e} = --atol {args.atol:g} + --rtol {args.rtol:g} x largest |logit| {scale:.3g})"
+        )
+        if not difference <= tolerance:  # NaN too
+            raise SystemExit(
+                f"error: {path}: the exported model's logits differ from PyTorch's by up to {difference:.2e}, "
+                f"more than the {tolerance:.2e} accepted (--atol {args.atol:g}, --rtol {args.rtol:g})"
+            )
     return 0
 
 
@@ -327,7 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", required=True, help="checkpoint folder or Hub repo id")
     export.add_argument("--output-dir", required=True, help="where model.onnx / model.pt2 and the processor go")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="onnx")
-    export.add_argument("--check", action="store_true", help="compare onnxruntime's logits with PyTorch's")
+    export.add_argument(
+        "--check",
+        action="store_true",
+        help="compare onnxruntime's logits with PyTorch's on other input sizes; exit 1 if they differ by more than "
+        "--atol + --rtol x the largest |logit|",
+    )
+    export.add_argument(
+        "--atol", type=NON_NEGATIVE_FLOAT, default=DEFAULT_ATOL, help=f"see --check (default {DEFAULT_ATOL:g})"
+    )
+    export.add_argument(
+        "--rtol", type=NON_NEGATIVE_FLOAT, default=DEFAULT_RTOL, help=f"see --check (default {DEFAULT_RTOL:g})"
+    )
     export.set_defaults(func=_export)
 
     push = sub.add_parser("push", help="upload a checkpoint folder with a model card to the Hugging Face Hub")

@@ -276,6 +276,8 @@ def test_an_unknown_model_type_is_named_before_any_remote_code_prompt(tiny_dir, 
         (["extract-poses", "v", "--output", "o.pkl", "--max-persons", "0"], "--max-persons: expected a positive"),
         (["demo", "--model", "m", "--port", "70000"], "argument --port: expected a port number in 1..65535"),
         (["demo", "--model", "m", "--top-k", "0"], "argument --top-k: expected a positive integer"),
+        (["export", "--model", "m", "--output-dir", "o", "--atol", "-1"], "argument --atol: expected a number >= 0"),
+        (["export", "--model", "m", "--output-dir", "o", "--rtol", "nan"], "argument --rtol: expected a number >= 0"),
     ],
 )
 def test_numeric_arguments_are_validated_by_argparse(argv, message, capsys):
