@@ -36,7 +36,7 @@ from .models import (
 )
 from .pipelines import SkeletonActionRecognitionPipeline
 from .processing_skeleton import SkeletonProcessor, SkeletonTextProcessor
-from .registry import ARCHITECTURES, Architecture, InputSpec, get_architecture, load_checkpoint
+from .registry import ARCHITECTURES, Architecture, CheckpointError, InputSpec, get_architecture, load_checkpoint
 from .skeletons import SkeletonLayout, get_layout, list_layouts, register_layout
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "BHaRNetConfig",
     "BHaRNetForSkeletonClassification",
     "BHaRNetModel",
+    "CheckpointError",
     "GFPConfig",
     "GFPForPreTraining",
     "GFPForSkeletonClassification",

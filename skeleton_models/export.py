@@ -24,9 +24,27 @@ try:  # optional: only for checking an export against PyTorch
 except ImportError:  # pragma: no cover - exercised where the extra is not installed
     onnxruntime = None
 
-__all__ = ["EXPORT_FORMATS", "check_onnx", "export_model", "exported_inputs"]
+__all__ = [
+    "DEFAULT_ATOL",
+    "DEFAULT_RTOL",
+    "EXPORT_FORMATS",
+    "check_onnx",
+    "compare_onnx",
+    "export_model",
+    "exported_inputs",
+]
 
 EXPORT_FORMATS = ("onnx", "torch.export")
+# What `skeleton-models export --check` accepts: largest |logit difference| <= atol + rtol * largest |PyTorch logit|.
+# float32 on the CPU, onnxruntime against eager PyTorch, batch 3 and 48 frames after an export at batch 2 and 32
+# frames (3 random inputs each), measured: the tiny test models of every classifier 2e-13 .. 1.4e-5 (HGLNet, logits
+# up to 15); the quickstart's trained HGLNet and BHaRNet 3e-6 .. 5e-6 (logits up to 9); untrained full-size models,
+# whose logits are large, up to 3.5e-4 (hglnet-small, logits up to 155) and 0.24 (hglnet, logits up to 1.9e4): the
+# difference grows with the logits, about 1e-6 .. 1.3e-5 of the largest one. The defaults leave a margin of 7x over
+# the largest absolute difference of the test models and 8x over the largest relative one; a broken export (e.g.
+# a weight changed by 0.1) differs by orders of magnitude more.
+DEFAULT_ATOL = 1e-4
+DEFAULT_RTOL = 1e-4
 
 
 class _Logits(nn.Module):
@@ -91,10 +109,11 @@ def export_model(model, path: str | Path, format: str = "onnx", batch_size: int 
     return path
 
 
-def check_onnx(path: str | Path, model, batch_size: int = 3, frames: int = 48) -> float:
-    """Largest absolute difference between onnxruntime's logits of the exported file and PyTorch's, on random
-    inputs of another batch size (and frame count, where that axis is dynamic) than the export's. Classes a model
-    leaves out (e.g. TDSM's -inf for non-candidates) must be -inf in both."""
+def compare_onnx(path: str | Path, model, batch_size: int = 3, frames: int = 48) -> tuple[float, float]:
+    """(largest absolute difference between onnxruntime's logits of the exported file and PyTorch's, largest
+    absolute PyTorch logit), on random inputs of another batch size (and frame count, where that axis is dynamic)
+    than the export's. Classes a model leaves out (e.g. TDSM's -inf for non-candidates) must be -inf in both: else
+    an AssertionError naming the file."""
     if onnxruntime is None:
         raise ImportError('checking an ONNX export needs onnxruntime: pip install "skeleton-models[export]"')
     inputs, _ = exported_inputs(model, batch_size, frames)
@@ -105,7 +124,13 @@ def check_onnx(path: str | Path, model, batch_size: int = 3, frames: int = 48) -
     finite = np.isfinite(reference)
     if not np.array_equal(finite, np.isfinite(ours)) or not np.array_equal(reference[~finite], ours[~finite]):
         raise AssertionError(f"{path}: the exported model's non-finite logits differ from PyTorch's")
-    return float(np.abs(ours[finite] - reference[finite]).max(initial=0.0))
+    difference = float(np.abs(ours[finite] - reference[finite]).max(initial=0.0))
+    return difference, float(np.abs(reference[finite]).max(initial=0.0))
+
+
+def check_onnx(path: str | Path, model, batch_size: int = 3, frames: int = 48) -> float:
+    """The largest absolute logit difference of `compare_onnx`."""
+    return compare_onnx(path, model, batch_size, frames)[0]
 
 
 def copy_processor(checkpoint: str | Path, folder: str | Path) -> None:

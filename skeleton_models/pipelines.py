@@ -16,17 +16,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForVideoClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .clip_pipeline import SkeletonClipPipeline
 from .data import PoseExtractor, annotation_to_clip, read_clip
 from .data.video import VIDEO_SUFFIXES
+from .registry import load_checkpoint
 
-__all__ = ["TASK", "SkeletonActionRecognitionPipeline", "read_skeleton_path"]
+__all__ = ["TASK", "ClassifierCheckpoint", "SkeletonActionRecognitionPipeline", "read_skeleton_path"]
 
 TASK = "skeleton-action-recognition"
 VIDEO_LAYOUT = "coco17"  # what PoseExtractor gives (VitPose's COCO keypoints)
+CLASSIFIER_TASK = "AutoModelForVideoClassification"  # the Auto class every classifier is registered under
+
+
+class ClassifierCheckpoint:
+    """The task's model class for transformers' ``pipeline()``: its ``from_pretrained`` is `load_checkpoint`, so the
+    pipeline gets the checkpoint's classifier with every weight loaded, or a `CheckpointError` naming the folder and
+    the missing / unexpected keys -- never a classifier with random weights (which
+    ``AutoModelForVideoClassification.from_pretrained`` gives, with a logged warning, for a ``config.json`` that does
+    not match the weights). A model instance given to ``pipeline(model=...)`` is used as it is."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        return load_checkpoint(pretrained_model_name_or_path, task=CLASSIFIER_TASK, **kwargs)
 
 
 class SkeletonActionRecognitionPipeline(SkeletonClipPipeline):
@@ -97,5 +110,5 @@ def read_skeleton_path(
 
 
 PIPELINE_REGISTRY.register_pipeline(
-    TASK, pipeline_class=SkeletonActionRecognitionPipeline, pt_model=AutoModelForVideoClassification, type="multimodal"
+    TASK, pipeline_class=SkeletonActionRecognitionPipeline, pt_model=ClassifierCheckpoint, type="multimodal"
 )

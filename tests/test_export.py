@@ -2,6 +2,7 @@
 for every registered classifier, and the `skeleton-models export` command."""
 
 import importlib.util
+import shutil
 
 import pytest
 import torch
@@ -11,6 +12,12 @@ from skeleton_models.cli import main
 from skeleton_models.export import check_onnx, export_model, exported_inputs
 
 from .model_tester import processor_for
+
+try:  # the export extra
+    import onnx
+    from onnx import numpy_helper
+except ImportError:  # pragma: no cover
+    onnx = numpy_helper = None
 
 CLASSIFIERS = sorted(t for t, a in ARCHITECTURES.items() if a.classification_class is not None)
 needs_onnx = pytest.mark.skipif(
@@ -59,3 +66,45 @@ def test_the_export_command(tmp_path, capsys):
     )
     assert {p.name for p in (tmp_path / "out").iterdir()} >= {"model.onnx", "config.json", "preprocessor_config.json"}
     assert "largest |logit difference|" in capsys.readouterr().out
+
+
+def saved(model, folder):
+    model.save_pretrained(folder)
+    processor_for(model.config, 16).save_pretrained(folder)
+    return folder
+
+
+def perturbed_export(model, path, format="onnx"):
+    """`export_model`, then the classifier's weights in the ONNX file changed by 0.1: a deliberately broken export."""
+    path = export_model(model, path, format)
+    graph = onnx.load(str(path))
+    (weight,) = [t for t in graph.graph.initializer if t.name.endswith("classifier.weight")]
+    weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) + 0.1, weight.name))
+    onnx.save(graph, str(path))
+    return path
+
+
+@needs_onnx
+def test_the_export_check_fails_beyond_its_tolerance(tmp_path, monkeypatch, capsys):
+    checkpoint = saved(tiny("shiftgcn"), tmp_path / "checkpoint")
+    monkeypatch.setattr("skeleton_models.cli.export_model", perturbed_export)
+    args = ["export", "--model", str(checkpoint), "--output-dir", str(tmp_path / "out"), "--check"]
+    message = r"model.onnx: the exported model's logits differ from PyTorch's by up to .*, more than the .* accepted"
+    with pytest.raises(SystemExit, match=message):
+        main(args)
+    assert "largest |logit difference|" in capsys.readouterr().out
+    assert main([*args, "--atol", "100"]) == 0  # the same difference, accepted by a looser tolerance
+    with pytest.raises(SystemExit, match=message):
+        main([*args, "--atol", "0", "--rtol", "0"])  # and refused by a stricter one
+
+
+def test_export_refuses_a_config_that_does_not_match_the_weights(tmp_path):
+    saved(tiny("hglnet"), tmp_path / "hglnet")
+    saved(tiny("stgcn"), tmp_path / "stgcn")
+    shutil.copy(tmp_path / "stgcn" / "config.json", tmp_path / "hglnet" / "config.json")
+    args = ["export", "--model", str(tmp_path / "hglnet"), "--output-dir", str(tmp_path / "out")]
+    with pytest.raises(SystemExit, match=rf"^error: {tmp_path / 'hglnet'}: the weights do not match config.json"):
+        main([*args, "--format", "torch.export"])
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit, match="--check compares onnxruntime's logits.*only with --format onnx"):
+        main([*args, "--format", "torch.export", "--check"])

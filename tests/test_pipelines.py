@@ -4,6 +4,7 @@ remote code."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,10 +14,11 @@ import pytest
 import torch
 from transformers import pipeline
 
-from skeleton_models import ARCHITECTURES
+from skeleton_models import ARCHITECTURES, load_checkpoint
 from skeleton_models.clip_pipeline import REMOTE_TASK
 from skeleton_models.data import SkeletonParseError, annotation_to_clip
 from skeleton_models.pipelines import TASK
+from skeleton_models.registry import CheckpointError
 from skeleton_models.remote_code import processor_auto_map, remote_code_auto_map, remote_code_custom_pipelines
 
 from .model_tester import MODELING, processor_for
@@ -173,3 +175,119 @@ def test_a_video_needs_a_coco17_checkpoint(tmp_path):
     classify = pipeline(TASK, model=str(tmp_path / "ntu"), pose_extractor=tiny_extractor())
     with pytest.raises(ValueError, match="walk.mp4: videos give coco17.*reads ntu25"):
         classify(str(video))
+
+
+# -- no silent wrong answer: a checkpoint that does not load, a clip without a skeleton, non-finite scores -----------
+def mismatched_checkpoint(folder):
+    """An HGLNet checkpoint folder whose config.json is an ST-GCN's: the weights are an HGLNet's."""
+    saved_checkpoint("hglnet", folder / "hglnet")
+    saved_checkpoint("stgcn", folder / "stgcn")
+    shutil.copy(folder / "stgcn" / "config.json", folder / "hglnet" / "config.json")
+    return folder / "hglnet"
+
+
+def test_a_config_that_does_not_match_the_weights_is_refused(tmp_path):
+    """AutoModelForVideoClassification would build an ST-GCN with random weights (a logged warning) and the
+    pipeline would rank classes with it; the pipeline loads with load_checkpoint, which names the folder and keys."""
+    folder = mismatched_checkpoint(tmp_path)
+    expected = (
+        rf"^{folder}: the weights do not match config.json \(STGCNForSkeletonClassification\): missing \d+ \(stgcn\."
+    )
+    with pytest.raises(CheckpointError, match=expected + r".*; unexpected \d+ \(hglnet\..* and \d+ more\)$"):
+        pipeline(TASK, model=str(folder))
+    with pytest.raises(CheckpointError, match=expected):
+        load_checkpoint(folder)
+
+
+def test_weights_of_another_shape_are_refused(tmp_path):
+    saved_checkpoint("hglnet", tmp_path, num_labels=5)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["id2label"] = {str(i): f"class {i}" for i in range(7)}  # 7 classes: the saved classifier has 5
+    config["label2id"] = {f"class {i}": i for i in range(7)}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    expected = (
+        r"of another shape 2 \(classifier.bias \(5,\) in the file vs \(7,\) in the model, classifier.weight \(5, "
+    )
+    with pytest.raises(CheckpointError, match=expected):
+        pipeline(TASK, model=str(tmp_path))
+
+
+def test_a_base_model_checkpoint_is_not_a_classifier(tmp_path):
+    arch = ARCHITECTURES["hglnet"]
+    model = arch.base_model_class(arch.tiny())
+    model.save_pretrained(tmp_path)
+    processor_for(model.config, 16).save_pretrained(tmp_path)
+    with pytest.raises(CheckpointError, match=f"{tmp_path}: holds a HGLNetModel, not HGLNetForSkeletonClassification"):
+        pipeline(TASK, model=str(tmp_path))
+
+
+def test_a_model_instance_is_used_as_given(tmp_path):
+    model, processor = saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=model, feature_extractor=processor)
+    assert classify.model is model
+
+
+def test_non_finite_scores_are_an_error_naming_the_clip(tmp_path):
+    """Finite weights and a finite clip, but the logits overflow: the pipeline refuses to rank NaNs."""
+    model, _ = saved_checkpoint("hglnet", tmp_path)
+    with torch.no_grad():
+        model.classifier.weight.fill_(1e38)
+    model.save_pretrained(tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^the clip: the model's scores are not finite"):
+        classify(clip)
+    with pytest.raises(ValueError, match=r"^clip 0: the model's scores are not finite"):
+        classify([clip, clip])
+    np.save(tmp_path / "clip.npy", clip)
+    with pytest.raises(ValueError, match=r"clip.npy: the model's scores are not finite"):
+        classify(str(tmp_path / "clip.npy"))
+
+
+def test_an_all_zero_clip_is_refused(tmp_path):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="^the clip: all values are zero: no skeleton to classify"):
+        classify(np.zeros_like(clip))
+    with pytest.raises(ValueError, match="^clip 2: all values are zero"):
+        classify([clip, clip, np.zeros_like(clip)])
+    np.save(tmp_path / "zeros.npy", np.zeros_like(clip))
+    with pytest.raises(ValueError, match="zeros.npy: all values are zero"):
+        classify(str(tmp_path / "zeros.npy"))
+
+
+def test_errors_name_the_clip_of_a_batch_and_the_file(tmp_path):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    wrong = np.ones((30, 2, 17, 3), np.float32)  # coco17 joints for an ntu25 checkpoint
+    with pytest.raises(ValueError, match=r"^clip 2: skeletons: expected shape \(T, M, V=25"):
+        classify([clip, clip, wrong])
+    with pytest.raises(ValueError, match=r"^clip 1: skeleton-action-recognition takes a \(T, M, V, C\) clip.*got dict"):
+        classify([clip, {"skeleton": clip}])
+    np.save(tmp_path / "wrong.npy", wrong)
+    with pytest.raises(ValueError, match=r"wrong.npy: skeletons: expected shape \(T, M, V=25"):
+        classify([clip, str(tmp_path / "wrong.npy")])
+    with pytest.raises(ValueError, match=r"^the clip: skeletons: expected shape \(T, M, V=25"):
+        classify(wrong)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, True, "3"])
+def test_top_k_must_be_a_positive_integer(tmp_path, top_k):
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    clip = np.random.default_rng(0).normal(size=(30, 2, 25, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=f"top_k must be a positive integer, got {top_k!r}"):
+        classify(clip, top_k=top_k)
+    with pytest.raises(ValueError, match="top_k must be a positive integer"):
+        pipeline(TASK, model=str(tmp_path), top_k=top_k)
+    assert len(classify(clip, top_k=np.int64(2))) == 2
+
+
+def test_an_empty_list_gives_an_empty_list(tmp_path):
+    """As transformers' pipelines do for an empty generator (their chat check reads inputs[0] of a list)."""
+    saved_checkpoint("hglnet", tmp_path)
+    classify = pipeline(TASK, model=str(tmp_path))
+    assert classify([]) == []
+    assert list(classify(clip for clip in [])) == []
