@@ -1,6 +1,7 @@
-"""Fuzzing: every parser either returns or raises SkeletonParseError on mutated files -- never hangs (hypothesis'
-deadline), never raises anything else. Seeds are the real samples when ../shared is present, and files generated
-in each format (so CI fuzzes too)."""
+"""Fuzzing: every parser either returns or raises SkeletonParseError on mutated files, never anything else. No
+deadline: a time limit per example is a timing assertion, which fails on a loaded machine and says nothing about
+the parsers. Seeds are the real samples when ../shared is present, and files generated in each format (so CI
+fuzzes too)."""
 
 import json
 import tempfile
@@ -141,7 +142,7 @@ def test_seed_files_parse(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(PARSERS))
-@settings(max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(data=st.data())
 def test_mutated_files_parse_or_raise_the_parse_error(kind, data):
     parser, suffix = PARSERS[kind]
