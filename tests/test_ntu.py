@@ -19,10 +19,10 @@ from skeleton_models.data.ntu import (
 )
 from skeleton_models.data.raw_formats import ntu_frames_from_clip, synthetic_clip, write_ntu_folder, write_ntu_skeleton
 
-from .paths import DATA, REAL_SAMPLES
+from .paths import DATA, REAL_SAMPLES, needs_shared
 
 REAL_NTU = sorted((REAL_SAMPLES / "ntu_rgbd").glob("*.skeleton"))
-needs_real = pytest.mark.skipif(not REAL_NTU, reason="../shared/data/real_samples/ntu_rgbd not present")
+needs_real = needs_shared(REAL_SAMPLES / "ntu_rgbd" / "*.skeleton")
 
 
 @needs_real
