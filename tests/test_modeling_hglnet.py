@@ -1,24 +1,30 @@
+import copy
 import itertools
 
 import pytest
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel
-from skeleton_models.layers import ChannelTopologyRefinement, MultiScaleTemporalConv, relation_channels
+from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel, SkeletonProcessor
+from skeleton_models.data import read_clip
+from skeleton_models.layers import ChannelTopologyRefinement, MultiScaleTemporalConv, relation_channels, subset_conv
 from skeleton_models.models.hglnet.modeling_hglnet import (
     GlobalSpatialModulation,
     GlobalTemporalAttention,
     LocalSpatialEnhancement,
+    safe_mean,
 )
 from skeleton_models.skeletons import get_layout
 
 from .model_tester import ModelTesterMixin
+from .paths import REAL_SAMPLES, needs_shared
 
 TINY = dict(hidden_sizes=[8, 8, 16], strides=[1, 2, 1], num_labels=5, lse_hidden_size=4)
 SWITCHES = ["use_gsm", "use_lse", "use_gta", "use_ltc"]
+REAL_NTU_CLIP = REAL_SAMPLES / "ntu_rgbd" / "S001C001P001R001A001.skeleton"
 
 
 class TestHGLNet(ModelTesterMixin):
@@ -321,3 +327,116 @@ def test_gsm_off_none_removes_the_global_spatial_branch(use_lse):
         assert HGLNetConfig.from_preset(preset).gsm_off == "none"
     with pytest.raises(ValueError, match="gsm_off"):
         tiny_config(gsm_off="off")
+
+
+# -- numerics: any finite input ------------------------------------------------------------------------------------
+def old_gta(gta, x):
+    """GTA as computed before the overflow guard: SDPA on the unscaled queries and keys."""
+    q = rearrange(gta.query(x[:, :, :: gta.stride]), "b c t v -> b 1 t (c v)")
+    k = rearrange(gta.key(x), "b c t v -> b 1 t (c v)")
+    values = rearrange(gta.value(x), "b c t v -> b 1 t (c v)")
+    out = F.scaled_dot_product_attention(q, k, values)
+    return gta.bn(rearrange(out, "b 1 t (c v) -> b c t v", v=x.shape[-1]))
+
+
+def old_gsm(gsm, nodes):
+    """GSM's topologies as computed before the overflow guard: SDPA, and the norms of the unscaled q and k."""
+    b, num_subsets, r, v = nodes.shape
+    heads = num_subsets * r
+    tokens = torch.matmul(nodes, gsm.lift_weight.transpose(-1, -2)) + gsm.lift_bias[:, None]
+    projection = rearrange(gsm.qkv_weight, "c k w v -> k v (c w)")
+    qkv = torch.matmul(tokens.view(b, num_subsets, r * v, v), projection)
+    q, key, value = qkv.view(b, heads, v, 3 * v).split(v, dim=-1)
+    tokens = tokens.view(b, heads, v, v)
+    base = F.scaled_dot_product_attention(q, key, value)
+    dots = q @ key.transpose(-1, -2)
+    q_norm, k_norm = q.norm(dim=-1), key.norm(dim=-1)
+    sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
+    sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
+    diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
+    lam_sim, lam_diff, lam_res = (p.view(1, heads, 1, 1) for p in (gsm.lambda_sim, gsm.lambda_diff, gsm.lambda_res))
+    topologies = base * (1 + lam_sim * sim) + lam_diff * diff + lam_res * tokens
+    return torch.stack(subset_conv(gsm.project, topologies, num_subsets))
+
+
+def attention_modules():
+    """(name, module, input, new forward, old forward): GTA and GSM with every parameter away from its initial
+    value (GSM's similarity and difference terms switched on), in evaluation mode."""
+    torch.manual_seed(0)
+    gta = GlobalTemporalAttention(8, 8, stride=2, reduction=2).eval()
+    gsm = GlobalSpatialModulation(num_subsets=3, relation_channels=4, out_channels=8, num_joints=25)
+    with torch.no_grad():
+        for module in (gta, gsm):
+            module._reset_parameters()  # (standalone: no model's post_init; GSM's parameters start empty)
+            for p in module.parameters():
+                p.add_(0.3 * torch.randn_like(p))
+        gta.bn.running_mean.uniform_(-0.5, 0.5)
+        gta.bn.running_var.uniform_(0.5, 1.5)
+    return [
+        ("gta", gta, torch.randn(2, 8, 10, 25), lambda m, x: m(x), old_gta),
+        ("gsm", gsm, torch.randn(2, 3, 4, 25), lambda m, x: torch.stack(m(x)), old_gsm),
+    ]
+
+
+def _as_float64(module):
+    return copy.deepcopy(module).double()
+
+
+def test_attention_is_the_same_function_for_normal_inputs():
+    """GTA's and GSM's overflow guard leaves the formula as it was: in float64, new == old to rounding; in float32,
+    new = the old formula's float64 value to float32 precision."""
+    for name, module, x, new, old in attention_modules():
+        exact, module64 = _as_float64(module), _as_float64(module)
+        with torch.no_grad():
+            reference = old(exact, x.double())
+            torch.testing.assert_close(new(module64, x.double()), reference, rtol=1e-12, atol=1e-12, msg=name)
+            tolerance = 1e-5 * reference.abs().max().item()  # float32 rounding, as the old code's in float32
+            torch.testing.assert_close(new(module, x).double(), reference, rtol=1e-5, atol=tolerance, msg=name)
+
+
+@pytest.mark.parametrize("scale", [1e10, 1e20, 1e30])
+def test_attention_is_finite_for_any_finite_input(scale):
+    """Queries and keys beyond ~1e19 overflow float32 in their product (the old code: NaN from 1e20 on) although
+    the attention (a convex combination of values), the cosine and the sigmoid of the distance are in range: the
+    float32 result is finite and equals the old formula evaluated in float64."""
+    for name, module, x, new, old in attention_modules():
+        with torch.no_grad():
+            got = new(module, x * scale)
+            reference = old(_as_float64(module), x.double() * scale)
+        assert torch.isfinite(got).all(), name
+        torch.testing.assert_close(got.double(), reference, rtol=1e-4, atol=1e-5 * reference.abs().max().item())
+
+
+def test_the_pooled_mean_cannot_overflow():
+    """The pooled features are the mean over frames, joints and persons, bit for bit; where the sum of the last
+    features would overflow float32 and their mean does not, the mean still comes out."""
+    torch.manual_seed(0)
+    model = HGLNetModel(tiny_config()).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 12, 25, 2))
+    assert torch.equal(out.pooler_output, out.last_hidden_state.mean(dim=(2, 3, 4)))
+    huge = torch.full((2, 16, 32, 25, 2), 3e37)
+    assert torch.isinf(huge.mean(dim=(2, 3, 4))).all()  # the plain mean overflows
+    torch.testing.assert_close(safe_mean(huge, (2, 3, 4)), torch.full((2, 16), 3e37))
+
+
+@needs_shared(REAL_NTU_CLIP)
+@pytest.mark.parametrize("scale", [1e4, 1e6])
+def test_a_real_clip_in_another_unit_gives_finite_logits(scale):
+    """A real NTU clip scaled by 10^4 or 10^6 (coordinates in another unit): finite logits, equal to the same model
+    in float64. The old code gave NaN at 10^6.
+
+    Two blocks: HGLNet is not scale-equivariant. LSE's energy X^T X and the aggregation A X make a block's output
+    grow up to the cube of its input, so the exact values (float64) of the 3-block test model reach ~1e43 before
+    block 3's graph BatchNorm at 10^4 and 4e62 in its logits at 10^5 (the paper's 10-block model overflows even
+    float64 at 10^2): no float32 evaluation of these equations can be finite there."""
+    clip = read_clip(REAL_NTU_CLIP)
+    x = SkeletonProcessor()(clip * scale)["skeletons"]
+    torch.manual_seed(0)
+    model = HGLNetForSkeletonClassification(tiny_config(hidden_sizes=[8, 16], strides=[1, 2])).eval()
+    with torch.no_grad():
+        logits = model(x).logits
+        exact = _as_float64(model)(x.double()).logits
+    assert torch.isfinite(logits).all()
+    assert exact.abs().max() > 1e10  # far from the logits of normal inputs (~1)
+    torch.testing.assert_close(logits.double(), exact, rtol=1e-4, atol=1e-5 * exact.abs().max().item())
