@@ -1,5 +1,6 @@
 import copy
 import itertools
+import math
 
 import pytest
 import torch
@@ -440,3 +441,228 @@ def test_a_real_clip_in_another_unit_gives_finite_logits(scale):
     assert torch.isfinite(logits).all()
     assert exact.abs().max() > 1e10  # far from the logits of normal inputs (~1)
     torch.testing.assert_close(logits.double(), exact, rtol=1e-4, atol=1e-5 * exact.abs().max().item())
+
+
+# -- GSM, LSE and GTA against the paper's equations, in plain loops --------------------------------------------------
+def _softmax(row: list[float]) -> list[float]:
+    top = max(row)
+    weights = [math.exp(x - top) for x in row]
+    return [w / sum(weights) for w in weights]
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _perturbed(module):
+    """A standalone module (no model's post_init: its own initialisation) in float64, evaluation mode, every
+    parameter moved off its initial value."""
+    torch.manual_seed(0)
+    module._reset_parameters()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return module.double().eval()
+
+
+def gsm_by_the_paper(gsm, nodes, weight: float, printed_projections=False, bias=False):
+    """Eq. 1 (second line) to Eq. 5 and Eq. 7's lambda_g, one sample b, subset k and channel i at a time, over
+    joints u, v and token features w.
+
+    Readings where the paper's notation leaves a choice: X~_i = Linear(X_i) maps channel i's N joint values to an
+    N x N matrix whose row u is joint u's token (one Linear per subset, shared by its channels); A_sim and A_diff
+    compare joint u's query with joint v's key; X^_i of Eq. 5 is X~_i. Q_i = X~_i W_Q^T (the code's reading), or
+    with ``printed_projections`` W_Q X~_i as Eq. 2 prints it; W^0 without a bias (Eq. 5), or with ``bias`` the
+    code's."""
+    x = nodes.tolist()
+    batch, subsets, channels, n = nodes.shape
+    lift_w, lift_b, w_qkv = gsm.lift_weight.tolist(), gsm.lift_bias.tolist(), gsm.qkv_weight.tolist()
+    lam_sim, lam_diff, lam_res = gsm.lambda_sim.tolist(), gsm.lambda_diff.tolist(), gsm.lambda_res.tolist()
+    w0, b0 = gsm.project.weight[:, :, 0, 0].tolist(), gsm.project.bias.tolist()
+    out_channels = gsm.project.out_channels // subsets
+    out = [[[[[0.0] * n for _ in range(n)] for _ in range(out_channels)] for _ in range(batch)] for _ in range(subsets)]
+    for b in range(batch):
+        for k in range(subsets):
+            fused = []  # A_g^i + lambda_i X^_i for every channel i
+            for i in range(channels):
+                xt = [[0.0] * n for _ in range(n)]  # Eq. 1: X~_i = Linear(X_i)
+                for u in range(n):
+                    for w in range(n):
+                        xt[u][w] = sum(lift_w[k][u * n + w][j] * x[b][k][i][j] for j in range(n)) + lift_b[k][u * n + w]
+                projected = []  # Eq. 2: Q_i, K_i, V_i
+                for m in range(3):
+                    p = [[0.0] * n for _ in range(n)]
+                    for u in range(n):
+                        for w in range(n):
+                            if printed_projections:
+                                p[u][w] = sum(w_qkv[m][k][u][j] * xt[j][w] for j in range(n))
+                            else:
+                                p[u][w] = sum(xt[u][j] * w_qkv[m][k][w][j] for j in range(n))
+                    projected.append(p)
+                q, key, value = projected
+                a = [[0.0] * n for _ in range(n)]
+                for u in range(n):
+                    dots = [sum(q[u][w] * key[v][w] for w in range(n)) for v in range(n)]
+                    attention = _softmax([dot / math.sqrt(n) for dot in dots])
+                    for v in range(n):
+                        base = sum(attention[j] * value[j][v] for j in range(n))  # Eq. 2
+                        norms = math.sqrt(sum(e * e for e in q[u])) * math.sqrt(sum(e * e for e in key[v]))
+                        sim = dots[v] / norms  # Eq. 3
+                        diff = _sigmoid(math.sqrt(sum((q[u][w] - key[v][w]) ** 2 for w in range(n))))
+                        a_g = base * (1 + lam_sim[k][i] * sim) + lam_diff[k][i] * diff  # Eq. 4
+                        a[u][v] = a_g + lam_res[k][i] * xt[u][v]  # Eq. 5's A_g^i + lambda_i X^_i
+                fused.append(a)
+            for c in range(out_channels):  # Eq. 5: Concat(...) W^0; Eq. 7: times lambda_g
+                row = k * out_channels + c
+                for u in range(n):
+                    for v in range(n):
+                        total = sum(w0[row][i] * fused[i][u][v] for i in range(channels)) + (b0[row] if bias else 0.0)
+                        out[k][b][c][u][v] = weight * total
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def _gsm_case(bias: bool):
+    gsm = _perturbed(GlobalSpatialModulation(num_subsets=2, relation_channels=3, out_channels=2, num_joints=4))
+    if not bias:
+        with torch.no_grad():
+            gsm.project.bias.zero_()
+    return gsm, torch.randn(2, 2, 3, 4, dtype=torch.float64)
+
+
+def _check_gsm(gsm, nodes, expected):
+    with torch.no_grad():
+        got = torch.stack(gsm(nodes, torch.tensor(0.7, dtype=torch.float64)))  # (K, B, C, V, V)
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_gsm_is_eqs_1_to_5():
+    gsm, nodes = _gsm_case(bias=False)
+    _check_gsm(gsm, nodes, gsm_by_the_paper(gsm, nodes, 0.7))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Eq. 2 prints Q_i = W_Q X~_i (W_Q left-multiplies X~_i: it mixes joints); the code projects each joint's "
+    "token, X~_i W_Q^T (GlobalSpatialModulation.forward: `qkv = tokens @ projection`; its 'Reading:' comment)",
+)
+def test_gsm_projects_as_eq_2_prints():
+    gsm, nodes = _gsm_case(bias=False)
+    _check_gsm(gsm, nodes, gsm_by_the_paper(gsm, nodes, 0.7, printed_projections=True))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Eq. 5 is Concat(...) W^0, no bias; the code's W^0, GlobalSpatialModulation.project (nn.Conv2d), has a "
+    "bias (zero at initialisation, learned)",
+)
+def test_gsm_eq_5_has_no_bias():
+    gsm, nodes = _gsm_case(bias=True)
+    _check_gsm(gsm, nodes, gsm_by_the_paper(gsm, nodes, 0.7))
+
+
+def test_gsm_with_its_bias_is_eqs_1_to_5_plus_the_bias():
+    """The deviation above is the bias alone."""
+    gsm, nodes = _gsm_case(bias=True)
+    _check_gsm(gsm, nodes, gsm_by_the_paper(gsm, nodes, 0.7, bias=True))
+
+
+def lse_by_the_paper(lse, nodes):
+    """Eq. 6 for every sample b and subset k, over joints u, v: E = X^T X, G = sigmoid(MLP(Flatten(X))),
+    A_l = M . G . ReLU(E) + gamma M. Readings: the MLP is Linear -> ReLU -> Linear (the paper does not say), its
+    output read as an N x N matrix; Flatten in (channel, joint) order."""
+    x = nodes.tolist()
+    batch, subsets, channels, n = nodes.shape
+    mask, gamma = lse.mask.tolist(), lse.gamma.tolist()
+    w1, b1 = lse.gate_in_weight.tolist(), lse.gate_in_bias.tolist()
+    w2, b2 = lse.gate_out_weight.tolist(), lse.gate_out_bias.tolist()
+    hidden_size = len(b1[0])
+    out = [[[[0.0] * n for _ in range(n)] for _ in range(subsets)] for _ in range(batch)]
+    for b in range(batch):
+        for k in range(subsets):
+            flat = [x[b][k][r][j] for r in range(channels) for j in range(n)]
+            hidden = [
+                max(0.0, sum(w1[k][h][f] * flat[f] for f in range(len(flat))) + b1[k][h]) for h in range(hidden_size)
+            ]
+            for u in range(n):
+                for v in range(n):
+                    energy = sum(x[b][k][r][u] * x[b][k][r][v] for r in range(channels))
+                    gate = _sigmoid(sum(w2[k][u * n + v][h] * hidden[h] for h in range(hidden_size)) + b2[k][u * n + v])
+                    out[b][k][u][v] = mask[k][u][v] * gate * max(energy, 0.0) + gamma[k] * mask[k][u][v]
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def test_lse_is_eq_6():
+    torch.manual_seed(1)
+    mask = (torch.rand(2, 4, 4) < 0.5).double()  # a physical 0/1 mask per subset
+    lse = _perturbed(LocalSpatialEnhancement(relation_channels=3, masks=mask, hidden_size=5))
+    nodes = torch.randn(2, 2, 3, 4, dtype=torch.float64)  # energies of both signs: ReLU(E) matters
+    with torch.no_grad():
+        got = lse(nodes)
+    assert got.shape == (2, 2, 1, 4, 4)
+    torch.testing.assert_close(got[:, :, 0], lse_by_the_paper(lse, nodes), rtol=1e-10, atol=1e-10)
+
+
+def gta_by_the_paper(gta, x):
+    """Eq. 8 for every sample: S = Softmax(QK^T / sqrt(C N)) and S V, over frames i, j; frames are tokens of C x N
+    features (channel c, joint n); phi_Q, phi_K, phi_V are 1x1 convolutions (over channels, per joint and frame).
+    Reading: with stride s, the queries are every s-th frame."""
+    xs = x.tolist()
+    batch, c_in, frames, n = x.shape
+
+    def phi(conv):  # [b][t][c * N + n]
+        w, bias = conv.weight[:, :, 0, 0].tolist(), conv.bias.tolist()
+        return [
+            [
+                [
+                    sum(w[c][ci] * xs[b][ci][t][j] for ci in range(c_in)) + bias[c]
+                    for c in range(len(bias))
+                    for j in range(n)
+                ]
+                for t in range(frames)
+            ]
+            for b in range(batch)
+        ]
+
+    q, k, v = phi(gta.query), phi(gta.key), phi(gta.value)
+    query_frames = range(0, frames, gta.stride)
+    c_out = gta.value.out_channels
+    out = [[[[0.0] * n for _ in query_frames] for _ in range(c_out)] for _ in range(batch)]
+    for b in range(batch):
+        for i, t in enumerate(query_frames):
+            d = len(q[b][t])  # C N
+            s = _softmax([sum(q[b][t][f] * k[b][j][f] for f in range(d)) / math.sqrt(d) for j in range(frames)])
+            for c in range(c_out):
+                for joint in range(n):
+                    out[b][c][i][joint] = sum(s[j] * v[b][j][c * n + joint] for j in range(frames))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def _gta_case(stride: int, identity_norm: bool):
+    gta = _perturbed(GlobalTemporalAttention(4, 3, stride=stride, reduction=1))  # Q, K with all C channels
+    with torch.no_grad():
+        if identity_norm:
+            gta.bn.reset_parameters()
+            gta.bn.eps = 0.0
+        else:
+            gta.bn.running_mean.uniform_(-0.5, 0.5)
+            gta.bn.running_var.uniform_(0.5, 1.5)
+    return gta, 2 * torch.randn(2, 4, 6, 5, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_gta_is_eq_8(stride):
+    """With its closing BatchNorm the identity (see the xfail test below)."""
+    gta, x = _gta_case(stride, identity_norm=True)
+    with torch.no_grad():
+        torch.testing.assert_close(gta(x), gta_by_the_paper(gta, x), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Eq. 8's output is S V; the code's GTA normalises it with a BatchNorm (GlobalTemporalAttention.bn, "
+    "'a BatchNorm closes the branch like every LTC branch')",
+)
+def test_gta_eq_8_has_no_batchnorm():
+    gta, x = _gta_case(1, identity_norm=False)
+    with torch.no_grad():
+        torch.testing.assert_close(gta(x), gta_by_the_paper(gta, x), rtol=1e-10, atol=1e-10)
