@@ -1,3 +1,4 @@
+import collections
 import copy
 import itertools
 import math
@@ -44,12 +45,35 @@ def tiny_config(**kwargs):
 
 @pytest.mark.parametrize("switches", list(itertools.product([False, True], repeat=4)))
 def test_every_ablation_combination_runs_forward_and_backward(switches):
+    """Each combination runs the modules its switches name in every block, and only those (GSM or CTR-GC's
+    refinement, LSE, GTA, LTC = the multi-scale TCN when GTA is off); the pooled features are the mean of the last
+    block's output and the logits the classifier's; every parameter gets a finite gradient."""
+    use_gsm, use_lse, use_gta, use_ltc = switches
     torch.manual_seed(0)
     model = HGLNetForSkeletonClassification(tiny_config(**dict(zip(SWITCHES, switches))))
+    ran = collections.Counter()
+    kinds = (GlobalSpatialModulation, ChannelTopologyRefinement, LocalSpatialEnhancement, GlobalTemporalAttention)
+    for module in model.modules():
+        if isinstance(module, (*kinds, MultiScaleTemporalConv)):
+            module.register_forward_hook(lambda m, args, out: ran.update([type(m).__name__]))
     x = torch.randn(3, 3, 12, 25, 2)
     out = model(x, labels=torch.tensor([0, 1, 4]), output_hidden_states=True)
+    blocks = len(model.hglnet.blocks)
+    assert dict(ran) == {
+        name: blocks * on
+        for name, on in [
+            ("GlobalSpatialModulation", use_gsm),
+            ("ChannelTopologyRefinement", not use_gsm),
+            ("LocalSpatialEnhancement", use_lse),
+            ("GlobalTemporalAttention", use_gta),
+            ("MultiScaleTemporalConv", use_ltc or not use_gta),
+        ]
+        if on
+    }
     assert out.logits.shape == (3, 5) and out.pooler_output.shape == (3, 16)
     assert [h.shape for h in out.hidden_states] == [(3, 8, 12, 25, 2), (3, 8, 6, 25, 2), (3, 16, 6, 25, 2)]
+    torch.testing.assert_close(out.pooler_output, out.hidden_states[-1].mean(dim=(2, 3, 4)))
+    torch.testing.assert_close(out.logits, model.classifier(out.pooler_output))  # dropout 0
     out.loss.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
