@@ -567,7 +567,8 @@ def test_gsm_is_eqs_1_to_5():
 @pytest.mark.xfail(
     strict=True,
     reason="Eq. 2 prints Q_i = W_Q X~_i (W_Q left-multiplies X~_i: it mixes joints); the code projects each joint's "
-    "token, X~_i W_Q^T (GlobalSpatialModulation.forward: `qkv = tokens @ projection`; its 'Reading:' comment)",
+    "token, X~_i W_Q^T (GlobalSpatialModulation.forward: `qkv = torch.matmul(tokens, projection)`, a 'Reading:' "
+    "in its __init__)",
 )
 def test_gsm_projects_as_eq_2_prints():
     gsm, nodes = _gsm_case(bias=False)
