@@ -25,6 +25,41 @@ from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, Skele
 from .skeletons import get_layout
 from .configuration_hglnet import HGLNetConfig
 
+# Products of two activations (attention logits, squared norms, variances) overflow float32 for activations beyond
+# ~1e19, which a clip in the wrong unit reaches within a few blocks, while the quantity computed from them (a softmax,
+# a cosine, a normalisation) is in range. Before such a product, the operands are divided by
+# max(1, max|entry| / 2**50): by exactly 1 (no change at all) up to 2**50 ~ 1e15, else by what keeps every product of
+# two entries, summed over up to 2**27 terms, below 2**127. Each formula then scales its result back.
+_PRODUCT_RANGE = 2.0**-50
+
+
+def overflow_divisor(*tensors: torch.Tensor, dim: tuple[int, ...] = (-2, -1)) -> torch.Tensor:
+    """``max(1, max|entry| * 2**-50)`` over `dim` of all `tensors` (equal in the other dims), `dim` kept as size
+    1; a constant for autograd."""
+    peak = torch.stack([t.detach().abs().amax(dim=dim, keepdim=True) for t in tensors]).amax(0)
+    return (peak * _PRODUCT_RANGE).clamp_min(1.0)
+
+
+def scaled_softmax(dots: torch.Tensor, scale: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``softmax(scale**2 * temperature * dots)`` over the last dim, finite for any finite `dots` and `scale` (`dots`
+    the logits of q / scale and k / scale): the row maximum is subtracted before the logits are scaled back, so a
+    difference beyond the float range becomes -inf (weight 0) instead of an overflow."""
+    shifted = dots - dots.amax(dim=-1, keepdim=True)
+    return torch.softmax(shifted * (scale * temperature) * scale, dim=-1)
+
+
+def safe_mean(x: torch.Tensor, dim: tuple[int, ...]) -> torch.Tensor:
+    """``x.mean(dim)`` whose sum cannot overflow while the mean is in range (for up to 2**32 entries): the entries
+    are scaled by 2**-32 before the sum and back after -- exact, so the same bits as ``x.mean(dim)`` except for
+    entries below ~1e-28, which lose bits as subnormals."""
+    return (x * 2.0**-32).mean(dim=dim) * 2.0**32
+
+
+def tiny_floor(value: float, scale: torch.Tensor) -> torch.Tensor:
+    """``value / scale**2``, the floor `value` of a product of two unscaled entries, for the scaled ones; kept
+    above the smallest normal float, where a huge `scale` would make it 0."""
+    return (value / (scale * scale)).clamp_min(torch.finfo(scale.dtype).tiny)
+
 
 class SpatialPreprocessing(nn.Module):
     """Feature preprocessing block of CTS (Eq. 1, first line): X = GeLU(omega(GAP_T(X_s))), for K subsets.
@@ -84,15 +119,19 @@ class GlobalSpatialModulation(nn.Module):
         tokens = torch.matmul(nodes, self.lift_weight.transpose(-1, -2)) + self.lift_bias[:, None]
         projection = rearrange(self.qkv_weight, "c k w v -> k v (c w)")  # Eq. 2's W_Q, W_K, W_V side by side
         qkv = torch.matmul(tokens.view(b, num_subsets, r * v, v), projection)  # (B, K, R*V, 3V)
-        q, key, value = qkv.view(b, heads, v, 3 * v).split(v, dim=-1)  # 4-D heads (what ONNX's SDPA takes)
+        q, key, value = qkv.view(b, heads, v, 3 * v).split(v, dim=-1)  # 4-D heads
         tokens = tokens.view(b, heads, v, v)
-        base = F.scaled_dot_product_attention(q, key, value)  # Eq. 2; SDPA's default scale is 1/sqrt(V)
-        # Eq. 3 from one product: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2).
+        # Eqs. 2-3 from one product of q/c and k/c, c = `overflow_divisor` per head (1 unless an entry exceeds 2**50),
+        # each formula scaled back exactly: finite for any finite input.
+        c = overflow_divisor(q, key)
+        q, key = q / c, key / c
         dots = q @ key.transpose(-1, -2)
+        base = scaled_softmax(dots, c, v**-0.5) @ value  # Eq. 2: Softmax(QK^T / sqrt(V)) V
+        # Eq. 3: cosine similarity q_u.k_v / (|q_u||k_v|) and sigmoid(||q_u - k_v||_2)
         q_norm, k_norm = q.norm(dim=-1), key.norm(dim=-1)
-        sim = dots / (q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2)).clamp_min(1e-6)
+        sim = dots / torch.maximum(q_norm.unsqueeze(-1) * k_norm.unsqueeze(-2), tiny_floor(1e-6, c))
         sq_dist = q_norm.pow(2).unsqueeze(-1) + k_norm.pow(2).unsqueeze(-2) - 2 * dots
-        diff = torch.sigmoid(sq_dist.clamp_min(1e-12).sqrt())
+        diff = torch.sigmoid(torch.maximum(sq_dist, tiny_floor(1e-12, c)).sqrt() * c)
         lam_sim, lam_diff, lam_res = (
             p.view(1, heads, 1, 1) for p in (self.lambda_sim, self.lambda_diff, self.lambda_res)
         )
@@ -248,7 +287,10 @@ class GlobalTemporalAttention(nn.Module):
         q = rearrange(self.query(x[:, :, :: self.stride]), "b c t v -> b 1 t (c v)")
         k = rearrange(self.key(x), "b c t v -> b 1 t (c v)")
         values = rearrange(self.value(x), "b c t v -> b 1 t (c v)")
-        out = F.scaled_dot_product_attention(q, k, values)  # default scale 1/sqrt(C' V), as Eq. 8
+        # Eq. 8 from the product of q/c and k/c, c = `overflow_divisor` (1 unless an entry exceeds 2**50)
+        c = overflow_divisor(q, k)
+        dots = (q / c) @ (k / c).transpose(-1, -2)
+        out = scaled_softmax(dots, c, q.shape[-1] ** -0.5) @ values  # 1/sqrt(C' V), as Eq. 8
         # BatchNorm takes a contiguous input (it would copy a permuted one itself; torch.compile's backward of a
         # permuted view into BatchNorm fails on torch 2.13)
         return self.bn(rearrange(out, "b 1 t (c v) -> b c t v", v=v).contiguous())
@@ -357,7 +399,7 @@ class HGLNetModel(HGLNetPreTrainedModel):
         last, hidden_states = run_graph_blocks(self.data_bn, self.blocks, skeletons, output_hidden_states)
         return SkeletonModelOutput(
             last_hidden_state=last,
-            pooler_output=last.mean(dim=(2, 3, 4)),
+            pooler_output=safe_mean(last, (2, 3, 4)),
             hidden_states=hidden_states if output_hidden_states else None,
         )
 

@@ -12,6 +12,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from . import paths  # noqa: E402
+
+pytest_plugins = ["pytester"]  # tests/test_shared_guard.py runs pytest on the guard below
+
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
@@ -32,15 +36,28 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("model_class", classes, ids=[c.__name__ for c in classes])
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_shared(*paths): reads these from ../shared (tests/paths.py)")
+
+
+def pytest_runtest_setup(item):
+    """A `needs_shared` test skips where what it reads is missing (`pytest_runtest_makereport` fails that skip
+    where ../shared exists)."""
+    marker = item.get_closest_marker("needs_shared")
+    missing = [str(p) for p in marker.args if not paths.present(p)] if marker else []
+    if missing:
+        pytest.skip(f"reads {', '.join(missing)} from ../shared, absent here")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A test skipped for want of a real sample file fails where ../shared/data/real_samples exists (CI has it):
-    there the skip would hide a moved or renamed file."""
+    """Any skip of a `needs_shared` test -- whatever raised it and whatever its reason says -- fails where ../shared
+    exists (CI has it): there the skip would hide a moved or renamed file."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and isinstance(report.longrepr, tuple) and "real_samples" in str(report.longrepr[2]):
-        from .paths import REAL_SAMPLES
-
-        if REAL_SAMPLES.is_dir():
+    if report.skipped and not hasattr(report, "wasxfail") and item.get_closest_marker("needs_shared"):
+        if paths.SHARED.is_dir():
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            reason = reason.removeprefix("Skipped: ")
             report.outcome = "failed"
-            report.longrepr = f"{REAL_SAMPLES} exists but this real-sample test was skipped: {report.longrepr[2]}"
+            report.longrepr = f"{paths.SHARED} exists but this test, which reads it, was skipped: {reason}"

@@ -24,7 +24,7 @@ import pytest
 import torch
 import transformers
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import ProcessorMixin, Trainer, TrainingArguments
 
@@ -423,7 +423,11 @@ class ModelTesterMixin:
         assert done.returncode == 0, done.stderr[-4000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])
         assert sorted(report["loaded"]) == sorted(f"{f}:{a}" for f in ("checkpoint", "linked") for a in cases)
-        assert report["resaved_keys"] == saved_keys  # a remote-code model saves exactly what the library saves
+        # A remote-code model saves exactly what the library saves: the same tensors, value for value.
+        saved, resaved = load_file(folder / "model.safetensors"), load_file(tmp_path / "resaved" / "model.safetensors")
+        assert sorted(resaved) == saved_keys
+        changed = [k for k in saved_keys if saved[k].dtype != resaved[k].dtype or not torch.equal(saved[k], resaved[k])]
+        assert not changed, f"re-saved weights differ from the saved ones: {changed}"
 
 
 REMOTE_SCRIPT = """
@@ -431,7 +435,6 @@ import json, sys
 sys.modules["skeleton_models"] = None  # importing the library fails in this process
 import numpy as np, torch, transformers
 torch.set_num_threads({threads})  # as the test process: the same summation order
-from safetensors import safe_open
 from safetensors.torch import load_file
 expected = load_file({expected!r})
 clips = {{k.split("/", 1)[1]: v.numpy() for k, v in expected.items() if k.startswith("clip/")}}
@@ -454,6 +457,7 @@ for folder in {folders!r}:
                 got = got[int(field.split(".")[1])] if "." in field else got
                 torch.testing.assert_close(got, value, msg=f"{{name}} {{auto}} {{field}}")
         loaded.append(f"{{name}}:{{auto}}")
+    resave_case = (model, auto, inputs, out)
     processor = transformers.AutoFeatureExtractor.from_pretrained(folder, trust_remote_code=True)
     assert type(processor).__module__.startswith("transformers_modules"), type(processor).__module__
     for key, value in processor(**clips).items():
@@ -463,9 +467,18 @@ for folder in {folders!r}:
         assert type(text_processor).__module__.startswith("transformers_modules"), type(text_processor).__module__
         for key, value in text_processor(text=["a person waves"]).items():
             torch.testing.assert_close(value, expected["processor/text/" + key], msg=key)
+# The last remote-code model, saved again and reloaded: every tensor of its state and every output as before.
+model, auto, inputs, out = resave_case
 model.save_pretrained({resaved!r})
 reloaded = type(model).from_pretrained({resaved!r}).eval()
-with safe_open({resaved!r} + "/model.safetensors", "pt") as f:
-    keys = sorted(f.keys())
-print(json.dumps({{"loaded": loaded, "resaved_keys": keys}}))
+state, state_again = model.state_dict(), reloaded.state_dict()
+assert sorted(state) == sorted(state_again), sorted(set(state) ^ set(state_again))
+for key, value in state.items():
+    assert torch.equal(value, state_again[key]), key
+with torch.no_grad():
+    out_again = reloaded(**inputs)
+for field, value in out.items():
+    if isinstance(value, torch.Tensor):
+        assert torch.equal(value, out_again[field]), f"re-saved {{auto}} {{field}}"
+print(json.dumps({{"loaded": loaded}}))
 """

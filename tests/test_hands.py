@@ -25,14 +25,14 @@ from skeleton_models.hands import (
 from skeleton_models.processing_skeleton import compute_stream
 from skeleton_models.skeletons import SkeletonLayout, get_layout
 
-from .paths import REAL_SAMPLES
+from .paths import REAL_SAMPLES, needs_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDS = get_layout("hands2x21")
 HAND21 = get_layout("mediapipe_hand21")
 DUMMIES = [21, 22, 23, 24]
 REAL_NTU = sorted((REAL_SAMPLES / "ntu_rgbd").glob("*.skeleton"))
-needs_real = pytest.mark.skipif(not REAL_NTU, reason="../shared/data/real_samples/ntu_rgbd not present")
+needs_real = needs_shared(REAL_SAMPLES / "ntu_rgbd" / "*.skeleton")
 
 
 def per_person_hands(t=30, m=2, seed=0, scales=(0.01, 0.2)):

@@ -1,3 +1,4 @@
+import copy
 import json
 import os
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM, AutoProcessor, TrainingArguments
@@ -23,6 +25,7 @@ from skeleton_models import (
 from skeleton_models.data import ModelInputsDataset, add_descriptions, get_class_descriptions
 from skeleton_models.data.descriptions import load_descriptions
 from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.models.hocslm.modeling_hocslm import SkeletonLanguageProjector
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import build_trainer, evaluate_ensemble
 
@@ -541,3 +544,24 @@ def test_fixed_text_prompt_replaces_the_learnable_one(tokenizer, tmp_path):
     assert HocSLMForSkeletonClassification.from_pretrained(tmp_path).config.prompt_ids == ids
     with pytest.raises(ValueError, match="has no tokens"):
         model.set_text_prompt("", tokenizer)
+
+
+def test_the_skeleton_token_is_finite_for_any_finite_features():
+    """[SK] = LayerNorm(W2 ReLU(W1 f_s + b1) + b2) (Eq. 12) is in range whatever the scale of f_s, but the variance
+    of entries beyond ~1e19 overflows float32 (NaN before the guard): finite and equal to the formula in float64;
+    for normal features, bit for bit the formula."""
+    torch.manual_seed(0)
+    projector = SkeletonLanguageProjector(16, 32)
+    features = torch.randn(3, 16)
+    with torch.no_grad():
+        for p in projector.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # the LayerNorm's affine away from 1 and 0
+        plain = projector.norm(projector.fc2(F.relu(projector.fc1(features)))).unsqueeze(1)
+        assert torch.equal(projector(features), plain)
+        exact = copy.deepcopy(projector).double()
+        for scale in (1e10, 1e20, 1e30):
+            hidden = exact.fc2(F.relu(exact.fc1(features.double() * scale)))
+            expected = exact.norm(hidden).unsqueeze(1)
+            got = projector(features * scale)
+            assert torch.isfinite(got).all(), scale
+            torch.testing.assert_close(got.double(), expected, rtol=1e-4, atol=1e-4)

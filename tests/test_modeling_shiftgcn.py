@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from skeleton_models import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
 from skeleton_models.layers import AdaptiveTemporalShift, NonLocalSpatialShift
@@ -95,5 +96,22 @@ def test_temporal_shift_is_the_official_kernel(stride):
 
 
 def test_odd_frame_counts_keep_the_residual_aligned():
-    model = ShiftGCNModel(ShiftGCNConfig(hidden_sizes=[8, 16], strides=[1, 2]))
+    """Stride 2 over 15 frames: output frame h adds the residual of input frame 2h (a strided 1x1 convolution and
+    BatchNorm over frames 0, 2, ..., 14) to the temporal branch centred on the same frame (its strided shift, with
+    offset -0.5, reads frame 2h exactly), up to the last frame, 14."""
+    torch.manual_seed(0)
+    model = ShiftGCNModel(ShiftGCNConfig(hidden_sizes=[8, 16], strides=[1, 2])).eval()
     assert model(torch.randn(1, 3, 15, 25, 2)).last_hidden_state.shape == (1, 16, 8, 25, 2)
+    block = model.blocks[1]  # 8 -> 16 channels, stride 2
+    tcn, residual = block.tcn, block.residual
+    with torch.no_grad():
+        tcn.shift_out.ypos.fill_(-0.5)  # frame h * 2 + ypos + 0.5 = 2h
+        tcn.shift_out.xpos.zero_()
+        for norm in (tcn.bn2, residual.bn):  # statistics away from the identity
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 1.5)
+        x = torch.randn(2, 8, 15, 25)
+        branch = F.relu(tcn.linear(tcn.shift_in(tcn.bn(block.gcn(x)))))  # all 15 frames, before the strided shift
+        shortcut = residual.bn(F.conv2d(x[:, :, ::2], residual.conv.weight, residual.conv.bias))  # frames 0, 2, ..
+        expected = F.relu(tcn.bn2(branch[:, :, ::2]) + shortcut)
+        torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)

@@ -26,14 +26,14 @@ from skeleton_models.data.raw_formats import (
     write_pyskl_annotations,
 )
 
-from .paths import DATA, REAL_SAMPLES
+from .paths import DATA, REAL_SAMPLES, needs_shared
 
 REAL_UCLA = sorted((REAL_SAMPLES / "nw_ucla").glob("*.json"))
 REAL_PKU = REAL_SAMPLES / "pku_mmd" / "A10N08-L.txt"
 
 
 # -- NW-UCLA -------------------------------------------------------------------------------------------------------
-@pytest.mark.skipif(not REAL_UCLA, reason="../shared/data/real_samples/nw_ucla not present")
+@needs_shared(REAL_SAMPLES / "nw_ucla" / "*.json")
 def test_real_nwucla_samples():
     for path in REAL_UCLA:
         raw = json.loads(path.read_text())
@@ -74,7 +74,7 @@ def test_nwucla_builder(tmp_path):
 
 
 # -- PKU-MMD -------------------------------------------------------------------------------------------------------
-@pytest.mark.skipif(not REAL_PKU.exists(), reason="../shared/data/real_samples/pku_mmd not present")
+@needs_shared(REAL_PKU)
 def test_real_pkummd_sequence():
     sequence = read_pkummd_skeleton(REAL_PKU)
     assert sequence.shape == (1040, 2, 25, 3)

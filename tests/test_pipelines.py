@@ -22,7 +22,7 @@ from skeleton_models.registry import CheckpointError
 from skeleton_models.remote_code import processor_auto_map, remote_code_auto_map, remote_code_custom_pipelines
 
 from .model_tester import MODELING, processor_for
-from .paths import REAL_SAMPLES
+from .paths import REAL_SAMPLES, needs_shared
 from .pose_models import synthetic_frames, tiny_extractor, write_video
 
 CLASSIFIERS = sorted(t for t, a in ARCHITECTURES.items() if a.classification_class is not None)
@@ -62,7 +62,7 @@ def test_every_classifier_through_the_pipeline(model_type, tmp_path):
     assert len(batch) == 2 and batch[0] == result[:2]
 
 
-@pytest.mark.skipif(not REAL_NTU, reason="the real NTU samples are read from ../shared (absent here)")
+@needs_shared(REAL_SAMPLES / "ntu_rgbd" / "*.skeleton")
 def test_a_real_benchmark_file(tmp_path):
     saved_checkpoint("hglnet", tmp_path)
     result = pipeline(TASK, model=str(tmp_path))(str(REAL_NTU[0]))  # a real NTU RGB+D file

@@ -65,18 +65,27 @@ def test_output_shapes_for_single_clip_list_and_batch():
 
 
 def test_most_active_persons_are_kept_and_missing_ones_are_zero():
-    data = np.zeros((20, 3, 25, 3), dtype=np.float32)
+    """The processor keeps the persons who move most -- summed variance of their coordinates over the frames in
+    which they are present (CTR-GCN's ranking) -- most active first: not the widest (spread over the joints is not
+    motion), not one present for a few frames (its absent frames are not zeros to the variance); missing persons
+    are zero."""
+    t = 20
     rng = np.random.default_rng(0)
-    data[:, 0] = 1.0 + 0.001 * rng.normal(size=(20, 25, 3))  # nearly still
-    data[:, 2] = 1.0 + 0.5 * rng.normal(size=(20, 25, 3))  # most active
-    data[:5, 1] = 1.0 + 0.1 * rng.normal(size=(5, 25, 3))
-    processor = SkeletonProcessor(window_size=20, num_persons=2, eval_crop=1.0)
-    selected = processor._select_persons(data[None], processor.inputs[0])
-    np.testing.assert_array_equal(selected[0, :, 0], data[:, 2])
-    np.testing.assert_array_equal(selected[0, :, 1], data[:, 1])
-    four = SkeletonProcessor(num_persons=4)
-    padded = four._select_persons(data[None], four.inputs[0])
-    assert padded.shape[2] == 4 and not padded[0, :, 3].any()
+    sway = np.sin(np.linspace(0, 2 * np.pi, t))[:, None, None]
+    small_body = 0.1 * rng.normal(size=(25, 3))
+    data = np.zeros((t, 4, 25, 3), dtype=np.float32)
+    data[:, 0] = 2.0 * rng.normal(size=(25, 3)) + 0.001 * rng.normal(size=(t, 25, 3))  # wide, still
+    data[:5, 1] = 3.0 + 0.01 * rng.normal(size=(5, 25, 3))  # 5 frames, nearly still
+    data[:, 2] = small_body + 0.3 * sway  # sways a little
+    data[:, 3] = small_body + 1.0 * sway  # sways most
+    processor = SkeletonProcessor(window_size=t, eval_crop=1.0, inputs=[{"name": "skeletons", "center": False}])
+    out = processor(data, return_tensors=None)["skeletons"][0]  # (C, T, V, M): persons 3 then 2
+    np.testing.assert_allclose(out.transpose(3, 1, 2, 0), data[:, [3, 2]].transpose(1, 0, 2, 3), atol=1e-6)
+    six = SkeletonProcessor(window_size=t, eval_crop=1.0, inputs=[{"name": "skeletons", "center": False}])
+    six.num_persons = 6
+    padded = six(data, return_tensors=None)["skeletons"][0].transpose(3, 1, 2, 0)  # (M, T, V, C)
+    np.testing.assert_allclose(padded[:4], data[:, [3, 2, 1, 0]].transpose(1, 0, 2, 3), atol=1e-6)
+    assert padded.shape[0] == 6 and not padded[4:].any()
 
 
 def test_centring_on_the_spine_middle_of_the_first_person(tmp_path):

@@ -28,9 +28,8 @@ from skeleton_models.training import (
     zero_shot_accuracy,
 )
 
-from .paths import REAL_SAMPLES
+from .paths import FACTS, needs_shared
 
-FACTS = REAL_SAMPLES.parent / "facts"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,7 +49,7 @@ def test_the_published_splits():
         zero_shot_split("tdsm-random-ntu60")
 
 
-@pytest.mark.skipif(not (FACTS / "zsl_splits.json").exists(), reason="needs ../shared/data/facts")
+@needs_shared(FACTS / "zsl_splits.json")
 def test_splits_name_the_classes_their_sources_name():
     facts = json.loads((FACTS / "zsl_splits.json").read_text())
     names = json.loads((ROOT / "skeleton_models/data/resources/ntu.json").read_text())["classes"]

@@ -20,7 +20,7 @@ from transformers.utils.generic import can_return_tuple
 
 from ...layers import classifier_init
 from ...modeling_utils import SkeletonPreTrainedModel, check_inputs, require
-from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel
+from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel, overflow_divisor
 from .configuration_hocslm import HocSLMConfig
 
 logger = logging.get_logger(__name__)
@@ -96,7 +96,11 @@ class SkeletonLanguageProjector(nn.Module):
         self.norm = nn.LayerNorm(text_hidden_size)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.norm(self.fc2(F.relu(self.fc1(features)))).unsqueeze(1)
+        hidden = self.fc2(F.relu(self.fc1(features)))
+        # LayerNorm does not depend on the scale of its input, but its variance (a square) overflows for entries
+        # beyond ~1e19: each row is divided by `overflow_divisor` first (1 unless an entry exceeds 2**50; above,
+        # eps is far below the float32 resolution of the variance, so the result is the same)
+        return self.norm(hidden / overflow_divisor(hidden, dim=(-1,))).unsqueeze(1)
 
 
 class HocSLMPreTrainedModel(SkeletonPreTrainedModel):
