@@ -1,5 +1,5 @@
 """The `skeleton-models` command: `quickstart` (the main job), `models`, `predict`, `extract-poses`, `demo`,
-`export` and `push`."""
+`export`, `convert` and `push`."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ import torch
 
 from . import zoo
 from .clip_pipeline import check_clip, class_probabilities
+from .conversion import CONVERSIONS, ConversionError
 from .data import PoseExtractor, SkeletonParseError, extract_pose_annotations
 from .data.pose import DEFAULT_DETECTOR, DEFAULT_POSE_MODEL
 from .data.video import VIDEO_SUFFIXES, video_sources
 from .demo import build_demo
 from .export import DEFAULT_ATOL, DEFAULT_RTOL, EXPORT_FORMATS, compare_onnx, copy_processor, export_model
-from .hub import push_model, save_for_hub
+from .hub import convert_checkpoint, push_model, save_for_hub
 from .pipelines import CLASSIFIER_TASK, VIDEO_LAYOUT, read_skeleton_path
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, CheckpointError, checkpoint_config, load_checkpoint, load_processor
@@ -253,6 +254,29 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option_value(text: str):
+    """``--option`` values: JSON where it parses (numbers, booleans, lists), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _convert(args: argparse.Namespace) -> int:
+    options = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --option takes KEY=VALUE, got {item!r}")
+        options[key] = _option_value(value)
+    try:
+        folder = convert_checkpoint(args.source, args.checkpoint, args.output_dir, **options)
+    except ConversionError as err:
+        raise SystemExit(f"error: {err}") from None
+    print(f"wrote {folder}: a {args.source} checkpoint converted from {args.checkpoint}")
+    return 0
+
+
 def _push(args: argparse.Namespace) -> int:
     model = _checkpoint(args.model)
     processor = load_processor(args.model)
@@ -355,6 +379,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtol", type=NON_NEGATIVE_FLOAT, default=DEFAULT_RTOL, help=f"see --check (default {DEFAULT_RTOL:g})"
     )
     export.set_defaults(func=_export)
+
+    convert = sub.add_parser(
+        "convert", help="convert an official checkpoint (.pt / .pth) into a checkpoint folder of this library"
+    )
+    convert.add_argument("--from", dest="source", required=True, choices=sorted(CONVERSIONS), help="official code")
+    convert.add_argument("checkpoint", help="the official checkpoint file (read with torch.load(weights_only=True))")
+    convert.add_argument("--output-dir", required=True, help="the checkpoint folder to write")
+    convert.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an official model argument the weights cannot tell (e.g. layout=ntu25); repeatable",
+    )
+    convert.set_defaults(func=_convert)
 
     push = sub.add_parser("push", help="upload a checkpoint folder with a model card to the Hugging Face Hub")
     push.add_argument("--model", required=True, help="checkpoint folder (model + processor)")

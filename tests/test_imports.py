@@ -15,7 +15,8 @@ LAYERS = [
     {"hands", "rgb", "multiview", "clip_pipeline"},
     {"registry"},  # what each architecture is made of
     {"configuration_utils", "remote_code", "testing_utils"},  # config base, remote-code export, test configs
-    {"layers", "processing_skeleton", "modeling_utils"},  # shared blocks, processing, the model base
+    # shared blocks, processing, the model base, the registry of conversions from official checkpoints
+    {"layers", "processing_skeleton", "modeling_utils", "conversion"},
     {"models"},
     {"data"},
     {"training", "visualization", "pipelines", "export"},  # training recipes; figures of clips and models

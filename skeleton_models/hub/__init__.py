@@ -5,6 +5,7 @@
 
 from .cards import DATASET_NAMES, METRIC_NAMES, TEMPLATES, model_card
 from .catalog import ORGANISATION, render_catalog, write_catalog
+from .convert import convert_checkpoint
 from .push import push_model, save_for_hub
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "METRIC_NAMES",
     "ORGANISATION",
     "TEMPLATES",
+    "convert_checkpoint",
     "model_card",
     "push_model",
     "render_catalog",

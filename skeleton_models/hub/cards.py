@@ -124,6 +124,7 @@ def model_card(
     training=None,
     license: str | None = None,
     base_model: str | None = None,
+    provenance: str | None = None,
 ) -> ModelCard:
     """The model card of a checkpoint.
 
@@ -137,6 +138,8 @@ def model_card(
         license: the card's licence (default: apache-2.0 for the synthetic benchmark, "other" otherwise: the
             training data's terms apply to weights trained on it).
         base_model: the checkpoint this one was fine-tuned from, if any.
+        provenance: where weights not trained here come from (a converted official checkpoint); the card shows it
+            instead of the training section.
     """
     config = model.config
     model_type = config.model_type
@@ -191,5 +194,6 @@ def model_card(
         num_labels=config.num_labels,
         config=config,
         paper=arch.paper,
+        provenance=provenance,
     )
     return ModelCard(text)

@@ -1,0 +1,110 @@
+"""Parity with the official implementations: every fixture in tests/fixtures/reference/ (the official state dict,
+inputs and outputs of a run of the official code, written by utils/write_fixtures.py) is converted with its
+architecture's conversion and must give the official outputs; `skeleton-models convert` round-trips it."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from skeleton_models import load_checkpoint
+from skeleton_models.cli import main
+from skeleton_models.conversion import CONVERSIONS, ConversionError, convert_official, load_official_state_dict
+
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "reference"
+FIXTURES = sorted(REFERENCE.glob("*.safetensors"))
+
+
+def read_fixture(path: Path) -> tuple[dict, dict, dict, dict]:
+    """(official state dict, inputs, outputs, metadata) of a fixture file."""
+    groups: dict[str, dict] = {"official": {}, "input": {}, "output": {}}
+    with safe_open(path, "pt") as f:
+        metadata = json.loads(f.metadata()["fixture"])
+        for key in f.keys():
+            group, _, name = key.partition(".")
+            groups[group][name] = f.get_tensor(key)
+    return groups["official"], groups["input"], groups["output"], metadata
+
+
+def classify(model, inputs: dict) -> dict:
+    return {"logits": model(**inputs).logits}
+
+
+# how a fixture's model is run on its inputs (metadata "runner"), giving the outputs it records
+RUNNERS: dict[str, Callable[[torch.nn.Module, dict], dict]] = {"classify": classify}
+
+
+def run(model, inputs: dict, metadata: dict) -> dict:
+    with torch.no_grad():
+        return RUNNERS[metadata.get("runner", "classify")](model, inputs)
+
+
+def assert_official(ours: dict, outputs: dict, metadata: dict) -> None:
+    assert set(outputs) <= set(ours)
+    for name, expected in outputs.items():
+        torch.testing.assert_close(ours[name], expected, atol=metadata["atol"], rtol=metadata["rtol"], msg=name)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_the_conversion_computes_what_the_official_code_computes(path):
+    official, inputs, outputs, metadata = read_fixture(path)
+    model = convert_official(metadata["conversion"], official, **metadata["options"])
+    assert_official(run(model, inputs, metadata), outputs, metadata)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_a_checkpoint_with_an_unknown_or_a_missing_key_is_refused(path):
+    official, _, _, metadata = read_fixture(path)
+    extra = {**official, "not_a_layer.weight": torch.zeros(1)}
+    with pytest.raises(ConversionError, match=r"official keys no rule maps \(1: not_a_layer\.weight\)"):
+        convert_official(metadata["conversion"], extra, **metadata["options"])
+    dropped = sorted(official)[0]
+    fewer = {key: value for key, value in official.items() if key != dropped}
+    with pytest.raises(ConversionError, match="weights of the model no official key becomes"):
+        convert_official(metadata["conversion"], fewer, **metadata["options"])
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_the_convert_command_round_trips_the_fixture(path, tmp_path):
+    official, inputs, outputs, metadata = read_fixture(path)
+    checkpoint = tmp_path / "official.pt"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in official.items()}}, checkpoint)  # a training checkpoint
+    options = [arg for key, value in metadata["options"].items() for arg in ("--option", f"{key}={json.dumps(value)}")]
+    folder = tmp_path / "converted"
+    assert (
+        main(["convert", "--from", metadata["conversion"], str(checkpoint), "--output-dir", str(folder), *options]) == 0
+    )
+    model = load_checkpoint(folder).eval()
+    assert_official(run(model, inputs, metadata), outputs, metadata)
+    card = (folder / "README.md").read_text()
+    assert metadata["source"] in card and "official.pt" in card
+
+
+def test_every_conversion_has_a_fixture():
+    covered = {read_fixture(path)[3]["conversion"] for path in FIXTURES}
+    assert covered == set(CONVERSIONS)
+
+
+def test_a_pickled_object_is_never_unpickled(tmp_path):
+    """Official checkpoints are read with weights_only=True: a pickle of anything but tensors and plain containers
+    is refused before it runs."""
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": Payload()}, path)
+    with pytest.raises(ConversionError, match=r"evil\.pt: not a checkpoint torch\.load\(weights_only=True\) can read"):
+        load_official_state_dict(path)
+    (tmp_path / "list.pt").write_bytes(b"")
+    with pytest.raises(ConversionError, match="list.pt: not a checkpoint"):
+        load_official_state_dict(tmp_path / "list.pt")
+    torch.save([torch.zeros(1)], tmp_path / "list.pt")
+    with pytest.raises(ConversionError, match="list.pt: expected a state dict"):
+        load_official_state_dict(tmp_path / "list.pt")
+    with pytest.raises(ConversionError, match="missing.pt: no such file"):
+        load_official_state_dict(tmp_path / "missing.pt")
