@@ -4,9 +4,11 @@ import torch
 import torch.nn.functional as F
 
 from skeleton_models import ShiftGCNConfig, ShiftGCNForSkeletonClassification, ShiftGCNModel
+from skeleton_models.conversion import ConversionError, convert_official
 from skeleton_models.layers import AdaptiveTemporalShift, NonLocalSpatialShift
 
 from .model_tester import ModelTesterMixin
+from .test_parity import REFERENCE, read_fixture
 
 
 class TestShiftGCN(ModelTesterMixin):
@@ -115,3 +117,23 @@ def test_odd_frame_counts_keep_the_residual_aligned():
         shortcut = residual.bn(F.conv2d(x[:, :, ::2], residual.conv.weight, residual.conv.bias))  # frames 0, 2, ..
         expected = F.relu(tcn.bn2(branch[:, :, ::2]) + shortcut)
         torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_conversion_rebuilds_the_official_spatial_shift_and_refuses_another():
+    """The official checkpoints hold Shift_gcn's index arrays (frozen nn.Parameters, model/shift_gcn.py lines
+    108-118): not weights -- our shift builds them from the channel count -- but a checkpoint whose arrays are not
+    the official shift cannot be reproduced and is refused by name."""
+    official, inputs, _, _ = read_fixture(REFERENCE / "shiftgcn.safetensors")
+    model = convert_official("shiftgcn", official)
+    assert model.config.hidden_sizes == [8, 8, 8, 8, 16, 16, 16, 32, 32, 32] and model.config.num_labels == 5
+    for unit, block in enumerate(model.shiftgcn.blocks, start=1):
+        for name in ("shift_in", "shift_out"):
+            source = getattr(block.gcn, name).source  # (C, V): the joint each channel of each joint reads
+            c, v = source.shape
+            index = official[f"l{unit}.gcn1.{name}"].view(v, c)  # joint-major (V C) features, as the code's
+            assert torch.equal(index // c, source.T) and torch.equal(index % c, torch.arange(c).expand(v, c))
+    tampered = {**official, "l3.gcn1.shift_out": official["l3.gcn1.shift_out"].roll(1)}
+    with pytest.raises(ConversionError, match=r"l3\.gcn1\.shift_out is not Shift-GCN's non-local shift of 8"):
+        convert_official("shiftgcn", tampered)
+    with pytest.raises(ConversionError, match="not a Shift-GCN Model state dict"):
+        convert_official("shiftgcn", {k: v for k, v in official.items() if not k.startswith("l10.")})

@@ -18,13 +18,19 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import subprocess
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from safetensors.torch import save_file
+from torch import nn
+from torch.overrides import TorchFunctionMode
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
@@ -75,6 +81,211 @@ def save_fixture(name: str, official: dict, inputs: dict, outputs: dict, metadat
     path = folder / f"{name}.safetensors"
     save_file(tensors, path, metadata={"fixture": json.dumps(metadata, sort_keys=True)})
     return path
+
+
+class _OfficialCudaOnCPU(TorchFunctionMode):
+    """Official code written for a GPU, run on the CPU: a tensor it creates with ``device='cuda'`` is created on the
+    CPU, and ``Tensor.cuda()`` leaves a tensor where it is. Nothing else changes."""
+
+    def __torch_function__(self, func, types_, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if func is torch.Tensor.cuda:
+            return args[0]
+        if str(kwargs.get("device", "")).startswith("cuda"):
+            kwargs["device"] = "cpu"
+        return func(*args, **kwargs)
+
+
+# -- Shift-GCN (kchengiva/Shift-GCN) ---------------------------------------------------------------------------------
+# The official temporal shift (model/Temporal_shift/cuda/shift.py, class Shift) calls a compiled CUDA extension,
+# ``shift_cuda``, that cannot run here. The fixture is written with the official Python model and, in place of that
+# extension, the functions below: the arithmetic of its kernels (model/Temporal_shift/cuda/shift_cuda_kernel.cu @
+# 20276b6) re-derived for the CPU from reading them, written independently of this library's own temporal shift
+# (skeleton_models/layers/shift.py, which the fixture then checks). What was read:
+# - forward (shift_cuda_forward_kernel, lines 12-76; launched by shift_cuda_forward, lines 405-431): the output has
+#   T // stride frames (line 408, integer division) and the input's joints; output (n, c, h, w) is the bilinear mix
+#   of the four input points (h * stride + y1 + {0, 1}, w + x1 + {0, 1}), x1 = floorf(xpos[c]), y1 = floorf(ypos[c])
+#   (lines 49-51), each read as 0 outside the input (lines 54-68), weights (1 - dx)(1 - dy), dx (1 - dy), (1 - dx) dy,
+#   dx dy with dx = xpos - x1, dy = ypos - y1, summed in that order (line 73). shift.py's ShiftFunction.forward
+#   (lines 12-22) adds 0.5 to ypos when stride != 1 and saves the shifted ypos for the backward.
+# - input gradient, stride 1 (Shift_Bottom_Backward_Stride1, lines 79-152): the same bilinear read, of the output
+#   gradient, at the negated offsets -xpos, -ypos (lines 108-109), zero outside.
+# - input gradient, stride != 1 (Shift_Bottom_Backward, lines 156-256; the kernel fixes stride 2 and
+#   top_height = bottom_height / 2, line 172): input frame h reads output-gradient frame (h + y1') / 2 only when
+#   h + y1' is even (C's %, lines 205-243), with y1' = floorf(-ypos), zero outside.
+# - offset gradients (Shift_Position_Backward, lines 278-363): per output point, d/dx = (1 - dy)(q21 - q11) +
+#   dy (q22 - q12) and d/dy = (1 - dx)(q12 - q11) + dx (q22 - q21) times the output gradient (lines 343-349), then
+#   the mean over the batch and the sums over joints and frames (lines 501-509), then applyShiftConstraint
+#   (lines 371-395): the xpos gradient becomes 0 and the ypos gradient 0.01 * its sign (1e-4 where it is 0).
+# floorf takes a float: a float64 offset is rounded to float32 before its floor (kept below). On a GPU the kernel's
+# products may be fused (FMA); they are not here, a difference of float32 rounding only.
+
+
+def _kernel_floor(offset: torch.Tensor) -> int:
+    """``int x1 = floorf(x)``: the offset as a float32, floored."""
+    return math.floor(float(offset.to(torch.float32)))
+
+
+def _kernel_corner(plane: torch.Tensor, source_frames: list, joint_offset: int) -> torch.Tensor:
+    """One of the four points of the kernels' bilinear read. `plane` (B, T, V); output frame h is source frame
+    ``source_frames[h]`` (None: no frame) and output joint w is source joint ``w + joint_offset``; 0 outside."""
+    batch, frames, joints = plane.shape
+    out = plane.new_zeros(batch, len(source_frames), joints)
+    first, stop = max(0, -joint_offset), min(joints, joints - joint_offset)  # the w whose joint w + offset exists
+    for h, frame in enumerate(source_frames):
+        if frame is not None and 0 <= frame < frames and first < stop:
+            out[:, h, first:stop] = plane[:, frame, first + joint_offset : stop + joint_offset]
+    return out
+
+
+def _kernel_bilinear(plane: torch.Tensor, xpos: torch.Tensor, ypos: torch.Tensor, frames_at) -> tuple:
+    """The kernels' bilinear read of `plane` (B, T, V) at the offsets (xpos, ypos) (0-d tensors); `frames_at(dy)`
+    gives the source frame of each output frame for an integer frame offset. Returns the mix and its four points
+    and fractions (q11, q21, q12, q22, dx, dy): q21 is one joint on, q12 one frame on."""
+    x1, y1 = _kernel_floor(xpos), _kernel_floor(ypos)
+    dx, dy = xpos - x1, ypos - y1
+    q11 = _kernel_corner(plane, frames_at(y1), x1)
+    q21 = _kernel_corner(plane, frames_at(y1), x1 + 1)
+    q12 = _kernel_corner(plane, frames_at(y1 + 1), x1)
+    q22 = _kernel_corner(plane, frames_at(y1 + 1), x1 + 1)
+    mix = q11 * (1 - dx) * (1 - dy) + q21 * dx * (1 - dy) + q12 * (1 - dx) * dy + q22 * dx * dy
+    return mix, (q11, q21, q12, q22, dx, dy)
+
+
+def _shift_forward(input, xpos, ypos, stride):
+    """``shift_cuda.forward``: (B, C, T, V) -> (B, C, T // stride, V)."""
+    batch, channels, frames, joints = input.shape
+    rows = frames // stride
+    output = input.new_zeros(batch, channels, rows, joints)
+    for c in range(channels):
+        output[:, c] = _kernel_bilinear(input[:, c], xpos[c], ypos[c], lambda y: [h * stride + y for h in range(rows)])[
+            0
+        ]
+    return output
+
+
+def _shift_backward(grad_output, input, output, xpos, ypos, stride):
+    """``shift_cuda.backward``: [input gradient, xpos gradient, ypos gradient]."""
+    batch, channels, frames, joints = input.shape
+    rows = frames // stride
+    grad_input = torch.zeros_like(input)
+    grad_x, grad_y = xpos.new_zeros(channels), ypos.new_zeros(channels)
+    if stride == 1:
+        back = lambda y: [h + y for h in range(frames)]  # noqa: E731
+    else:  # Shift_Bottom_Backward: stride 2 whatever was asked
+        back = lambda y: [(h + y) // 2 if (h + y) % 2 == 0 else None for h in range(frames)]  # noqa: E731
+    for c in range(channels):
+        grad_input[:, c] = _kernel_bilinear(grad_output[:, c], -xpos[c], -ypos[c], back)[0]
+        _, (q11, q21, q12, q22, dx, dy) = _kernel_bilinear(
+            input[:, c], xpos[c], ypos[c], lambda y: [h * stride + y for h in range(rows)]
+        )
+        along_x = ((1 - dy) * (q21 - q11) + dy * (q22 - q12)) * grad_output[:, c]
+        along_y = ((1 - dx) * (q12 - q11) + dx * (q22 - q21)) * grad_output[:, c]
+        grad_x[c] = along_x.mean(0).sum(1).sum(0)
+        grad_y[c] = along_y.mean(0).sum(1).sum(0)
+    size = grad_y.abs()
+    moving = size != 0
+    safe = torch.where(moving, size, torch.ones_like(size))
+    grad_x = torch.where(moving, grad_x / safe * 0.0, torch.zeros_like(grad_x))
+    grad_y = torch.where(moving, grad_y / safe * 0.01, torch.full_like(grad_y, 1e-4))
+    return [grad_input, grad_x, grad_y]
+
+
+def _shift_cuda_on_cpu() -> types.ModuleType:
+    """A stand-in for the compiled ``shift_cuda`` extension: the kernels' arithmetic on the CPU (see above)."""
+    module = types.ModuleType("shift_cuda")
+    module.forward = _shift_forward
+    module.backward = _shift_backward
+    return module
+
+
+# The official Model (model/shift_gcn.py lines 178-187): channels 64 x4, 128 x3, 256 x3, stride 2 at l5 and l8, no
+# residual in l1. The fixture's tiny configuration: the same ten units, an eighth of the widths.
+SHIFTGCN_TINY_WIDTHS = (8, 8, 8, 8, 16, 16, 16, 32, 32, 32)
+SHIFTGCN_STRIDES = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+
+
+def official_shiftgcn(checkout: Path, num_class: int, widths: tuple[int, ...] | None = None) -> tuple[nn.Module, str]:
+    """The official Shift-GCN ``Model`` on the CPU (its temporal shift: `_shift_cuda_on_cpu`) and the call that
+    built it; `widths` rebuilds its ten units with the official ``TCN_GCN_unit`` at other widths."""
+    sys.modules.setdefault("shift_cuda", _shift_cuda_on_cpu())
+    if not hasattr(np, "int"):  # model/shift_gcn.py lines 108, 114 use np.int, the builtin int (gone in NumPy 1.24)
+        np.int = int
+    modules = {
+        "graph": "graph/__init__.py",  # Model imports its graph by name (graph.ntu_rgb_d.Graph)
+        "cuda": "model/Temporal_shift/cuda/__init__.py",  # shift_gcn.py: from cuda.shift import Shift
+        "cuda.shift": "model/Temporal_shift/cuda/shift.py",
+        "shift_gcn": "model/shift_gcn.py",
+    }
+    with _OfficialCudaOnCPU():
+        official = import_from_checkout(checkout, modules)
+        kwargs = dict(
+            num_point=25, num_person=2, graph="graph.ntu_rgb_d.Graph", graph_args={"labeling_mode": "spatial"}
+        )
+        model = official.Model(num_class=num_class, **kwargs)
+        call = f"model.shift_gcn.Model(num_class={num_class}, " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        call += ")"
+        if widths is not None:
+            channels = [3, *widths]
+            for i, stride in enumerate(SHIFTGCN_STRIDES):
+                unit = official.TCN_GCN_unit(channels[i], channels[i + 1], model.graph.A, stride=stride, residual=i > 0)
+                setattr(model, f"l{i + 1}", unit)
+            model.fc = nn.Linear(widths[-1], num_class)
+            call += (
+                " with l1..l10 rebuilt as model.shift_gcn.TCN_GCN_unit(c_in, c_out, A, stride, residual=i > 1) at "
+                f"widths {list(widths)} (strides {list(SHIFTGCN_STRIDES)}), fc = nn.Linear({widths[-1]}, {num_class})"
+            )
+    return model, call
+
+
+def perturb_shiftgcn(model: nn.Module) -> None:
+    """Away from the initialisation, so that a transposed or misplaced tensor shows: batch-norm statistics and
+    affine parameters, the temporal shifts' offsets (frames and joints), the feature masks and the biases."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 1.5)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+        for name, parameter in model.named_parameters():
+            if name.endswith("ypos"):
+                parameter.uniform_(-2.5, 2.5)  # the code draws U(-1, 1); wider reaches the clip's edges
+            elif name.endswith("xpos"):
+                parameter.uniform_(-1.5, 1.5)  # the code draws U(-1e-8, 1e-8) and its backward never moves it
+            elif name.endswith("Feature_Mask"):
+                parameter.normal_(0.0, 0.5)
+            elif name.endswith(("Linear_bias", "conv.bias", "down.0.bias")):
+                parameter.uniform_(-0.2, 0.2)
+
+
+@writer("shiftgcn")
+def write_shiftgcn(checkout: Path) -> tuple[dict, dict, dict, dict]:
+    model, call = official_shiftgcn(checkout, num_class=5, widths=SHIFTGCN_TINY_WIDTHS)
+    perturb_shiftgcn(model)
+    model.eval()
+    skeletons = torch.randn(2, 3, 16, 25, 2, requires_grad=True)
+    labels = torch.tensor([1, 3])
+    with _OfficialCudaOnCPU():
+        logits = model(skeletons)
+        loss = F.cross_entropy(logits, labels)  # main.py line 222: nn.CrossEntropyLoss()
+        (grad,) = torch.autograd.grad(loss, skeletons)
+    metadata = {
+        "conversion": "shiftgcn",
+        "options": {},
+        "source": "kchengiva/Shift-GCN",
+        "official": call + ", evaluation mode",
+        "temporal_shift": "the CUDA kernel's arithmetic re-derived on the CPU (utils/write_fixtures.py "
+        "_shift_cuda_on_cpu, from model/Temporal_shift/cuda/shift_cuda_kernel.cu: forward, input and offset "
+        "gradients), standing in for the compiled shift_cuda extension; not run on a GPU",
+        "seed": 0,
+        "atol": 1e-5,
+        "rtol": 1e-5,
+        "runner": "classify_with_input_gradient",
+    }
+    inputs = {"skeletons": skeletons.detach(), "labels": labels}
+    outputs = {"logits": logits, "loss": loss, "skeletons_grad": grad}
+    return model.state_dict(), inputs, outputs, metadata
 
 
 def main(argv: list[str] | None = None) -> int:

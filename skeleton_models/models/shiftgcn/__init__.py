@@ -1,9 +1,11 @@
 """Shift-GCN: skeleton-based action recognition with shift graph convolutional networks (Cheng et al., CVPR 2020);
-TDSM's skeleton encoder on the SynSE and PURLS zero-shot splits."""
+TDSM's skeleton encoder on the SynSE and PURLS zero-shot splits. Official checkpoints convert with
+``skeleton-models convert --from shiftgcn`` (`convert_shiftgcn`)."""
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
 from .configuration_shiftgcn import ShiftGCNConfig
+from .convert_shiftgcn import SHIFTGCN_CONVERSION  # noqa: F401  (registers `skeleton-models convert --from shiftgcn`)
 from .modeling_shiftgcn import ShiftGCNForSkeletonClassification, ShiftGCNModel, ShiftGCNPreTrainedModel
 
 __all__ = ["ShiftGCNConfig", "ShiftGCNForSkeletonClassification", "ShiftGCNModel", "ShiftGCNPreTrainedModel"]
