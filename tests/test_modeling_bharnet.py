@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,11 +9,16 @@ from torch.utils.flop_counter import FlopCounterMode
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from skeleton_models.layers import CrossAttention, DeformableTemporalConv, GroupedTopologyGraphConv, TemporalConv
 from skeleton_models.layers.attention import performer_attention
-from skeleton_models.models.bharnet.modeling_bharnet import PoolingAttentionModule
+from skeleton_models.models.bharnet.modeling_bharnet import (
+    GuidedRGBStream,
+    PoolingAttentionModule,
+    rgb_guidance_weights,
+)
 from skeleton_models.registry import get_architecture
 from skeleton_models.skeletons import get_layout
 
 from .model_tester import ModelTesterMixin
+from .test_parity import read_fixture
 
 
 class TestBHaRNet(ModelTesterMixin):
@@ -419,15 +425,57 @@ def test_rgb_guidance_weights_the_mosaic_rows_by_the_body_response_at_each_roi_j
     assert all(p.grad is None for p in cls.bharnet.streams.parameters())
 
 
-def test_rgb_guidance_norm_sample_does_not_depend_on_the_batch_and_batch_does():
+def test_rgb_guidance_norm_per_clip_does_not_depend_on_the_batch_and_over_the_batch_does():
     torch.manual_seed(0)
     x = inputs_for(tiny("bharnet-m"), n=3)
-    for norm, independent in (("sample", True), ("batch", False)):
+    norms = (("parts-clip", True), ("parts-batch", False), ("mmnet-clip", True), ("mmnet-batch", False))
+    for norm, independent in norms:
         torch.manual_seed(0)
         model = BHaRNetForSkeletonClassification(tiny("bharnet-m", rgb_guidance_norm=norm)).eval()
         alone = model(**{k: v[:1] for k, v in x.items()}).logits
         together = model(**x).logits[:1]
         assert torch.allclose(alone, together, atol=1e-5) is independent, norm
+
+
+MMNET_GUIDANCE = Path(__file__).resolve().parent / "fixtures" / "reference" / "mmnet-guidance.safetensors"
+
+
+def test_mmnet_batch_guidance_is_what_mmnets_code_computes():
+    """``rgb_guidance_norm="mmnet-batch"`` against MMNet's own guidance (bruceyo/MMNet net/mmn.py Model.forward, run
+    on a fixed (3, 2, 75, 25, 2) response map by utils/write_fixtures.py mmnet-guidance): the five row weights of
+    each clip, and the mosaic rows they scale (the input of MMNet's and our ResNet for an all-ones mosaic)."""
+    _, inputs, outputs, metadata = read_fixture(MMNET_GUIDANCE)
+    assert metadata["conversion"] is None and metadata["source"] == "bruceyo/MMNet"
+    features, n = inputs["features"], inputs["features"].shape[0]
+    topk = metadata["temporal_positions"]
+    config = tiny("bharnet-m", rgb_guidance_norm="mmnet-batch", rgb_guidance_topk=topk, rgb_patch_size=45)
+    stream = GuidedRGBStream(config).eval()
+    guidance = stream.guidance(features)
+    tolerance = {"atol": metadata["atol"], "rtol": metadata["rtol"]}  # integers / 127: equal, or 1/127 apart
+    torch.testing.assert_close(guidance, outputs["guidance"], **tolerance)
+    seen = {}
+    stream.backbone.register_forward_pre_hook(lambda module, args: seen.setdefault("input", args[0]))
+    with torch.no_grad():
+        stream(torch.ones(n, 3, *config.rgb_image_size), guidance)
+    torch.testing.assert_close(seen["input"], outputs["rows"][:, None, :, None].expand_as(seen["input"]), **tolerance)
+    # MMNet's order is not the per-clip min-max of the part weights (every clip's rows span exactly 0 .. 2 there)
+    # nor the min-max of each clip's own map (the clips' ranges differ); for one clip the two MMNet orders agree.
+    parts = rgb_guidance_weights(features, stream.roi_joints, topk, "parts-clip")
+    assert (parts.amin(1) == 0).all() and (parts.amax(1) == 2).all()
+    assert (outputs["guidance"].amin(1) > 0).all() and not torch.allclose(parts, outputs["guidance"], atol=0.1)
+    per_clip = rgb_guidance_weights(features, stream.roi_joints, topk, "mmnet-clip")
+    assert not torch.allclose(per_clip, outputs["guidance"], atol=0.1)
+    for i in range(n):
+        alone = rgb_guidance_weights(features[i : i + 1], stream.roi_joints, topk, "mmnet-batch")
+        torch.testing.assert_close(alone, per_clip[i : i + 1])
+
+
+def test_guidance_norms_have_clear_names_and_saved_configurations_keep_loading():
+    assert BHaRNetConfig().rgb_guidance_norm == "parts-clip"  # the default is unchanged (re-measured elsewhere)
+    assert BHaRNetConfig(rgb_guidance_norm="sample").rgb_guidance_norm == "parts-clip"  # the earlier names
+    assert BHaRNetConfig(rgb_guidance_norm="batch").rgb_guidance_norm == "parts-batch"
+    with pytest.raises(ValueError, match="rgb_guidance_norm must be one of"):
+        BHaRNetConfig(rgb_guidance_norm="mmnet")
 
 
 def test_body_gcn_guidance_is_a_separate_frozen_expert_loaded_with_load_experts():

@@ -288,6 +288,79 @@ def write_shiftgcn(checkout: Path) -> tuple[dict, dict, dict, dict]:
     return model.state_dict(), inputs, outputs, metadata
 
 
+# -- MMNet's RGB guidance (bruceyo/MMNet) ----------------------------------------------------------------------------
+# net/mmn.py's Model.forward turns the spatiotemporal response of its pretrained skeleton model (self.stgcn's
+# extract_feature) into one weight per 45-pixel ROI row of the 225 x 225 RGB mosaic, multiplies the mosaic by them
+# and feeds the result to its ResNet-18. The fixture runs that forward with the skeleton model replaced by a fixed
+# response map and captures the ResNet's input (a forward pre-hook on resnet.conv1) for an all-ones mosaic: the
+# weight map MMNet computed. Checked by tests/test_modeling_bharnet.py against BHaRNet-M's "mmnet-batch" guidance.
+MMNET_GUIDANCE_SHAPE = (3, 2, 75, 25, 2)  # N clips, C channels (few: only their norm counts), T' = 300 / 4, V, M
+MMNET_ROWS, MMNET_PATCH = 5, 45  # net/mmn.py line 55: 225 rows (5 ROIs x 45 px), 45 * temporal_rgb_frames columns
+
+
+class _FixedResponse:
+    """Stands in for MMNet's pretrained skeleton model (``Model.stgcn``): ``extract_feature`` returns a fixed
+    (N, C, T', V, M) response map whatever the skeletons (MMNet reads only their batch size, net/mmn.py line 53)."""
+
+    def __init__(self, features: torch.Tensor):
+        self.features = features
+
+    def extract_feature(self, skeletons):
+        return None, self.features
+
+
+def mmnet_response_map() -> torch.Tensor:
+    """A fixed (3, 2, 75, 25, 2) response map, non-negative as ReLU features: each clip, person and joint at its own
+    scale, so that the persons' activity, the parts and the clips' ranges differ (clip 1's second person is the
+    more active one)."""
+    n, c, t, v, m = MMNET_GUIDANCE_SHAPE
+    person_scale = torch.tensor([[1.0, 0.6], [0.8, 2.5], [3.0, 1.2]])
+    joint_scale = torch.empty(n, 1, 1, v, 1).uniform_(0.3, 1.5)
+    return F.relu(torch.randn(n, c, t, v, m)) * joint_scale * person_scale[:, None, None, None, :]
+
+
+@writer("mmnet-guidance")
+def write_mmnet_guidance(checkout: Path) -> tuple[dict, dict, dict, dict]:
+    mmn = import_from_checkout(checkout, {"net": "net/__init__.py", "net.mmn": "net/mmn.py"})
+    official_resnet18 = sys.modules["net.resnet"].resnet18
+    # Model.__init__ asks for ImageNet weights (ResNet(pretrained=True), net/mmn.py line 34): not fetched here (the
+    # guidance is computed before the ResNet, whose weights do not matter to it).
+    mmn.ResNet = lambda pretrained: official_resnet18(pretrained=False)
+    graph_args = {"layout": "ntu-rgb+d", "strategy": "spatial"}
+    model = mmn.Model(in_channels=3, num_class=60, graph_args=graph_args, edge_importance_weighting=True).eval()
+    features = mmnet_response_map()
+    model.stgcn = _FixedResponse(features)
+    seen = {}
+    model.resnet.conv1.register_forward_pre_hook(lambda module, args: seen.setdefault("input", args[0].clone()))
+    n = features.shape[0]
+    mosaic = torch.ones(n, 3, MMNET_ROWS * MMNET_PATCH, MMNET_ROWS * MMNET_PATCH)
+    with _OfficialCudaOnCPU(), torch.no_grad():
+        model(torch.zeros(n, 3, 300, 25, 2), mosaic)
+    weighted = seen["input"]  # (N, 3, 225, 225): the mosaic times MMNet's weight map
+    rows = weighted[:, 0, :, 0]  # (N, 225)
+    if not torch.equal(weighted, rows[:, None, :, None].expand_as(weighted)):
+        raise SystemExit("MMNet's weight map is not one weight per pixel row: the fixture would not describe it")
+    guidance = rows[:, ::MMNET_PATCH]  # (N, 5): one weight per ROI row
+    if not torch.equal(rows, guidance.repeat_interleave(MMNET_PATCH, dim=1)):
+        raise SystemExit("MMNet's weight map is not one weight per 45-pixel ROI row")
+    metadata = {
+        "conversion": None,
+        "options": {},
+        "source": "bruceyo/MMNet",
+        "official": "net.mmn.Model(in_channels=3, num_class=60, graph_args=" + repr(graph_args) + ", "
+        "edge_importance_weighting=True) in evaluation mode, its ResNet-18 built with pretrained=False, its "
+        "stgcn an object whose extract_feature returns input.features; forward(zeros (N, 3, 300, 25, 2), ones "
+        "(N, 3, 225, 225)); output.rows: the input of resnet.conv1 (channel 0, column 0: every channel and column "
+        "is equal), output.guidance: its first row of each 45-pixel ROI row",
+        "temporal_positions": 15,
+        "seed": 0,
+        "atol": 1e-6,
+        "rtol": 0.0,
+        "checked_by": "tests/test_modeling_bharnet.py::test_mmnet_batch_guidance_is_what_mmnets_code_computes",
+    }
+    return {}, {"features": features}, {"guidance": guidance, "rows": rows}, metadata
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", choices=sorted(WRITERS), help="the fixture")

@@ -8,6 +8,10 @@ from ...registry import InputSpec
 from ...rgb import MMNET_ROI_JOINTS, roi_joint_indices
 
 STREAM_KINDS = ("body", "hand")
+# How BHaRNet-M's RGB guidance turns joint responses into ROI row weights (BHaRNetConfig.rgb_guidance_norm), and the
+# earlier names of the first two.
+GUIDANCE_NORMS = ("parts-clip", "parts-batch", "mmnet-batch", "mmnet-clip")
+LEGACY_GUIDANCE_NORMS = {"sample": "parts-clip", "batch": "parts-batch"}
 # transformers' ResNetConfig of ResNet-18 (microsoft/resnet-18): BHaRNet-M's RGB backbone (Fig. 1 "MMNet* ... with
 # ResNet18").
 RESNET18 = {"layer_type": "basic", "depths": [2, 2, 2, 2], "hidden_sizes": [64, 128, 256, 512], "embedding_size": 64}
@@ -43,9 +47,10 @@ class BHaRNetConfig(SkeletonConfig):
     BHaRNet-M (section III-E "RGB Integration", Fig. 4 right, Tables II and V) adds an RGB stream in MMNet's manner:
     a ResNet-18 reads an ROI mosaic (crops around the `rgb_roi_joints` in `rgb_frames` frames, rows = parts,
     `skeleton_models.rgb`) whose rows are scaled by how strongly the body features respond at each part's joint
-    (MMNet: the L2 norm of the GCN features per joint, mean of the top-15 frames, of the more active person). The
-    RGB stream has its own classifier and loss ("its own training path"); its logits are added to the skeleton
-    prediction (the "Joint, Bone, RGB ... in ensemble" of section IV-A, within one model).
+    (MMNet: the L2 norm of the GCN features per joint, of the more active person, mean of the top-15 frames; see
+    `rgb_guidance_norm` for where the scaling happens). The RGB stream has its own classifier and loss ("its own
+    training path"); its logits are added to the skeleton prediction (the "Joint, Bone, RGB ... in ensemble" of
+    section IV-A, within one model).
 
     Args:
         layout, in_channels, num_persons: the body input ``skeletons`` (N, C, T, V, M).
@@ -88,10 +93,27 @@ class BHaRNetConfig(SkeletonConfig):
         rgb_roi_joints: the body-layout joints whose regions form the mosaic's rows (MMNet's head, right hand,
             left hand, right ankle, left ankle).
         rgb_frames, rgb_patch_size: the mosaic's columns (frames) and tile side (MMNet: 5 and 45 px -> 225 x 225).
-        rgb_guidance_topk: frames averaged per joint, the most responsive ones (MMNet: 15).
-        rgb_guidance_norm: how joint responses become row weights in [0, 2]: ``"sample"`` min-max over each clip's
-            parts (Assumed: identical to MMNet for one clip, and a clip's prediction does not depend on the other
-            clips of its batch) or ``"batch"`` min-max over the batch (MMNet's code).
+        rgb_guidance_topk: frames averaged per joint, the most responsive ones (MMNet: 15, net/mmn.py
+            ``temporal_positions``, of its 75 feature frames: 300 input frames over ST-GCN's two temporal strides).
+            At this library's window of 64 frames the body features have 16 frames, so 15 is nearly their mean
+            (Not changed here: the default is re-measured elsewhere).
+        rgb_guidance_norm: how the joint responses become row weights (`GUIDANCE_NORMS`):
+
+            - ``"parts-clip"`` (default): each clip's P part weights (the top-k means) min-max scaled to [0, 2], so
+              every clip's weakest row weighs exactly 0 and its strongest exactly 2; a clip's prediction does not
+              depend on the other clips of its batch. Assumed (not MMNet's order, see below).
+            - ``"parts-batch"``: the same min-max over all the part weights of the batch.
+            - ``"mmnet-batch"``: MMNet's order (bruceyo/MMNet @ 2055e5e, net/mmn.py ``Model.forward``, lines
+              45-77): the whole response map -- every joint, frame and person of every clip of the batch --
+              min-max scaled to 0-255 *before* the top-k frame mean, the mean truncated to an integer (MMNet writes
+              it into an integer array, line 55), then / 127: weights in [0, 255 / 127], no row forced to 0 or 2.
+              A clip's weights depend on its batch, as in MMNet. Checked against MMNet's own code
+              (tests/fixtures/reference/mmnet-guidance.safetensors).
+            - ``"mmnet-clip"``: MMNet's order with the min-max over each clip's own response map (the same as
+              ``"mmnet-batch"`` for a batch of one clip).
+
+            Saved configurations' ``"sample"`` and ``"batch"`` (the earlier names) load as ``"parts-clip"`` and
+            ``"parts-batch"``.
         lambda_rgb: weight of the RGB stream's cross-entropy (Assumed: 1).
         rgb_fusion_weight: weight of the RGB logits added to the skeleton prediction (Assumed: 1, an equal-weight
             ensemble).
@@ -178,7 +200,7 @@ class BHaRNetConfig(SkeletonConfig):
         rgb_frames: int = 5,  # MMNet
         rgb_patch_size: int = 45,  # MMNet
         rgb_guidance_topk: int = 15,  # MMNet
-        rgb_guidance_norm: str = "sample",
+        rgb_guidance_norm: str = "parts-clip",  # Assumed (see the docstring); MMNet's: "mmnet-batch"
         lambda_rgb: float = 1.0,
         rgb_fusion_weight: float = 1.0,
         **kwargs,
@@ -221,7 +243,7 @@ class BHaRNetConfig(SkeletonConfig):
         self.rgb_frames = rgb_frames
         self.rgb_patch_size = rgb_patch_size
         self.rgb_guidance_topk = rgb_guidance_topk
-        self.rgb_guidance_norm = rgb_guidance_norm
+        self.rgb_guidance_norm = LEGACY_GUIDANCE_NORMS.get(rgb_guidance_norm, rgb_guidance_norm)
         self.lambda_rgb = lambda_rgb
         self.rgb_fusion_weight = rgb_fusion_weight
         super().__init__(**kwargs)
@@ -235,7 +257,7 @@ class BHaRNetConfig(SkeletonConfig):
             "pooling": ("none", "pam"),
             "fusion": ("mean", "sum"),
             "rgb_guidance_source": ("body_stream", "body_gcn", "none"),
-            "rgb_guidance_norm": ("sample", "batch"),
+            "rgb_guidance_norm": GUIDANCE_NORMS,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -242,14 +242,47 @@ class PoolingAttentionModule(nn.Module):
 
 
 # -- RGB (BHaRNet-M) -------------------------------------------------------------------------------------------------
+def rgb_guidance_weights(body: torch.Tensor, roi_joints: list[int], topk: int, norm: str) -> torch.Tensor:
+    """BHaRNet-M's RGB guidance: (N, C, T', V, M) body GCN features -> (N, P) weights of the ROI rows.
+
+    Per joint the L2 norm of the features over channels, (N, T', V, M) (MMNet net/mmn.py line 46); the more active
+    person (the larger summed response, line 57); for each ROI joint the mean of its `topk` largest values over T'
+    (lines 62-64); `norm` (`BHaRNetConfig.rgb_guidance_norm`) says where the scaling happens:
+
+    - ``"parts-clip"`` / ``"parts-batch"``: after the top-k mean, the P part weights min-max scaled to [0, 2] per
+      clip / over the batch.
+    - ``"mmnet-batch"`` / ``"mmnet-clip"``: MMNet's order, before it: the response map min-max scaled to 0-255
+      over the whole batch (line 52) / over each clip; the top-k mean truncated to an integer (MMNet's weight
+      array is an integer one, line 55) and divided by 127 (line 77). Person ties go to the last person, as
+      MMNet's ``>`` (line 57). A constant map (MMNet: a division by zero) gives weights 0.
+    """
+    response = body.detach().float()
+    response = (response * response).sum(dim=1).sqrt()  # (N, T', V, M)
+    mmnet = norm in ("mmnet-batch", "mmnet-clip")
+    if mmnet:
+        dims = (0, 1, 2, 3) if norm == "mmnet-batch" else (1, 2, 3)
+        low, high = response.amin(dim=dims, keepdim=True), response.amax(dim=dims, keepdim=True)
+        response = 255 * (response - low) / (high - low).clamp_min(torch.finfo(response.dtype).tiny)
+    activity = response.sum(dim=(1, 2))  # (N, M)
+    if mmnet:
+        person = activity.shape[-1] - 1 - activity.flip(-1).argmax(dim=-1)  # the last of equals
+    else:
+        person = activity.argmax(dim=-1)  # the first of equals
+    response = response.gather(-1, person[:, None, None, None].expand(*response.shape[:-1], 1))[..., 0]
+    parts = response[:, :, roi_joints]  # (N, T', P)
+    weight = parts.topk(min(topk, parts.shape[1]), dim=1).values.mean(dim=1)  # (N, P)
+    if mmnet:
+        return weight.floor() / 127
+    dims = (1,) if norm == "parts-clip" else (0, 1)
+    low, high = weight.amin(dim=dims, keepdim=True), weight.amax(dim=dims, keepdim=True)
+    return 2 * (weight - low) / (high - low).clamp_min(1e-6)
+
+
 class GuidedRGBStream(nn.Module):
     """BHaRNet-M's RGB stream (section III-E, Fig. 4 right), in MMNet's manner: the rows of an ROI mosaic are scaled
-    by the body features' response at each row's joint, then a ResNet reads the mosaic.
-
-    Guidance (MMNet net/mmn.py, read in `../shared/research/methods.md` section 4): per joint the L2 norm of the GCN
-    features over channels, (N, T', V, M); the more active person (larger summed norm); for each ROI joint the mean
-    of its `rgb_guidance_topk` largest values over T'; min-max scaled to [0, 2] (MMNet: to 0-255, then / 127). The
-    guidance is detached: the RGB stream has "its own training path" and does not train the body stream (Reading).
+    by the body features' response at each row's joint (`rgb_guidance_weights`; MMNet net/mmn.py, read in
+    `../shared/research/methods.md` section 4), then a ResNet reads the mosaic. The guidance is detached: the RGB
+    stream has "its own training path" and does not train the body stream (Reading).
     """
 
     def __init__(self, config: BHaRNetConfig):
@@ -259,16 +292,9 @@ class GuidedRGBStream(nn.Module):
         self.roi_joints = roi_joint_indices(config.layout, config.rgb_roi_joints)  # a list: no buffer to load
 
     def guidance(self, body: torch.Tensor) -> torch.Tensor:
-        """(N, C, T', V, M) body GCN features -> (N, P) row weights in [0, 2]."""
-        response = body.detach().float().norm(dim=1)  # (N, T', V, M)
-        person = response.sum(dim=(1, 2)).argmax(dim=-1)  # (N,) the more active person
-        response = response.gather(-1, person[:, None, None, None].expand(*response.shape[:-1], 1))[..., 0]
-        parts = response[:, :, self.roi_joints]  # (N, T', P)
-        k = min(self.config.rgb_guidance_topk, parts.shape[1])
-        weight = parts.topk(k, dim=1).values.mean(dim=1)  # (N, P)
-        dims = (1,) if self.config.rgb_guidance_norm == "sample" else (0, 1)
-        low, high = weight.amin(dim=dims, keepdim=True), weight.amax(dim=dims, keepdim=True)
-        return 2 * (weight - low) / (high - low).clamp_min(1e-6)
+        """(N, C, T', V, M) body GCN features -> (N, P) row weights (`rgb_guidance_weights`)."""
+        config = self.config
+        return rgb_guidance_weights(body, self.roi_joints, config.rgb_guidance_topk, config.rgb_guidance_norm)
 
     def forward(self, pixel_values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """`pixel_values` (N, 3, P x S, F x S) normalised ROI mosaic, `weight` (N, P) -> pooled features (N, C)."""
