@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from safetensors.torch import load_file as load_safetensors
 
 from .registry import get_architecture
 
@@ -122,8 +121,8 @@ _PARALLEL_PREFIX = "module."
 
 
 def load_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The tensors of an official ``.pt`` / ``.pth`` checkpoint, read with ``torch.load(weights_only=True)``, or of
-    a ``.safetensors`` file (e.g. the ``model.safetensors`` that accelerate's ``save_state`` writes).
+    """The tensors of an official ``.pt`` / ``.pth`` checkpoint, or of a ``.safetensors`` file (e.g. the
+    ``model.safetensors`` that accelerate's ``save_state`` writes), read with ``torch.load(weights_only=True)``.
 
     A dict of tensors, or one under ``state_dict`` / ``model`` / ``model_state_dict`` / ``net`` (training
     checkpoints, which may also hold the script's ``argparse.Namespace``, e.g. MAMP's ``util/misc.py::save_model``:
@@ -134,11 +133,8 @@ def load_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]
     if not os.path.isfile(path):
         raise ConversionError(f"{path}: no such file")
     try:
-        if path.endswith(".safetensors"):
-            loaded = load_safetensors(path, device="cpu")
-        else:
-            with torch.serialization.safe_globals([argparse.Namespace]):
-                loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals([argparse.Namespace]):  # torch.load reads .safetensors files too
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle.UnpicklingError for an object weights_only refuses; zipfile/EOF errors
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConversionError(
