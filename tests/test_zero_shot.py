@@ -4,6 +4,7 @@ offline pretrained text encoder."""
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ from transformers import TrainingArguments
 
 from skeleton_models import STGCNConfig, STGCNForSkeletonClassification, TDSMForZeroShotSkeletonClassification
 from skeleton_models.data import list_zero_shot_splits, select_classes, zero_shot_split
-from skeleton_models.data.descriptions import get_class_descriptions
-from skeleton_models.models.tdsm import load_text_encoder
+from skeleton_models.data.descriptions import get_class_descriptions, load_class_lists
+from skeleton_models.data.parsing import SkeletonParseError
+from skeleton_models.models.tdsm import class_prompts, load_text_encoder
 from skeleton_models.training import (
     SkeletonTrainer,
+    TDSMTrainer,
     build_trainer,
     calibrate_seen_bias,
     compute_features,
@@ -202,3 +205,80 @@ def test_the_zero_shot_example_end_to_end(tmp_path):
     with torch.no_grad():
         logits = model(**processor(np.random.randn(40, 2, 25, 3).astype(np.float32))).logits
     assert torch.isfinite(logits[0, [2, 9, 14]]).all() and torch.isinf(logits).sum() == logits.shape[1] - 3
+
+
+def test_sadvae_class_lists_in_their_published_format(tmp_path):
+    """SA-DVAE's class_lists/ (TDSM's class texts): ``<name>.csv`` with a header idx,label and one row per class
+    (NTU counts from 1, PKU-MMD from 0), and ``<name>_llm.txt`` with one sentence per line, UTF-8 (curly quotes
+    included) -- here files written for the test in that format (the project ships none of SA-DVAE's texts). Per
+    class, TDSM's prompts in its order: the csv's label, then the LLM line."""
+    (tmp_path / "ntu60.csv").write_text(
+        'idx,label\n1,raise the cup to the mouth and tilt the head\n2,"bend down, then pick the object up"\n'
+        "3,lift both hands above the head\n"
+    )
+    (tmp_path / "ntu60_llm.txt").write_text(
+        '"Drink water" is lifting a cup to the lips.\n\u201cPickup\u201d is lifting a thing from the floor.\n'
+        '"Cheer up" is raising both arms in joy.\n',
+        encoding="utf-8",
+    )
+    prompts = load_class_lists(tmp_path, "ntu60")
+    assert prompts == [
+        ["raise the cup to the mouth and tilt the head", '"Drink water" is lifting a cup to the lips.'],
+        ["bend down, then pick the object up", "\u201cPickup\u201d is lifting a thing from the floor."],
+        ["lift both hands above the head", '"Cheer up" is raising both arms in joy.'],
+    ]
+    (tmp_path / "pku51.csv").write_text("idx,label\n0,bow\n1,brushing hair\n")  # PKU-MMD: no LLM file
+    assert load_class_lists(tmp_path, "pku51") == [["bow"], ["brushing hair"]]
+    # one prompt list per class, as set_class_texts takes them
+    assert class_prompts(prompts, 2) == prompts and class_prompts(load_class_lists(tmp_path, "pku51"), 2)[0] == [
+        "bow",
+        "bow",
+    ]
+    (tmp_path / "ntu60_llm.txt").write_text("one\ntwo\n")
+    with pytest.raises(SkeletonParseError, match="ntu60_llm.txt: 2 descriptions .non-empty lines. for the 3 classes"):
+        load_class_lists(tmp_path, "ntu60")
+    (tmp_path / "bad.csv").write_text("idx,label\n1,a\n3,b\n")
+    with pytest.raises(SkeletonParseError, match="bad.csv, line 3: the idx column must count the classes"):
+        load_class_lists(tmp_path, "bad")
+    (tmp_path / "nolabel.csv").write_text("idx,name\n1,a\n")
+    with pytest.raises(SkeletonParseError, match="a 'label' column"):
+        load_class_lists(tmp_path, "nolabel")
+    with pytest.raises(SkeletonParseError, match=r"ntu120.csv: no such file .SA-DVAE's class_lists/ntu120.csv"):
+        load_class_lists(tmp_path, "ntu120")
+
+
+def test_tdsm_trainer_decays_every_parameter_as_the_official_optimiser(tmp_path):
+    """The official optimiser is AdamW over every denoiser parameter with one weight decay (train.py); the
+    Trainer's default exempts biases. The frozen skeleton encoder is not optimised in either."""
+    num_labels, seen = 6, [0, 1, 2, 3]
+    _, model = _tdsm(num_labels, seen)
+    args = TrainingArguments(str(tmp_path), weight_decay=0.01, use_cpu=True, report_to="none")
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(name.startswith("tdsm.denoiser.") for name in trainable)
+    groups = TDSMTrainer(model=model, args=args).create_optimizer().param_groups
+    decayed = {id(p) for g in groups if g["weight_decay"] == 0.01 for p in g["params"]}
+    names = {name for name, p in model.named_parameters() if id(p) in decayed}
+    assert names == trainable and any(name.endswith(".bias") for name in names)
+    default = SkeletonTrainer(model=model, args=args).create_optimizer().param_groups
+    undecayed = {id(p) for g in default if g["weight_decay"] == 0.0 for p in g["params"]}
+    assert any(name.endswith(".bias") and id(p) in undecayed for name, p in model.named_parameters())
+
+
+def test_the_zero_shot_example_defaults_to_the_official_recipe(tmp_path, monkeypatch):
+    """examples/train_zero_shot.py: its TrainingArguments default to config/tdsm_ntu60_unseen5.yaml's settings and
+    train.py's unclipped steps; any can still be given."""
+    spec = importlib.util.spec_from_file_location("train_zero_shot", ROOT / "examples" / "train_zero_shot.py")
+    example = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_zero_shot", example)  # its dataclasses look their module up
+    spec.loader.exec_module(example)
+    _, args = example.parse_arguments(["--output_dir", str(tmp_path)])
+    official = (1e-4, 0.01, 100, 50000, 256, 0.0, 2025)
+    ours = (args.learning_rate, args.weight_decay, args.warmup_steps, args.max_steps)
+    assert (*ours, args.per_device_train_batch_size, args.max_grad_norm, args.seed) == official
+    assert args.lr_scheduler_type == "cosine" and (args.adam_beta1, args.adam_beta2, args.adam_epsilon) == (
+        0.9,
+        0.999,
+        1e-8,
+    )  # torch's AdamW defaults, as train.py
+    _, args = example.parse_arguments(["--output_dir", str(tmp_path), "--max_grad_norm", "1.0"])
+    assert args.max_grad_norm == 1.0

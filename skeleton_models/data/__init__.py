@@ -18,7 +18,7 @@ import datasets
 
 from . import synthetic
 from .base import SkeletonDatasetBuilder, get_skeleton_spec
-from .descriptions import add_descriptions, get_class_descriptions, load_descriptions
+from .descriptions import add_descriptions, get_class_descriptions, load_class_lists, load_descriptions
 from .features import skeleton_features
 from .kinetics import KineticsSkeleton, read_kinetics_json
 from .model_inputs import ModelInputsDataset
@@ -176,6 +176,7 @@ __all__ = [
     "get_class_descriptions",
     "get_skeleton_spec",
     "list_zero_shot_splits",
+    "load_class_lists",
     "load_descriptions",
     "load_skeleton_dataset",
     "read_clip",

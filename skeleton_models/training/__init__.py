@@ -5,7 +5,14 @@ from .metrics import METRIC_PATH, classification_metrics, load_metric, make_comp
 from .protocols import feature_linear_probe, knn_accuracy, labelled_subset, layer_decay_parameter_groups
 from .self_supervised import SLiMPreTrainingCollator, build_slim_pretraining_trainer
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
-from .zero_shot import calibrate_seen_bias, compute_features, feature_inputs, gzsl_accuracy, zero_shot_accuracy
+from .zero_shot import (
+    TDSMTrainer,
+    calibrate_seen_bias,
+    compute_features,
+    feature_inputs,
+    gzsl_accuracy,
+    zero_shot_accuracy,
+)
 
 __all__ = [
     "EnsembleResult",
@@ -13,6 +20,7 @@ __all__ = [
     "METRIC_PATH",
     "SLiMPreTrainingCollator",
     "SkeletonTrainer",
+    "TDSMTrainer",
     "build_slim_pretraining_trainer",
     "build_trainer",
     "predict_logits",

@@ -1,5 +1,6 @@
-"""Zero-shot evaluation protocols: skeleton features cached as a dataset column, feature datasets for the Trainer,
-zero-shot and generalised zero-shot accuracy, and the seen-class calibration of generalised zero-shot."""
+"""Zero-shot training and evaluation protocols: skeleton features cached as a dataset column, feature datasets for the
+Trainer, TDSM's official optimiser (`TDSMTrainer`), zero-shot and generalised zero-shot accuracy, and the seen-class
+calibration of generalised zero-shot."""
 
 from __future__ import annotations
 
@@ -8,14 +9,31 @@ import numpy as np
 import torch
 
 from ..data.model_inputs import ModelInputsDataset
+from .supervised import SkeletonTrainer
 
 __all__ = [
+    "TDSMTrainer",
     "calibrate_seen_bias",
     "compute_features",
     "feature_inputs",
     "gzsl_accuracy",
     "zero_shot_accuracy",
 ]
+
+
+class TDSMTrainer(SkeletonTrainer):
+    """`SkeletonTrainer` with TDSM's official optimiser groups: weight decay on every trainable parameter.
+
+    The official training (KAIST-VICLab/TDSM @ 7469361, train.py::Trainer.__init__) builds
+    ``torch.optim.AdamW(self.dit.parameters(), lr=learning_rate, weight_decay=weight_decay)``: one group, biases and
+    the text position embedding decayed too, where the `transformers.Trainer` exempts biases and norm weights. It
+    never clips gradients (no ``clip_grad_norm_`` in ``Trainer.train``): pass ``max_grad_norm=0`` in the
+    `TrainingArguments` (their default clips at 1.0); ``examples/train_zero_shot.py`` has the official values as
+    its defaults. Frozen parameters (the skeleton encoder) are left out, as the official optimiser holds the
+    denoiser only."""
+
+    def get_decay_parameter_names(self, model) -> list[str]:
+        return [name for name, _ in model.named_parameters()]
 
 
 def _encoder_of(model):

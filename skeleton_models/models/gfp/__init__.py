@@ -3,6 +3,7 @@ SkeletonMAE baselines as presets."""
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
+from . import convert_gfp  # noqa: F401  (registers the conversions "mamp" and "mamp-pretrain")
 from .configuration_gfp import GFPConfig
 from .modeling_gfp import (
     GFPForPreTraining,

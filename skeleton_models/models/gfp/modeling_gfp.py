@@ -156,6 +156,8 @@ class GFPPreTrainingOutput(ModelOutput):
         loss_pred: L_pred (GFP: over all targets; MAMP / SkeletonMAE: the masked-patch MSE).
         loss_var, loss_cov: the summed variance and covariance terms of the TGN outputs (GFP with a TGN).
         mask: (N M, L) 1 where a token was masked, per person sequence.
+        prediction: MAMP / SkeletonMAE: (N M, L, P_T C) the decoder's prediction of every patch (masked or not;
+            the loss reads the masked ones), as MAMP's ``forward`` returns ``pred``; None for GFP.
         hidden_states: with ``output_hidden_states``, the encoder blocks' outputs on the visible tokens, each
             (N M, L_visible, D).
     """
@@ -165,7 +167,25 @@ class GFPPreTrainingOutput(ModelOutput):
     loss_var: torch.Tensor | None = None
     loss_cov: torch.Tensor | None = None
     mask: torch.Tensor | None = None
+    prediction: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+def masking_from_mask(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The (``ids_keep``, ``mask``, ``ids_restore``) of `motion_aware_masking` for a given (B, L) mask, 1 where a
+    token is masked, each row with the same number of visible tokens: the visible tokens in index order, then the
+    masked ones (the order only permutes the encoder's tokens, which attention does not see: the output is the
+    same up to rounding)."""
+    if mask.dim() != 2:
+        raise ValueError(f"mask must be (N M, L), 1 where a token is masked; got shape {tuple(mask.shape)}")
+    masked = mask.bool()
+    if not torch.equal(masked.to(mask.dtype), mask):
+        raise ValueError("mask must hold 0 (visible) and 1 (masked) only")
+    visible = (~masked).sum(1)
+    if visible.min() != visible.max() or int(visible[0]) == 0:
+        raise ValueError(f"every sequence needs the same number (> 0) of visible tokens, got {visible.tolist()}")
+    ids_shuffle = masked.to(torch.uint8).argsort(dim=1, stable=True)
+    return ids_shuffle[:, : int(visible[0])], masked.float(), ids_shuffle.argsort(dim=1)
 
 
 class HierarchicalDecoder(nn.Module):
@@ -298,7 +318,11 @@ class GFPForPreTraining(GFPPreTrainedModel):
     # -- forward ---------------------------------------------------------------------------------------------------
     @can_return_tuple
     def forward(
-        self, skeletons: torch.Tensor, output_hidden_states: bool | None = None, return_loss: bool = True
+        self,
+        skeletons: torch.Tensor,
+        output_hidden_states: bool | None = None,
+        return_loss: bool = True,
+        mask: torch.Tensor | None = None,
     ) -> GFPPreTrainingOutput:
         """
         Args:
@@ -306,21 +330,30 @@ class GFPForPreTraining(GFPPreTrainedModel):
             output_hidden_states: also return the encoder blocks' outputs on the visible tokens.
             return_loss: always true (the loss is the output); its presence tells the Trainer that this model
                 returns a loss without labels, so that evaluation reports it (transformers' ``can_return_loss``).
+            mask: (N M, L) a given mask instead of drawing one (1 where a token is masked, the same number of visible
+                tokens in every sequence; sequences person-major per clip, tokens t-major): e.g. the mask an official
+                MAMP run drew, to reproduce its loss.
 
         Returns:
-            `GFPPreTrainingOutput` with the loss and its terms, and ``mask`` (N M, L).
+            `GFPPreTrainingOutput` with the loss and its terms, ``mask`` (N M, L) and, for MAMP / SkeletonMAE, the
+            predicted patches ``prediction``.
         """
         c = self.config
         check_inputs(c, skeletons=skeletons)
         x = person_sequences(skeletons)  # (B, T, V, C)
         encoder = self.gfp.encoder
         tokens = encoder.embed(x)  # (B, L, D)
-        generator = None
-        if not self.training:  # a fixed validation mask
-            generator = torch.Generator(device=x.device).manual_seed(c.eval_mask_seed)
-        ids_keep, mask, ids_restore = motion_aware_masking(
-            patchify(x, c.temporal_patch), c.mask_ratio, c.mask_tau, generator
-        )
+        if mask is not None:
+            if tuple(mask.shape) != tuple(tokens.shape[:2]):
+                raise ValueError(f"mask must have shape {tuple(tokens.shape[:2])} (N M, L), got {tuple(mask.shape)}")
+            ids_keep, mask, ids_restore = masking_from_mask(mask.to(x.device))
+        else:
+            generator = None
+            if not self.training:  # a fixed validation mask
+                generator = torch.Generator(device=x.device).manual_seed(c.eval_mask_seed)
+            ids_keep, mask, ids_restore = motion_aware_masking(
+                patchify(x, c.temporal_patch), c.mask_ratio, c.mask_tau, generator
+            )
         visible = torch.gather(tokens, 1, ids_keep.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
         encoded, states = encoder(visible, bool(output_hidden_states))
         # the full grid: visible features back in place, the mask token elsewhere
@@ -331,13 +364,21 @@ class GFPForPreTraining(GFPPreTrainedModel):
         grid = rearrange(grid, "b (t v) d -> b t v d", t=c.num_temporal_tokens)
         if self.decoder_temporal_embed is not None:
             grid = grid + self.decoder_temporal_embed + self.decoder_joint_embed
+        prediction = None
         if c.target_type == "hierarchical":
             loss, loss_pred, loss_var, loss_cov = self._hierarchical_loss(grid, x, mask)
         else:
-            loss = loss_pred = self._reconstruction_loss(grid, x, mask)
+            prediction = self.decoder(grid.flatten(1, 2))  # (B, L, P_T C)
+            loss = loss_pred = self._reconstruction_loss(prediction, x, mask)
             loss_var = loss_cov = None
         return GFPPreTrainingOutput(
-            loss=loss, loss_pred=loss_pred, loss_var=loss_var, loss_cov=loss_cov, mask=mask, hidden_states=states
+            loss=loss,
+            loss_pred=loss_pred,
+            loss_var=loss_var,
+            loss_cov=loss_cov,
+            mask=mask,
+            prediction=prediction,
+            hidden_states=states,
         )
 
     def _hierarchical_loss(self, grid, x, mask):
@@ -366,10 +407,10 @@ class GFPForPreTraining(GFPPreTrainedModel):
             loss = loss + c.alpha_cov * loss_cov + c.beta_var * loss_var
         return loss, loss_pred, loss_var, loss_cov
 
-    def _reconstruction_loss(self, grid, x, mask):
-        """MAMP / SkeletonMAE: the per-patch MSE to the (standardised) motion or coordinates, over masked patches."""
+    def _reconstruction_loss(self, prediction, x, mask):
+        """MAMP / SkeletonMAE: the per-patch MSE of the (B, L, P_T C) predicted patches to the (standardised) motion
+        or coordinates, over masked patches."""
         c = self.config
-        prediction = self.decoder(grid.flatten(1, 2))  # (B, L, P_T C)
         signal = frame_motion(x) if c.target_type == "motion" else x
         target = patchify(signal, c.temporal_patch).flatten(1, 2)
         if c.normalize_target:
@@ -394,8 +435,9 @@ class GFPForSkeletonClassification(GFPPreTrainedModel):
             self.classifier = nn.Linear(d, config.num_labels)
         else:  # MAMP's ActionHeadFinetune
             self.dropout = nn.Dropout(config.classifier_dropout)
-            self.head = nn.Sequential(nn.Linear(v * d, 2048), nn.BatchNorm1d(2048), nn.ReLU())
-            self.classifier = nn.Linear(2048, config.num_labels)
+            hidden = config.classifier_hidden_size
+            self.head = nn.Sequential(nn.Linear(v * d, hidden), nn.BatchNorm1d(hidden), nn.ReLU())
+            self.classifier = nn.Linear(hidden, config.num_labels)
         self.post_init()
 
     def apply_freezing(self) -> None:

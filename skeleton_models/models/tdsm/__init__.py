@@ -3,6 +3,7 @@ its frozen Shift-GCN / ST-GCN skeleton encoder inside (end to end from skeletons
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
+from . import convert_tdsm  # noqa: F401  (registers the conversion "tdsm")
 from .configuration_tdsm import TDSMConfig
 from .modeling_tdsm import (
     TDSMDenoiser,
