@@ -14,16 +14,30 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import re
-import sys
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification
+from skeleton_models.conversion import convert_state_dict
+from skeleton_models.models.bharnet.convert_bharnet import DEGCN
 
 from readme_table import save_results
+
+
+def _load_official_degcn():
+    """utils/write_fixtures.py's loader of the official DeGCN (one copy for the fixtures and the benchmarks)."""
+    path = Path(__file__).resolve().parents[1] / "utils" / "write_fixtures.py"
+    spec = importlib.util.spec_from_file_location("write_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load_official_degcn
+
+
+load_official_degcn = _load_official_degcn()
 
 # Table III (NTU-120 X-Sub, joint): (GFLOPs, params in M); Table I rows are Joint + Bone ensembles of two models.
 PAPER = {
@@ -80,32 +94,22 @@ def sizes() -> list[dict]:
 
 
 def _official_to_ours(name: str) -> str:
-    n = name.replace("streams.0.block-", "bharnet.streams.0.blocks.").replace("_tcngcn", "")
-    n = re.sub(r"^data_bn", "bharnet.streams.0.data_bn", n).replace("fc.0.", "classifiers.0.")
-    n = n.replace("gcn.A", "gcn.topology").replace("gcn.conv.", "gcn.features.")
-    for branch, index in (("tcn1", 0), ("tcn2", 1)):
-        n = n.replace(f"tcn.{branch}.0.conv.", f"tcn.branches.{index}.0.").replace(
-            f"tcn.{branch}.0.bn.", f"tcn.branches.{index}.1."
-        )
-        n = n.replace(f"tcn.{branch}.2.tr", f"tcn.branches.{index}.3.offsets")
-        n = n.replace(f"tcn.{branch}.2.conv_out.0.", f"tcn.branches.{index}.3.conv.")
-        n = n.replace(f"tcn.{branch}.2.conv_out.1.", f"tcn.branches.{index}.3.bn.")
-    n = n.replace("tcn.maxpool3x1.0.conv.", "tcn.branches.2.0.").replace("tcn.maxpool3x1.0.bn.", "tcn.branches.2.1.")
-    n = n.replace("tcn.maxpool3x1.3.", "tcn.branches.2.4.")
-    n = n.replace("tcn.conv1x1.conv.", "tcn.branches.3.0.").replace("tcn.conv1x1.bn.", "tcn.branches.3.1.")
-    return n.replace("residual1.", "residual_gcn.").replace("residual2.", "residual.")
+    """Our name of an official DeGCN parameter: the ``degcn`` conversion's table (skeleton_models/models/bharnet/
+    convert_bharnet.py), the one map from the official names to ours."""
+    for rule in DEGCN.rules:
+        if re.fullmatch(rule.pattern, name):
+            return re.sub(rule.pattern, rule.replacement, name)
+    raise KeyError(name)
 
 
 def parity(path: str) -> dict:
-    sys.path.insert(0, path)
-    official_class = importlib.import_module("model.degcn").Model
+    official_class = load_official_degcn(Path(path))
     torch.manual_seed(0)
     official = official_class(num_class=120, num_stream=1, graph="graph.ntu_rgb_d.Graph", graph_args={})
     ours = BHaRNetForSkeletonClassification(
         BHaRNetConfig.from_preset("body-expert", num_labels=120, label_smoothing=0.0)
     )
-    state = {_official_to_ours(k): v for k, v in official.state_dict().items()}
-    ours.load_state_dict(state, strict=True)
+    ours.load_state_dict(convert_state_dict(DEGCN, official.state_dict(), ours), strict=True)
     x = torch.randn(4, 3, 64, 25, 2, generator=torch.Generator().manual_seed(0))
     result = {
         "official_params": sum(p.numel() for p in official.parameters()),

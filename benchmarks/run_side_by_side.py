@@ -49,40 +49,18 @@ from skeleton_models.layers import GroupedTopologyGraphConv
 from readme_table import device_name, save_results
 
 
-def load_official_ctrgcn(checkout: Path) -> type:
-    """The official `Model` class, imported from a checkout (its ``graph`` package registered under its own name)."""
-    checkout = Path(checkout).resolve()
-    if not (checkout / "model" / "ctrgcn.py").exists():
-        raise SystemExit(f"{checkout} is not a checkout of Uason-Chen/CTR-GCN (no model/ctrgcn.py)")
-    for name, path in (
-        ("graph", checkout / "graph" / "__init__.py"),
-        ("ctrgcn_official", checkout / "model" / "ctrgcn.py"),
-    ):
-        if name in sys.modules:
-            continue
-        locations = [str(path.parent)] if path.name == "__init__.py" else None
-        spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=locations)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["ctrgcn_official"].Model
+def _write_fixtures_module():
+    """utils/write_fixtures.py, which holds the loaders of the official code (one copy for the fixtures and here)."""
+    path = Path(__file__).resolve().parents[1] / "utils" / "write_fixtures.py"
+    spec = importlib.util.spec_from_file_location("write_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def load_official_degcn(checkout: Path) -> type:
-    """The public DeGCN `Model` class, imported from a checkout as the package ``degcn_official`` (its graph code
-    is CTR-GCN's, identical files; the ``graph`` package already imported serves both)."""
-    checkout = Path(checkout).resolve()
-    if not (checkout / "model" / "degcn.py").exists():
-        raise SystemExit(f"{checkout} is not a checkout of WoominM/DeGCN_pytorch (no model/degcn.py)")
-    if "degcn_official" not in sys.modules:
-        init = checkout / "model" / "__init__.py"
-        spec = importlib.util.spec_from_file_location(
-            "degcn_official", init, submodule_search_locations=[str(init.parent)]
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["degcn_official"] = module
-        spec.loader.exec_module(module)
-    return importlib.import_module("degcn_official.degcn").Model
+_fixtures = _write_fixtures_module()
+# The official `Model` classes imported from checkouts (CTR-GCN's ``graph`` package serves DeGCN too: same files).
+load_official_ctrgcn, load_official_degcn = _fixtures.load_official_ctrgcn, _fixtures.load_official_degcn
 
 
 def build(which: str, checkout: Path, degcn: Path | None = None) -> torch.nn.Module:

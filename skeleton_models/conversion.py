@@ -48,11 +48,18 @@ class ConversionError(ValueError):
 class KeyRule:
     """One row of a name table: official keys matching `pattern` (a full-match regular expression) become
     ``re.sub(pattern, replacement, key)``; `transform`, if given, reshapes the tensor (e.g. a Conv1d weight into
-    our Conv2d's)."""
+    our Conv2d's).
+
+    With `concat_dim`, several official tensors become one of ours: `pattern` has a group named ``part`` (an
+    integer), and the keys that become the same key are its parts 0, 1, ..., n - 1, concatenated along `concat_dim`
+    in that order (each transformed first) -- e.g. CTR-GCN's per-subset convolutions ``convs.<part>.conv3`` into
+    our one convolution over all subsets. A missing part is an error naming the key.
+    """
 
     pattern: str
     replacement: str
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+    concat_dim: int | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,8 @@ def convert_state_dict(
     initial = [re.compile(pattern) for pattern in conversion.not_in_checkpoint]
     converted: dict[str, torch.Tensor] = {}
     origin: dict[str, str] = {}
+    parts: dict[str, dict[int, tuple[str, torch.Tensor]]] = {}  # our key -> part -> (official key, tensor)
+    concat_dims: dict[str, int] = {}
     unmapped, ambiguous, collisions = [], [], []
     for key, tensor in official.items():
         matches = [(regex, rule) for regex, rule in compiled if regex.fullmatch(key)]
@@ -186,13 +195,35 @@ def convert_state_dict(
             continue
         regex, rule = matches[0]
         ours = regex.sub(rule.replacement, key)
+        tensor = rule.transform(tensor) if rule.transform else tensor
+        if rule.concat_dim is not None:
+            part = int(regex.fullmatch(key).group("part"))
+            if part in parts.setdefault(ours, {}):
+                collisions.append(f"{parts[ours][part][0]} and {key} -> {ours}")
+                continue
+            parts[ours][part] = (key, tensor)
+            concat_dims[ours] = rule.concat_dim
+            continue
         if ours in converted:
             collisions.append(f"{origin[ours]} and {key} -> {ours}")
             continue
-        converted[ours] = rule.transform(tensor) if rule.transform else tensor
+        converted[ours] = tensor
         origin[ours] = key
+    missing_parts = []
+    for ours, pieces in parts.items():
+        first = pieces[min(pieces)][0]
+        if ours in converted:
+            collisions.append(f"{origin[ours]} and {first} -> {ours}")
+        elif sorted(pieces) != list(range(len(pieces))):
+            absent = ", ".join(str(i) for i in range(max(pieces)) if i not in pieces)
+            missing_parts.append(f"{ours} has no part {absent} (parts of {first})")
+        else:
+            converted[ours] = torch.cat([pieces[i][1] for i in range(len(pieces))], dim=concat_dims[ours])
+            origin[ours] = " + ".join(pieces[i][0] for i in range(len(pieces)))
     expected = model.state_dict()
     problems = []
+    if missing_parts:
+        problems.append(f"official keys with a part missing ({_some(missing_parts)})")
     if unmapped:
         problems.append(f"official keys no rule maps ({_some(unmapped)})")
     if ambiguous:

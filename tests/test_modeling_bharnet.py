@@ -4,9 +4,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
+from skeleton_models.conversion import ConversionError, convert_official
 from skeleton_models.layers import CrossAttention, DeformableTemporalConv, GroupedTopologyGraphConv, TemporalConv
 from skeleton_models.layers.attention import performer_attention
 from skeleton_models.models.bharnet.modeling_bharnet import (
@@ -541,3 +543,18 @@ def test_paper_size_bharnet_m_against_table_2():
     rgb = sum(p.numel() for p in model.bharnet.rgb.parameters())
     assert rgb == 11_176_512  # torchvision / microsoft/resnet-18 without fc
     assert model.rgb_classifier.in_features == 512
+
+
+DEGCN_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "reference" / "degcn.safetensors"
+
+
+def test_degcn_conversion_refuses_a_two_stream_checkpoint():
+    """The official configs train DeGCN with two streams, which share one input BatchNorm; our backbones each have
+    their own, so only the one-stream model converts, and a two-stream checkpoint is refused saying why.
+    (Parity of the one-stream conversion with the official outputs: tests/test_parity.py.)"""
+    official = {k.removeprefix("official."): v for k, v in load_file(DEGCN_FIXTURE).items() if k[:9] == "official."}
+    assert convert_official("degcn", official).config.streams == ["body"]
+    second = {key.replace("streams.0.", "streams.1.", 1): v for key, v in official.items() if key[:10] == "streams.0."}
+    two_streams = {**official, **second, "fc.1.weight": official["fc.0.weight"], "fc.1.bias": official["fc.0.bias"]}
+    with pytest.raises(ConversionError, match=r"a 2-stream checkpoint \(num_stream=2\); only the one-stream model"):
+        convert_official("degcn", two_streams)

@@ -2,15 +2,18 @@ import collections
 import copy
 import itertools
 import math
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from einops import rearrange
+from safetensors.torch import load_file
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import HGLNetConfig, HGLNetForSkeletonClassification, HGLNetModel, SkeletonProcessor
+from skeleton_models.conversion import ConversionError, convert_official
 from skeleton_models.data import read_clip
 from skeleton_models.layers import ChannelTopologyRefinement, MultiScaleTemporalConv, relation_channels, subset_conv
 from skeleton_models.models.hglnet.modeling_hglnet import (
@@ -691,3 +694,26 @@ def test_gta_eq_8_has_no_batchnorm():
     gta, x = _gta_case(1, identity_norm=False)
     with torch.no_grad():
         torch.testing.assert_close(gta(x), gta_by_the_paper(gta, x), rtol=1e-10, atol=1e-10)
+
+
+CTRGCN_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "reference" / "ctrgcn.safetensors"
+
+
+def test_ctrgcn_conversion_joins_the_subsets_and_refuses_a_missing_one():
+    """The official CTR-GCN keeps one CTRGC per graph subset (``convs.<k>``); the conversion stacks subset k into rows
+    k * C ... (k + 1) * C of our convolutions, and refuses a checkpoint without one of the subsets by name.
+    (Parity with the official outputs: tests/test_parity.py on the same fixture.)"""
+    official = {k.removeprefix("official."): v for k, v in load_file(CTRGCN_FIXTURE).items() if k[:9] == "official."}
+    spatial = convert_official("ctrgcn", official).hglnet.blocks[4].spatial  # l5: 64 -> 128 channels
+    for k in range(3):
+        rows = slice(128 * k, 128 * (k + 1))
+        torch.testing.assert_close(spatial.features.weight[rows], official[f"l5.gcn1.convs.{k}.conv3.weight"])
+        torch.testing.assert_close(spatial.global_topology.conv4.bias[rows], official[f"l5.gcn1.convs.{k}.conv4.bias"])
+    torch.testing.assert_close(spatial.global_topology.conv1.weight[8:16], official["l5.gcn1.convs.1.conv1.weight"])
+    fewer = {key: value for key, value in official.items() if key != "l5.gcn1.convs.1.conv1.bias"}
+    with pytest.raises(
+        ConversionError,
+        match=r"official keys with a part missing \(1: hglnet\.blocks\.4\.spatial\.global_topology\.conv1\.bias "
+        r"has no part 1 \(parts of l5\.gcn1\.convs\.0\.conv1\.bias\)\)",
+    ):
+        convert_official("ctrgcn", fewer)

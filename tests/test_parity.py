@@ -107,6 +107,26 @@ RUNNERS["pretrain"] = pretrain  # mamp-pretrain
 RUNNERS["denoise"] = denoise  # tdsm
 
 
+def classify_and_train(model, inputs: dict) -> dict:
+    """Evaluation-mode ``logits``; then, in training mode (batch statistics), the model's ``loss`` for
+    ``inputs["labels"]`` and the gradient of every parameter as ``grad.<name>`` (a fixture records some of them).
+    The CTR-GCN and DeGCN fixtures (utils/write_fixtures.py ``classifier_fixture``)."""
+    inputs = dict(inputs)
+    labels = inputs.pop("labels")
+    outputs = {"logits": model.eval()(**inputs).logits}
+    with torch.enable_grad():
+        model.train().zero_grad(set_to_none=True)
+        loss = model(**inputs, labels=labels).loss
+        loss.backward()
+    model.eval()
+    outputs["loss"] = loss.detach()
+    outputs |= {f"grad.{name}": p.grad for name, p in model.named_parameters() if p.grad is not None}
+    return outputs
+
+
+RUNNERS["classify_and_train"] = classify_and_train
+
+
 def run(model, inputs: dict, metadata: dict) -> dict:
     with torch.no_grad():
         return RUNNERS[metadata.get("runner", "classify")](model, inputs)

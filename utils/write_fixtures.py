@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import math
+import re
 import subprocess
 import sys
 import types
@@ -31,6 +32,8 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 from torch.overrides import TorchFunctionMode
+
+from skeleton_models.conversion import get_conversion
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"
@@ -577,6 +580,188 @@ def write_tdsm(checkout: Path):
         "official_torch": torch.__version__,
     }
     return model.state_dict(), inputs, outputs, metadata
+
+
+# -- CTR-GCN and DeGCN (HGLNet's ctrgcn preset, BHaRNet's body-expert) ----------------------------------------------
+
+
+def load_official_ctrgcn(checkout: Path) -> type:
+    """The official CTR-GCN `Model` class (model/ctrgcn.py), its ``graph`` package registered under its own name (the
+    model resolves ``graph="graph.ntu_rgb_d.Graph"`` by importing it)."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "model" / "ctrgcn.py").exists():
+        raise SystemExit(f"{checkout} is not a checkout of Uason-Chen/CTR-GCN (no model/ctrgcn.py)")
+    modules = {"graph": "graph/__init__.py", "ctrgcn_official": "model/ctrgcn.py"}
+    return import_from_checkout(checkout, modules).Model
+
+
+def load_official_degcn(checkout: Path) -> type:
+    """The public DeGCN `Model` class (model/degcn.py, imported as the package ``degcn_official``); its ``graph``
+    package is CTR-GCN's (the same files), registered as ``graph`` unless a CTR-GCN checkout's already is."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "model" / "degcn.py").exists():
+        raise SystemExit(f"{checkout} is not a checkout of WoominM/DeGCN_pytorch (no model/degcn.py)")
+    modules = {
+        "graph": "graph/__init__.py",
+        "degcn_official": "model/__init__.py",
+        "degcn_official.degcn": "model/degcn.py",
+    }
+    return import_from_checkout(checkout, modules).Model
+
+
+def perturb_(model: torch.nn.Module, x: torch.Tensor, generator: torch.Generator) -> None:
+    """Move every weight, topology, offset and BatchNorm statistic of an official model off its initial value, so that
+    a fixture tests each of them (e.g. CTR-GC's alpha starts at 0, which hides the whole refinement branch).
+
+    Every floating parameter gets N(0, 0.1^2) added; then the BatchNorm statistics are those of a few training-mode
+    passes over inputs like `x` (so the activations keep a sane scale in evaluation mode), each then moved too (mean +
+    N(0, 0.1^2) std, variance x exp(N(0, 0.2^2))).
+    """
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=generator))
+        norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the calibration passes
+        model.train()
+        for _ in range(3):
+            model(torch.randn(x.shape, generator=generator))
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+            std = m.running_var.sqrt()
+            m.running_mean.add_(0.1 * std * torch.randn(m.running_mean.shape, generator=generator))
+            m.running_var.mul_(torch.exp(0.2 * torch.randn(m.running_var.shape, generator=generator)))
+    model.eval()
+
+
+def our_key(conversion: str, official_key: str) -> str:
+    """The name a conversion gives an official parameter (a fixture's gradients are stored under our names)."""
+    for rule in get_conversion(conversion).rules:
+        if re.fullmatch(rule.pattern, official_key):
+            return re.sub(rule.pattern, rule.replacement, official_key)
+    raise KeyError(f"{conversion}: no rule maps {official_key}")
+
+
+def classifier_fixture(
+    conversion: str,
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    num_classes: int,
+    loss_fn: Callable,
+    gradients: list[str],
+    generator: torch.Generator,
+) -> tuple[dict, dict, dict]:
+    """(official state dict, inputs, outputs) of a perturbed official classifier (`perturb_`) for the runner
+    ``classify_and_train``: its evaluation-mode logits; then, in training mode (batch statistics), its training loss
+    `loss_fn` for fixed labels and the gradients of the official parameters `gradients`, stored under our names as
+    ``grad.<name>``."""
+    perturb_(model, x, generator)
+    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    labels = torch.randint(0, num_classes, (x.shape[0],), generator=generator)
+    with torch.no_grad():
+        logits = model.eval()(x)
+    loss = loss_fn(model.train()(x), labels)
+    loss.backward()
+    parameters = dict(model.named_parameters())
+    outputs = {"logits": logits, "loss": loss.detach()}
+    outputs |= {f"grad.{our_key(conversion, key)}": parameters[key].grad for key in gradients}
+    return state, {"skeletons": x, "labels": labels}, outputs
+
+
+def graph_input(frames: int, generator: torch.Generator) -> torch.Tensor:
+    """(N=2, C=3, T, V=25, M=2) standard-normal clips, the second with one person (the other zero, as padded)."""
+    x = torch.randn(2, 3, frames, 25, 2, generator=generator)
+    x[1, ..., 1] = 0
+    return x
+
+
+# Both fixtures are float32 throughout. Measured when they were written (CPU, torch 2.13): |ours - official| at most
+# 7.6e-6 on logits of magnitude up to 30 and 3e-6 on the losses and gradients, where the official code's own float32
+# error (against itself in float64) reaches 1.2e-5 on the logits; in float64 the two agree to 2e-14. atol 5e-5 /
+# rtol 1e-5 leave room for two float32 summation orders on other machines (the official CTR-GC convolves every frame
+# before the temporal mean, ours after); a wrong or misplaced weight moves the outputs by orders of magnitude more.
+GRAPH_ATOL, GRAPH_RTOL = 5e-5, 1e-5
+
+
+@writer("ctrgcn")
+def ctrgcn(checkout: Path) -> tuple[dict, dict, dict, dict]:
+    """The official CTR-GCN (model/ctrgcn.py ``Model``) at its smallest: 5 classes (the widths 64 ... 256 and the
+    ten layers are fixed in the code), 16 frames; every weight and statistic perturbed (`perturb_`). Outputs: the
+    logits, the training loss (main.py: ``nn.CrossEntropyLoss``) and four gradients."""
+    call = dict(
+        num_class=5, num_point=25, num_person=2, graph="graph.ntu_rgb_d.Graph", graph_args={"labeling_mode": "spatial"}
+    )
+    model = load_official_ctrgcn(checkout)(**call)
+    generator = torch.Generator().manual_seed(0)
+    x = graph_input(16, generator)
+    gradients = ["data_bn.weight", "l1.gcn1.alpha", "l5.gcn1.PA", "fc.weight"]
+    state, inputs, outputs = classifier_fixture(
+        "ctrgcn", model, x, 5, torch.nn.functional.cross_entropy, gradients, generator
+    )
+    metadata = {
+        "conversion": "ctrgcn",
+        "options": {},
+        "source": "Uason-Chen/CTR-GCN",
+        "official": "model.ctrgcn.Model(" + ", ".join(f"{k}={v!r}" for k, v in call.items()) + ")",
+        "loss": "main.py: nn.CrossEntropyLoss()",
+        "seed": 0,
+        "atol": GRAPH_ATOL,
+        "rtol": GRAPH_RTOL,
+        "runner": "classify_and_train",
+    }
+    return state, inputs, outputs, metadata
+
+
+@writer("degcn")
+def degcn(checkout: Path) -> tuple[dict, dict, dict, dict]:
+    """The public DeGCN (model/degcn.py ``Model``) with one stream at its smallest: 5 classes (the widths 64 ... 256
+    are fixed in the code), 64 frames (the only clip length its deformable temporal convolution reads correctly: it
+    clamps its sampling positions to ``num_frame - 1`` = 63, 31, 15 per stage); every weight, offset and statistic
+    perturbed (`perturb_`). Outputs: the logits, the training loss and four gradients. The loss is main.py's
+    ``LabelSmoothingCrossEntropy(eps=0.1)``, computed as ``F.cross_entropy(label_smoothing=0.1)``: the same formula
+    (eps / classes x the sum of -log p, plus (1 - eps) x the NLL), and main.py itself cannot be imported without
+    apex, thop and tensorboardX."""
+    call = dict(
+        num_class=5,
+        num_point=25,
+        num_person=2,
+        num_stream=1,
+        graph="graph.ntu_rgb_d.Graph",
+        graph_args={"labeling_mode": "spatial"},
+    )
+    model = load_official_degcn(checkout)(**call)
+    forward = model.forward
+    model.forward = lambda x: forward(x)[0]  # the one stream's logits (the official forward returns a list)
+    generator = torch.Generator().manual_seed(0)
+    x = graph_input(64, generator)
+    # Gradients whose float32 value is well conditioned: against the official code in float64, the official float32
+    # gradients of these four are within 8e-6 of their largest entry, where those of the graph convolutions and of
+    # data_bn are off by up to 1e-2 (sums that training-mode BatchNorm makes cancel to ~0 at this batch of 4).
+    gradients = [
+        "streams.0.block-8_tcngcn.tcn.tcn1.2.tr",
+        "streams.0.block-9_tcngcn.tcn.tcn1.2.tr",
+        "streams.0.block-9_tcngcn.gcn.bn.weight",
+        "fc.0.weight",
+    ]
+
+    def loss_fn(logits, labels):
+        return torch.nn.functional.cross_entropy(logits, labels, label_smoothing=0.1)
+
+    state, inputs, outputs = classifier_fixture("degcn", model, x, 5, loss_fn, gradients, generator)
+    metadata = {
+        "conversion": "degcn",
+        "options": {},
+        "source": "WoominM/DeGCN_pytorch",
+        "official": "model.degcn.Model(" + ", ".join(f"{k}={v!r}" for k, v in call.items()) + ")",
+        "loss": "main.py: LabelSmoothingCrossEntropy(eps=0.1), as F.cross_entropy(label_smoothing=0.1)",
+        "seed": 0,
+        "atol": GRAPH_ATOL,
+        "rtol": GRAPH_RTOL,
+        "runner": "classify_and_train",
+    }
+    return state, inputs, outputs, metadata
 
 
 def main(argv: list[str] | None = None) -> int:

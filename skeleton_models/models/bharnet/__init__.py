@@ -2,6 +2,7 @@
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
+from . import convert_bharnet  # noqa: F401  (registers the 'degcn' conversion of official checkpoints)
 from .configuration_bharnet import BHaRNetConfig
 from .modeling_bharnet import BHaRNetForSkeletonClassification, BHaRNetModel, BHaRNetPreTrainedModel
 

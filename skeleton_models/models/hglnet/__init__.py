@@ -2,6 +2,7 @@
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
+from . import convert_hglnet  # noqa: F401  (registers the 'ctrgcn' conversion of official checkpoints)
 from .configuration_hglnet import HGLNetConfig
 from .modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel, HGLNetPreTrainedModel
 
