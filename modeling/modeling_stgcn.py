@@ -1,6 +1,7 @@
 # Generated from skeleton_models/models/stgcn/modeling_stgcn.py by utils/write_modeling.py; do not edit.
 """ST-GCN (Yan et al., AAAI 2018): the official network (yysijie/st-gcn@221c0e1 net/st_gcn.py) with the official
-graph (net/utils/graph.py, `stgcn_spatial_graph`)."""
+graph (net/utils/graph.py, `stgcn_spatial_graph`); equal to the official code's outputs on the reference fixture
+(tests/test_parity.py, fixture ``stgcn``)."""
 
 from __future__ import annotations
 

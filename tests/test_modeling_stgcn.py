@@ -3,10 +3,12 @@ import pytest
 import torch
 from torch import nn
 
-from skeleton_models import STGCNConfig, STGCNForSkeletonClassification, STGCNModel
+from skeleton_models import SkeletonProcessor, STGCNConfig, STGCNForSkeletonClassification, STGCNModel
+from skeleton_models.conversion import ConversionError, convert_official, get_conversion
 from skeleton_models.layers import stgcn_spatial_graph
 
 from .model_tester import ModelTesterMixin
+from .test_parity import REFERENCE, read_fixture
 
 
 class TestSTGCN(ModelTesterMixin):
@@ -91,3 +93,41 @@ def test_persons_share_the_input_batchnorm():
         out = model(x).last_hidden_state
         swapped = model(x.flip(-1)).last_hidden_state
     torch.testing.assert_close(swapped, out.flip(-1))
+
+
+def stgcn_fixture():
+    official, inputs, outputs, metadata = read_fixture(REFERENCE / "stgcn.safetensors")
+    return official, inputs, outputs, metadata
+
+
+def test_the_conversion_reads_the_configuration_from_the_weights():
+    official, _, outputs, metadata = stgcn_fixture()
+    config = convert_official("stgcn", official, **metadata["options"]).config
+    assert config.hidden_sizes == [8, 8, 8, 8, 16, 16, 16, 32, 32, 32]  # the fixture's official widths / 8
+    assert config.strides == [1, 1, 1, 1, 2, 1, 1, 2, 1, 1] and config.temporal_kernel_size == 9
+    assert (config.num_labels, config.in_channels, config.layout, config.partition) == (5, 3, "ntu25", "official")
+    # a checkpoint that holds the official graph buffer `A` converts; one with another graph is refused
+    convert_official("stgcn", {**official, "A": outputs["graph"]})
+    other = torch.from_numpy(stgcn_spatial_graph("ntu25", "geometric")).transpose(-1, -2)
+    with pytest.raises(ConversionError, match="graph A .* is not the official spatial graph of 'ntu25'"):
+        convert_official("stgcn", {**official, "A": other})
+    with pytest.raises(ConversionError, match="layout 'nwucla20' is not a layout of the official code"):
+        convert_official("stgcn", official, layout="nwucla20")
+    with pytest.raises(ConversionError, match="data_bn has 75 features, not 18 joints"):
+        convert_official("stgcn", official, layout="openpose18")
+    uniform = {k: v[: v.shape[0] // 3] if k.endswith("gcn.conv.weight") else v for k, v in official.items()}
+    with pytest.raises(ConversionError, match="1 subset"):
+        convert_official("stgcn", uniform)
+
+
+def test_the_conversions_processor_reads_clips_as_the_official_ntu_data():
+    """tools/ntu_gendata.py: raw coordinates (no centring), 2 bodies, 300 frames; no augmentation in training."""
+    official, _, _, metadata = stgcn_fixture()
+    config = convert_official("stgcn", official, **metadata["options"]).config
+    processor = SkeletonProcessor(**get_conversion("stgcn").processor_kwargs(config))
+    assert processor.window_size == 300 and processor.num_persons == 2 and processor.random_rotation == 0.0
+    clip = np.random.default_rng(0).normal(size=(300, 2, 25, 3)).astype(np.float32) + 5.0
+    out = processor(clip, training=True)["skeletons"]
+    assert out.shape == (1, 3, 300, 25, 2)
+    order = np.argsort(-clip.var(axis=0).sum(axis=(1, 2)), kind="stable")  # the most active person first
+    np.testing.assert_allclose(out[0].permute(1, 3, 2, 0).numpy(), clip[:, order], rtol=1e-6)
