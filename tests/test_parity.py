@@ -127,6 +127,22 @@ def classify_and_train(model, inputs: dict) -> dict:
 RUNNERS["classify_and_train"] = classify_and_train
 
 
+def stgcn_loss_gradient_and_graph(model, inputs: dict) -> dict:
+    """ST-GCN (fixture ``stgcn``): the logits, the cross-entropy against ``labels``, its gradient with respect to
+    the skeletons (evaluation mode), and the graph every block multiplies by its edge importances, transposed to the
+    official orientation (net/st_gcn.py's ``A[k, input joint, output joint]``)."""
+    skeletons = inputs["skeletons"].clone().requires_grad_(True)
+    with torch.enable_grad():
+        out = model(skeletons=skeletons, labels=inputs["labels"])
+        (gradient,) = torch.autograd.grad(out.loss, skeletons)
+    graphs = [block.gcn.graph for block in model.stgcn.blocks]
+    assert all(torch.equal(graph, graphs[0]) for graph in graphs)
+    return {"logits": out.logits, "loss": out.loss, "skeletons_grad": gradient, "graph": graphs[0].transpose(-1, -2)}
+
+
+RUNNERS["stgcn"] = stgcn_loss_gradient_and_graph
+
+
 def run(model, inputs: dict, metadata: dict) -> dict:
     with torch.no_grad():
         return RUNNERS[metadata.get("runner", "classify")](model, inputs)
