@@ -3,6 +3,7 @@ inputs and outputs of a run of the official code, written by utils/write_fixture
 architecture's conversion and must give the official outputs; `skeleton-models convert` round-trips it."""
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -214,3 +215,12 @@ def test_a_pickled_object_is_never_unpickled(tmp_path):
         load_official_state_dict(tmp_path / "list.pt")
     with pytest.raises(ConversionError, match="missing.pt: no such file"):
         load_official_state_dict(tmp_path / "missing.pt")
+
+
+def test_the_readme_parity_table_has_a_row_per_fixture():
+    """README.md's "Parity with the official code" table (benchmarks/run_parity.py --write-readme) lists every
+    fixture, and no fixture that is gone."""
+    readme = (REFERENCE.parents[2] / "README.md").read_text()
+    block = readme.split("<!-- parity:start -->")[1].split("<!-- parity:end -->")[0]
+    listed = set(re.findall(r"^\| [^|]+ \| [^|]+ \| `([\w-]+)` \(", block, flags=re.M))
+    assert listed == {path.stem for path in FIXTURES}
