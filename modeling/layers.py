@@ -2,7 +2,7 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
 from .attention import CrossAttention, gaussian_orthogonal_random_matrix, performer_attention
-from .backbone import STGCNBlock, run_graph_blocks
+from .backbone import STGCN_PARTITIONS, STGCNBlock, run_graph_blocks, stgcn_spatial_graph
 from .graph import ChannelTopologyRefinement, GroupedTopologyGraphConv, StaticTopologyGraphConv, graph_aggregate, relation_channels, subset_conv
 from .initialization import classifier_init, constant_norm_init, kaiming_conv_init, lecun_normal_init
 from .masking import MASK_KINDS, motion_token_mask, random_token_mask, semantic_groups, semantic_tube_mask, token_mask
@@ -32,6 +32,7 @@ __all__ = [
     "token_mask",
     "AdaptiveTemporalShift",
     "NonLocalSpatialShift",
+    "STGCN_PARTITIONS",
     "STGCNBlock",
     "ChannelTopologyRefinement",
     "CrossAttention",
@@ -59,5 +60,6 @@ __all__ = [
     "person_sequences",
     "relation_channels",
     "run_graph_blocks",
+    "stgcn_spatial_graph",
     "subset_conv",
 ]

@@ -1,5 +1,7 @@
 # Generated from skeleton_models/models/stgcn/modeling_stgcn.py by utils/write_modeling.py; do not edit.
-"""ST-GCN (Yan et al., AAAI 2018) as the official code builds it (yysijie/st-gcn net/st_gcn.py)."""
+"""ST-GCN (Yan et al., AAAI 2018): the official network (yysijie/st-gcn@221c0e1 net/st_gcn.py) with the official
+graph (net/utils/graph.py, `stgcn_spatial_graph`); equal to the official code's outputs on the reference fixture
+(tests/test_parity.py, fixture ``stgcn``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from torch import nn
 from transformers import initialization as init
 from transformers.utils.generic import can_return_tuple
 
-from .backbone import STGCNBlock, run_graph_blocks
+from .backbone import STGCNBlock, run_graph_blocks, stgcn_spatial_graph
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_stgcn import STGCNConfig
@@ -29,7 +31,7 @@ class STGCNModel(STGCNPreTrainedModel):
     def __init__(self, config: STGCNConfig):
         super().__init__(config)
         layout = get_layout(config.layout)
-        adjacency = torch.from_numpy(layout.adjacency())
+        adjacency = torch.from_numpy(stgcn_spatial_graph(layout, config.partition))
         # net/st_gcn.py: one input BatchNorm over each person's (V C) features, shared by the persons
         self.data_bn = nn.BatchNorm1d(layout.num_joints * config.in_channels)
         channels = [config.in_channels, *config.hidden_sizes]

@@ -9,7 +9,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from skeleton_models.conversion import ConversionError, convert_official
-from skeleton_models.layers import CrossAttention, DeformableTemporalConv, GroupedTopologyGraphConv, TemporalConv
+from skeleton_models.layers import (
+    CrossAttention,
+    DeformableTemporalConv,
+    GroupedTopologyGraphConv,
+    TemporalConv,
+    stgcn_spatial_graph,
+)
 from skeleton_models.layers.attention import performer_attention
 from skeleton_models.models.bharnet.modeling_bharnet import (
     GuidedRGBStream,
@@ -113,6 +119,35 @@ def test_presets_build_the_modules_of_their_table_rows():
     softmax = BHaRNetModel(tiny("cross-attention"))
     assert {m.kernel for m in softmax.modules() if isinstance(m, CrossAttention)} == {"softmax"}
     assert tiny("bharnet-e").branch_names == ["body_expert", "hand_expert", "body_interactive", "hand_interactive"]
+
+
+def test_the_stgcn_backbone_is_st_gcns_ntu_configuration():
+    """Table IV's ST-GCN backbone is ST-GCN's NTU configuration (yysijie/st-gcn@221c0e1 net/st_gcn.py,
+    config/st_gcn/ntu-xsub/train.yaml; the paper gives nothing else): its spatial graph as the official code computes
+    it, one input BatchNorm over each instance's (V C) features shared by the instances, dropout 0.5 in every
+    block but the first. The DeGCN backbone keeps CTR-GCN's graph and one BatchNorm over the (M V C) features."""
+    model = BHaRNetModel(tiny("joint-cpl", backbone="stgcn"))
+    for backbone, layout in zip(model.streams, ["ntu25", "hands2x21"]):
+        official = torch.from_numpy(stgcn_spatial_graph(layout, "official"))
+        assert all(torch.equal(block.gcn.graph, official) for block in backbone.blocks)
+        assert backbone.data_bn.num_features == 25 * 3
+        assert [block.dropout.p for block in backbone.blocks] == [0.0, 0.5, 0.5]
+    x = inputs_for(model.config, n=2)
+    model.eval()
+    with torch.no_grad():
+        model.streams[0].data_bn.running_mean.normal_()
+        out = model.streams[0](x["skeletons"])[0]
+        swapped = model.streams[0](x["skeletons"].flip(-1))[0]
+    torch.testing.assert_close(swapped, out.flip(-1))  # the persons share the input normalisation
+    degcn = BHaRNetModel(tiny("joint-cpl"))
+    assert degcn.streams[0].data_bn.num_features == 2 * 25 * 3
+    adjacency = torch.from_numpy(get_layout("ntu25").adjacency())
+    assert torch.equal(degcn.streams[0].blocks[0].gcn.topology.detach(), adjacency)
+    geometric = BHaRNetModel(tiny("body-expert", backbone="stgcn", stgcn_partition="geometric"))
+    expected = torch.from_numpy(stgcn_spatial_graph("ntu25", "geometric"))
+    assert torch.equal(geometric.streams[0].blocks[0].gcn.graph, expected)
+    with pytest.raises(ValueError, match="stgcn_partition must be one of"):
+        tiny(backbone="stgcn", stgcn_partition="ctrgcn")
 
 
 def test_bad_configurations_are_refused():

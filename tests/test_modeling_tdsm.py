@@ -11,6 +11,7 @@ from transformers import BertConfig, BertModel
 
 from skeleton_models import STGCNConfig, STGCNForSkeletonClassification
 from skeleton_models.conversion import ConversionError, convert_official, load_official_state_dict
+from skeleton_models.layers import stgcn_spatial_graph
 from skeleton_models.models.tdsm import (
     TDSMConfig,
     TDSMDenoiser,
@@ -314,6 +315,8 @@ def test_end_to_end_from_skeletons_equals_precomputed_features():
         encoder, **{k: v for k, v in TINY.items() if k != "feature_size"}, text_model_name_or_path=None
     )
     assert model.config.feature_size == 16 and model.config.skeleton_config.model_type == "stgcn"
+    official = torch.from_numpy(stgcn_spatial_graph("ntu25", "official"))  # ST-GCN's encoder: the official graph
+    assert all(torch.equal(block.gcn.graph, official) for block in model.tdsm.skeleton_encoder.blocks)
     model.set_class_embeddings(torch.randn(6, 6, 16))
     skeletons = torch.randn(3, 3, 12, 25, 2)
     with torch.no_grad():

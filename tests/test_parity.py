@@ -3,6 +3,7 @@ inputs and outputs of a run of the official code, written by utils/write_fixture
 architecture's conversion and must give the official outputs; `skeleton-models convert` round-trips it."""
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,6 +128,22 @@ def classify_and_train(model, inputs: dict) -> dict:
 RUNNERS["classify_and_train"] = classify_and_train
 
 
+def stgcn_loss_gradient_and_graph(model, inputs: dict) -> dict:
+    """ST-GCN (fixture ``stgcn``): the logits, the cross-entropy against ``labels``, its gradient with respect to
+    the skeletons (evaluation mode), and the graph every block multiplies by its edge importances, transposed to the
+    official orientation (net/st_gcn.py's ``A[k, input joint, output joint]``)."""
+    skeletons = inputs["skeletons"].clone().requires_grad_(True)
+    with torch.enable_grad():
+        out = model(skeletons=skeletons, labels=inputs["labels"])
+        (gradient,) = torch.autograd.grad(out.loss, skeletons)
+    graphs = [block.gcn.graph for block in model.stgcn.blocks]
+    assert all(torch.equal(graph, graphs[0]) for graph in graphs)
+    return {"logits": out.logits, "loss": out.loss, "skeletons_grad": gradient, "graph": graphs[0].transpose(-1, -2)}
+
+
+RUNNERS["stgcn"] = stgcn_loss_gradient_and_graph
+
+
 def run(model, inputs: dict, metadata: dict) -> dict:
     with torch.no_grad():
         return RUNNERS[metadata.get("runner", "classify")](model, inputs)
@@ -198,3 +215,12 @@ def test_a_pickled_object_is_never_unpickled(tmp_path):
         load_official_state_dict(tmp_path / "list.pt")
     with pytest.raises(ConversionError, match="missing.pt: no such file"):
         load_official_state_dict(tmp_path / "missing.pt")
+
+
+def test_the_readme_parity_table_has_a_row_per_fixture():
+    """README.md's "Parity with the official code" table (benchmarks/run_parity.py --write-readme) lists every
+    fixture, and no fixture that is gone."""
+    readme = (REFERENCE.parents[2] / "README.md").read_text()
+    block = readme.split("<!-- parity:start -->")[1].split("<!-- parity:end -->")[0]
+    listed = set(re.findall(r"^\| [^|]+ \| [^|]+ \| `([\w-]+)` \(", block, flags=re.M))
+    assert listed == {path.stem for path in FIXTURES}

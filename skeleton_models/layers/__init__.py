@@ -1,7 +1,7 @@
 """Shared building blocks. Architectures import from here; nothing here is specific to one paper."""
 
 from .attention import CrossAttention, gaussian_orthogonal_random_matrix, performer_attention
-from .backbone import STGCNBlock, run_graph_blocks
+from .backbone import STGCN_PARTITIONS, STGCNBlock, run_graph_blocks, stgcn_spatial_graph
 from .graph import (
     ChannelTopologyRefinement,
     GroupedTopologyGraphConv,
@@ -69,6 +69,7 @@ __all__ = [
     "token_mask",
     "AdaptiveTemporalShift",
     "NonLocalSpatialShift",
+    "STGCN_PARTITIONS",
     "STGCNBlock",
     "ChannelTopologyRefinement",
     "CrossAttention",
@@ -96,5 +97,6 @@ __all__ = [
     "person_sequences",
     "relation_channels",
     "run_graph_blocks",
+    "stgcn_spatial_graph",
     "subset_conv",
 ]

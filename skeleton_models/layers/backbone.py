@@ -1,29 +1,88 @@
 """The frame of a graph-convolutional skeleton network (ST-GCN / CTR-GCN lineage): input BatchNorm over persons,
-joints and channels, then a stack of blocks on (batch x persons, C, T, V) tensors; and ST-GCN's block."""
+joints and channels, then a stack of blocks on (batch x persons, C, T, V) tensors; ST-GCN's block and its graph."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 from transformers.modeling_layers import GradientCheckpointingLayer
 
+from ..skeletons import SkeletonLayout, get_layout
 from .graph import StaticTopologyGraphConv
 from .temporal import TemporalConv
 
-__all__ = ["STGCNBlock", "run_graph_blocks"]
+__all__ = ["STGCN_PARTITIONS", "STGCNBlock", "run_graph_blocks", "stgcn_spatial_graph"]
+
+# ST-GCN's "spatial" graph: as the official code computes it (the default), or with exact distances to the centre.
+STGCN_PARTITIONS = ("official", "geometric")
+# net/utils/graph.py: `Graph(max_hop=1)`, the default; no official config or model passes another value.
+_OFFICIAL_MAX_HOP = 1
+
+
+def stgcn_spatial_graph(layout: str | SkeletonLayout, partition: str = "official") -> np.ndarray:
+    """ST-GCN's spatial-configuration graph of a layout (Yan et al., AAAI 2018, section 3.6): float32 (3, V, V).
+
+    ``A[k, u, v]`` is the weight of joint v in joint u's output in subset k, the orientation `graph_aggregate` reads;
+    the official ``Graph.A`` stores the transpose (``A[k, v, u]``: its einsum ``'nkctv,kvw->nctw'`` sums over the
+    middle index). Written from our reading of yysijie/st-gcn@221c0e1 ``net/utils/graph.py`` (``Graph.get_edge``,
+    ``get_hop_distance``, ``Graph.get_adjacency`` with ``strategy="spatial"``, ``normalize_digraph``):
+
+    - the neighbourhood of joint u is u itself and the joints one bone away; every neighbour weighs 1 / (size of the
+      neighbourhood), so that u's weights over the three subsets sum to 1 (``normalize_digraph``: A D^-1 with D the
+      degrees, self-link included);
+    - each neighbour v is put in a subset by comparing r_v and r_u, the joints' distances to the layout's centre
+      joint: subset 0 holds u itself, subset 2 the neighbours closer to the centre (r_v < r_u, centripetal), subset 1
+      all others (r_v >= r_u: centrifugal, and the neighbours at the same distance, which the official code adds to
+      this subset).
+
+    `partition` says what r is:
+
+    - ``"official"`` (default): what the official code computes. ``get_hop_distance`` keeps distances up to
+      ``max_hop`` only (the default 1, which no official configuration changes) and leaves the others infinite, so r
+      is 0 at the centre, 1 for its neighbours and infinite for every other joint; two neighbours that are both more
+      than one bone from the centre are "at the same distance", and the edge between them is in subset 1 both ways.
+      ``ntu25``: 25 / 40 / 8 non-zero weights per subset, the official ``Graph("ntu-rgb+d", "spatial").A``;
+      ``openpose18``: 18 / 25 / 9, the official ``Graph("openpose", "spatial").A``. The centres are the official
+      ones: ``ntu25`` joint 21 (1-based; index 20), ``openpose18`` index 1 (neck).
+    - ``"geometric"``: r the exact number of bones to the centre, the partition the paper describes (with the centre
+      joint for its gravity centre). In a tree every bone is in subset 1 one way and in subset 2 the other
+      (``ntu25``: 25 / 24 / 24). Same neighbourhoods and weights.
+
+    The official code has graphs for ``ntu-rgb+d`` and ``openpose`` only; other layouts get the same rule from their
+    bones and centre joint. Isolated joints (padding nodes without bones) have only themselves, with weight 1.
+    """
+    if partition not in STGCN_PARTITIONS:
+        raise ValueError(f"partition must be one of {STGCN_PARTITIONS}, got {partition!r}")
+    layout = get_layout(layout)
+    v = layout.num_joints
+    neighbours = [{joint} for joint in range(v)]
+    for child, parent in layout.bones:
+        neighbours[child].add(parent)
+        neighbours[parent].add(child)
+    # In a tree rooted at the centre joint the hop distance to the centre is the number of bones up to it.
+    distance = layout.depth().astype(np.float64)
+    distance[list(layout.isolated)] = np.inf
+    if partition == "official":
+        distance[distance > _OFFICIAL_MAX_HOP] = np.inf
+    graph = np.zeros((3, v, v), dtype=np.float64)
+    for u in range(v):
+        weight = 1.0 / len(neighbours[u])
+        for w in neighbours[u]:
+            subset = 0 if w == u else 2 if distance[w] < distance[u] else 1
+            graph[subset, u, w] = weight
+    return graph.astype(np.float32)
 
 
 class STGCNBlock(GradientCheckpointingLayer):
     """ST-GCN's ``st_gcn`` block (Yan et al., AAAI 2018): graph conv with edge-importance weighting, then BN ->
     ReLU -> (k x 1) temporal conv -> BN -> dropout, plus a residual, ReLU. (B, C_in, T, V) -> (B, C_out, T', V).
 
-    Assumed: the 3-subset graph of the layout (identity, inward, outward; CTR-GCN's) stands in for ST-GCN's
-    "spatial" partition (root, centripetal, centrifugal), which differ only for joints equidistant to the centre.
-
     Args:
-        adjacency: (K, V, V) the layout's subsets (`SkeletonLayout.adjacency`).
+        adjacency: (K, V, V) the graph's subsets, ``adjacency[k, u, v]`` the weight of joint v in joint u's output
+            (ST-GCN: `stgcn_spatial_graph`).
         stride: temporal stride of the temporal convolution (and of the residual).
         kernel_size: the temporal kernel (ST-GCN: 9).
         residual: ST-GCN's input block has none.

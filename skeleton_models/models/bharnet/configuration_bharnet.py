@@ -4,6 +4,7 @@ Fine-grained Skeleton Action Recognition", IROS 2025, arXiv 2503.14960)."""
 from __future__ import annotations
 
 from ...configuration_utils import SkeletonConfig
+from ...layers import STGCN_PARTITIONS
 from ...registry import InputSpec
 from ...rgb import MMNET_ROI_JOINTS, roi_joint_indices
 
@@ -68,7 +69,13 @@ class BHaRNetConfig(SkeletonConfig):
         num_offsets: DeGCN's temporal offsets eta of each deformable temporal convolution (4).
         temporal_kernel_size, temporal_dilations: the dilated branches of the multi-scale temporal block (5; 1, 2).
         negative_slope: DeGCN's leaky-ReLU slope (0.1); ST-GCN uses ReLU.
-        stgcn_kernel_size: ST-GCN's temporal kernel (9).
+        stgcn_kernel_size, stgcn_dropout, stgcn_partition: the ST-GCN backbone's temporal kernel (9), dropout in
+            every block but the first (0.5) and graph (``"official"``: the official code's spatial partition, see
+            `skeleton_models.layers.stgcn_spatial_graph`; ``"geometric"``). The paper says nothing of its ST-GCN
+            backbone beyond its name (section IV-D 3, Table IV), so it is ST-GCN's NTU configuration
+            (yysijie/st-gcn@221c0e1 net/st_gcn.py, config/st_gcn/ntu-xsub/train.yaml, as our `STGCNConfig`): one
+            input BatchNorm over each instance's (V C) features shared by the instances (the persons; the two
+            hands), where the DeGCN backbone normalises the (M V C) features of each frame.
         interaction: ``"none"`` (score-level fusion only) or ``"cross_attention"`` (Eq. 5).
         attention_kernel: ``"softmax"`` (standard cross-attention) or ``"performer"`` (FAVOR+ fast attention [20]).
         pooling: ``"none"`` (attention over all T' x V x I tokens) or ``"pam"`` (Pooling Attention Module, Eqs. 6-8).
@@ -81,7 +88,7 @@ class BHaRNetConfig(SkeletonConfig):
             (Eq. 11).
         lambda_body, lambda_hand, lambda_cpl: loss weights of Eq. 4 (the paper gives none: 1).
         label_smoothing: of every cross-entropy term (DeGCN's training code: 0.1).
-        dropout: dropout before the classifiers (DeGCN: 0).
+        dropout: dropout before the classifiers (DeGCN: 0; ST-GCN has none).
         rgb_stream: add BHaRNet-M's RGB stream (input ``pixel_values`` (N, 3, P x patch, F x patch)).
         rgb_guidance_source: Table V: ``"body_stream"`` (this model's body stream -- the features of the
             body-expertized branch in BHaRNet-E) or ``"body_gcn"`` (a separate single-stream body GCN, as MMNet's
@@ -179,7 +186,9 @@ class BHaRNetConfig(SkeletonConfig):
         temporal_kernel_size: int = 5,
         temporal_dilations: list[int] | tuple[int, ...] = (1, 2),
         negative_slope: float = 0.1,  # DeGCN's LEAKY_ALPHA
-        stgcn_kernel_size: int = 9,
+        stgcn_kernel_size: int = 9,  # net/st_gcn.py
+        stgcn_dropout: float = 0.5,  # config/st_gcn/ntu-xsub/train.yaml
+        stgcn_partition: str = "official",  # net/utils/graph.py Graph(strategy="spatial")
         interaction: str = "cross_attention",  # section III-C
         attention_kernel: str = "performer",  # Table III: BHaRNet-P is "F.A. + PAM"
         pooling: str = "pam",
@@ -223,6 +232,8 @@ class BHaRNetConfig(SkeletonConfig):
         self.temporal_dilations = list(temporal_dilations)
         self.negative_slope = negative_slope
         self.stgcn_kernel_size = stgcn_kernel_size
+        self.stgcn_dropout = stgcn_dropout
+        self.stgcn_partition = stgcn_partition
         self.interaction = interaction
         self.attention_kernel = attention_kernel
         self.pooling = pooling
@@ -252,6 +263,7 @@ class BHaRNetConfig(SkeletonConfig):
     def _validate(self) -> None:
         choices = {
             "backbone": ("degcn", "stgcn"),
+            "stgcn_partition": STGCN_PARTITIONS,
             "interaction": ("none", "cross_attention"),
             "attention_kernel": ("softmax", "performer"),
             "pooling": ("none", "pam"),

@@ -30,6 +30,7 @@ from ...layers import (
     constant_norm_init,
     kaiming_conv_init,
     run_graph_blocks,
+    stgcn_spatial_graph,
 )
 from ...modeling_utils import SkeletonPreTrainedModel, check_inputs
 from ...rgb import roi_joint_indices
@@ -164,14 +165,22 @@ class ExpertBackbone(nn.Module):
     """One expert's GCN (section III-A, Eq. 1): input BatchNorm and a stack of DeGCN or ST-GCN blocks.
 
     (N, C, T, V, M) -> (N, C_last, T', V, M), and every block's output with ``output_hidden_states``.
+
+    DeGCN: CTR-GCN's graph of the layout and one input BatchNorm over each frame's (M V C) features. ST-GCN: as
+    `STGCNModel` (yysijie/st-gcn@221c0e1 net/st_gcn.py), its spatial graph (`stgcn_spatial_graph`) and one input
+    BatchNorm over each instance's (V C) features, shared by the instances.
     """
 
     def __init__(self, config: BHaRNetConfig, layout: str, in_channels: int, num_instances: int):
         super().__init__()
         layout = get_layout(layout)
-        adjacency = torch.from_numpy(layout.adjacency())
-        self.data_bn = nn.BatchNorm1d(num_instances * layout.num_joints * in_channels)
         channels = [in_channels, *config.hidden_sizes]
+        if config.backbone == "degcn":
+            adjacency = torch.from_numpy(layout.adjacency())
+            self.data_bn = nn.BatchNorm1d(num_instances * layout.num_joints * in_channels)
+        else:
+            adjacency = torch.from_numpy(stgcn_spatial_graph(layout, config.stgcn_partition))
+            self.data_bn = nn.BatchNorm1d(layout.num_joints * in_channels)
 
         def block(i: int, stride: int) -> nn.Module:
             if config.backbone == "degcn":
@@ -182,7 +191,7 @@ class ExpertBackbone(nn.Module):
                 adjacency,
                 stride,
                 config.stgcn_kernel_size,
-                config.dropout,
+                config.stgcn_dropout if i > 0 else 0.0,  # net/st_gcn.py: the input block gets no dropout
                 residual=i > 0,  # ST-GCN: the input block has no residual
             )
 

@@ -3,6 +3,7 @@ SMIE-style zero-shot splits."""
 
 from ...processing_skeleton import SkeletonProcessor
 from ...registry import Architecture, register_architecture
+from . import convert_stgcn  # noqa: F401  (registers the conversion "stgcn" of official checkpoints)
 from .configuration_stgcn import STGCNConfig
 from .modeling_stgcn import STGCNForSkeletonClassification, STGCNModel, STGCNPreTrainedModel
 

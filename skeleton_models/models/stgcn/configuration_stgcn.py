@@ -4,6 +4,7 @@ recognition. AAAI 2018; the official code yysijie/st-gcn @ 221c0e1, net/st_gcn.p
 from __future__ import annotations
 
 from ...configuration_utils import SkeletonConfig
+from ...layers import STGCN_PARTITIONS
 
 
 class STGCNConfig(SkeletonConfig):
@@ -14,7 +15,12 @@ class STGCNConfig(SkeletonConfig):
     pooled features are the skeleton features of the SMIE-style zero-shot splits TDSM evaluates.
 
     Args:
-        layout, in_channels, num_persons: the skeleton input.
+        layout, in_channels, num_persons: the skeleton input. The official code has the layouts ``ntu-rgb+d``
+            (our ``ntu25``) and ``openpose`` (``openpose18``); other layouts get the same graph rule.
+        partition: the "spatial" graph (`skeleton_models.layers.stgcn_spatial_graph`): ``"official"`` as
+            net/utils/graph.py computes it (distances to the centre joint known up to one bone only, so most outer
+            edges fall into one subset: ``ntu25`` 25 / 40 / 8 weights per subset) or ``"geometric"`` with exact
+            distances (the paper's partition; 25 / 24 / 24). Trained official checkpoints need ``"official"``.
         hidden_sizes, strides: channels and temporal stride of each block (net/st_gcn.py: 64 x 4, 128 x 3 with
             stride 2 first, 256 x 3 with stride 2 first).
         temporal_kernel_size: the temporal kernel (9).
@@ -38,6 +44,7 @@ class STGCNConfig(SkeletonConfig):
         strides: list[int] | tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
         temporal_kernel_size: int = 9,  # net/st_gcn.py
         dropout: float = 0.5,  # config/st_gcn/ntu-xsub/train.yaml
+        partition: str = "official",  # net/utils/graph.py Graph(strategy="spatial"), default max_hop=1
         **kwargs,
     ):
         if "num_labels" not in kwargs and "id2label" not in kwargs:
@@ -49,7 +56,10 @@ class STGCNConfig(SkeletonConfig):
         self.strides = list(strides)
         self.temporal_kernel_size = temporal_kernel_size
         self.dropout = dropout
+        self.partition = partition
         super().__init__(**kwargs)
         self.check_blocks(self.hidden_sizes, self.strides)
         if temporal_kernel_size % 2 != 1:
             raise ValueError(f"temporal_kernel_size must be odd, got {temporal_kernel_size}")
+        if partition not in STGCN_PARTITIONS:
+            raise ValueError(f"partition must be one of {STGCN_PARTITIONS}, got {partition!r}")
