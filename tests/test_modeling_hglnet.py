@@ -704,12 +704,17 @@ def test_ctrgcn_conversion_joins_the_subsets_and_refuses_a_missing_one():
     k * C ... (k + 1) * C of our convolutions, and refuses a checkpoint without one of the subsets by name.
     (Parity with the official outputs: tests/test_parity.py on the same fixture.)"""
     official = {k.removeprefix("official."): v for k, v in load_file(CTRGCN_FIXTURE).items() if k[:9] == "official."}
-    spatial = convert_official("ctrgcn", official).hglnet.blocks[4].spatial  # l5: 64 -> 128 channels
+    spatial = convert_official("ctrgcn", official).hglnet.blocks[4].spatial  # l5, a stride-2 unit
+    width = official["l5.gcn1.convs.0.conv3.weight"].shape[0]  # the unit's output channels (the fixture's widths)
+    relation = official["l5.gcn1.convs.0.conv1.weight"].shape[0]  # its relation channels
+    assert spatial.features.weight.shape[0] == 3 * width  # the three subsets in one convolution
     for k in range(3):
-        rows = slice(128 * k, 128 * (k + 1))
+        rows = slice(width * k, width * (k + 1))
         torch.testing.assert_close(spatial.features.weight[rows], official[f"l5.gcn1.convs.{k}.conv3.weight"])
         torch.testing.assert_close(spatial.global_topology.conv4.bias[rows], official[f"l5.gcn1.convs.{k}.conv4.bias"])
-    torch.testing.assert_close(spatial.global_topology.conv1.weight[8:16], official["l5.gcn1.convs.1.conv1.weight"])
+    torch.testing.assert_close(
+        spatial.global_topology.conv1.weight[relation : 2 * relation], official["l5.gcn1.convs.1.conv1.weight"]
+    )
     fewer = {key: value for key, value in official.items() if key != "l5.gcn1.convs.1.conv1.bias"}
     with pytest.raises(
         ConversionError,
