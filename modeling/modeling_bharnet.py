@@ -200,7 +200,8 @@ class BodyHandCrossAttention(nn.Module):
     """Eq. 5 over all tokens: F~_B = CrossAttn(F_B -> F_H), F~_H = CrossAttn(F_H -> F_B).
 
     Each stream's T' x V x I positions are tokens of C channels; body tokens attend to hand tokens and vice
-    versa. (N, C, T', V, M) x 2 -> pooled (N, C) x 2 (GAP over the tokens). No residual connection (Introduction).
+    versa. (N, C, T', V, M) x 2 -> pooled (N, C) x 2 (GAP over the tokens): the attended context only; the residual
+    of the non-expertized models (``config.cross_attention_residual``) is added by `BHaRNetModel`.
     """
 
     def __init__(self, config: BHaRNetConfig, dim: int):
@@ -221,7 +222,9 @@ class PoolingAttentionModule(nn.Module):
     (F^alpha, tokens along alpha), cross-attend (Eq. 7), and are pooled over alpha (Eq. 8); the three results are
     summed (Fig. 3: "the three are summed"). (N, C, T', V, M) x 2 -> (N, C) x 2.
 
-    Reading: one cross-attention per axis and direction (their linear maps are the figure's "linear" boxes).
+    Reading: one cross-attention per axis and direction (their linear maps are the figure's "linear" boxes). The
+    residual of BHaRNet-P (``config.cross_attention_residual``) is added once around the whole module by
+    `BHaRNetModel` (a residual per axis would add each stream's own features three times).
     """
 
     axes = {"t": 2, "v": 3, "i": 4}  # positions of T, V, I in (N, C, T, V, M)
@@ -405,6 +408,11 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
             body = features[config.streams.index("body")]
             hand = features[config.streams.index("hand")]
             interactive = self.interaction(body, hand)  # F~_B, F~_H (Eqs. 5-8), pooled
+            if config.cross_attention_residual:
+                # Assumed for the non-expertized models (see the config): each branch keeps its own stream's
+                # features, GAP(F_B) + GAP(CrossAttn(F_B -> F_H)), so that stage 2 starts from the experts.
+                by_stream = dict(zip(config.streams, pooled))
+                interactive = (by_stream["body"] + interactive[0], by_stream["hand"] + interactive[1])
             if config.expertized:
                 # Eqs. 9-10: F_1 = F_B, F_2 = F_H (expertized), F_3 = F~_B, F_4 = F~_H (interactive)
                 by_stream = dict(zip(config.streams, pooled))

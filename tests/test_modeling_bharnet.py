@@ -1,3 +1,4 @@
+import json
 import math
 from pathlib import Path
 
@@ -351,6 +352,93 @@ def test_load_experts_copies_the_backbones_and_classifiers():
     torch.testing.assert_close(light[:, 1], hand(hands=x["hands"]).logits)
     with pytest.raises(ValueError, match="must have streams \\['body'\\]"):
         joint.load_experts(body=hand)
+
+
+# -- the residual of the non-expertized cross-attention models --------------------------------------------------------
+def _gap(features):
+    return features.mean(dim=(2, 3, 4))  # GAP over T', V and the instances
+
+
+def test_bharnet_p_branches_keep_their_own_streams_features():
+    """BHaRNet-P (and Table III's other attention rows without expertized branches) add each stream's own pooled
+    features to its cross-attention output (``cross_attention_residual``, Assumed for P: the paper names "no
+    residual" only for BHaRNet-E). Without it, P's body branch saw the body only through the attention weights:
+    with a constant hand input, two different body inputs gave body-branch features 2.6e-4 apart where their GAPs
+    are 3.1 apart (tiny model; 0 at the paper's size). BHaRNet-E's interactive branches keep no residual."""
+    assert [tiny(p).cross_attention_residual for p in ("bharnet-p", "fast-attention", "cross-attention")] == [True] * 3
+    assert not any(tiny(p).cross_attention_residual for p in ("bharnet-e", "bharnet-m", "joint-cpl"))
+    g = torch.Generator().manual_seed(0)
+    body_a, body_b = torch.randn(3, 3, 12, 25, 2, generator=g), torch.randn(3, 3, 12, 25, 2, generator=g)
+    hands = torch.ones(3, 3, 12, 25, 2)
+    for preset in ("bharnet-p", "fast-attention", "bharnet-e"):
+        torch.manual_seed(0)
+        model = BHaRNetModel(tiny(preset)).eval()
+        branch = model.config.branch_names.index("body_interactive" if model.config.expertized else "body")
+        with torch.no_grad():
+            a, b = model(skeletons=body_a, hands=hands), model(skeletons=body_b, hands=hands)
+            attended = model.interaction(*a.stream_hidden_states)
+        own = _gap(a.stream_hidden_states[0])
+        expected = attended[0] if model.config.expertized else own + attended[0]  # F~_B
+        torch.testing.assert_close(a.pooler_output[:, branch], expected)
+        hand_branch = branch + 1
+        hand_own = 0 if model.config.expertized else _gap(a.stream_hidden_states[1])
+        torch.testing.assert_close(a.pooler_output[:, hand_branch], hand_own + attended[1])
+        moved = (a.pooler_output[:, branch] - b.pooler_output[:, branch]).abs().max()
+        gap_moved = (own - _gap(b.stream_hidden_states[0])).abs().max()
+        if model.config.expertized:  # the paper's E: only the attention weights carry the body here
+            assert moved < 1e-2 * gap_moved, preset
+        else:
+            assert moved > 0.5 * gap_moved, preset
+
+
+def test_load_experts_starts_bharnet_p_from_the_experts_but_for_the_attention():
+    """After `load_experts`, P's branch logits are the experts' plus the classifier applied to the attention's
+    contribution: exactly the experts' where the attention contributes nothing (its output projection zeroed).
+    Without the residual they were the classifier's bias there (tiny model, random experts: 53 logits apart;
+    with the residual and the attention's own initialisation: 0.23 apart on logits up to 54)."""
+    torch.manual_seed(0)
+    body = BHaRNetForSkeletonClassification(tiny("body-expert")).eval()
+    hand = BHaRNetForSkeletonClassification(tiny("hand-expert")).eval()
+    for preset in ("bharnet-p", "fast-attention"):
+        torch.manual_seed(1)
+        joint = BHaRNetForSkeletonClassification(tiny(preset)).eval()
+        joint.load_experts(body=body, hand=hand)
+        x = inputs_for(joint.config)
+        experts = torch.stack([body(skeletons=x["skeletons"]).logits, hand(hands=x["hands"]).logits], 1)
+        with torch.no_grad():
+            out = joint(**x)
+            attended = joint.bharnet.interaction(*joint.bharnet(**x).stream_hidden_states)
+        for i, fc in enumerate(joint.classifiers):
+            torch.testing.assert_close(out.branch_logits[:, i], experts[:, i] + attended[i] @ fc.weight.T)
+        outs = [m.out for m in joint.bharnet.interaction.modules() if isinstance(m, CrossAttention)]
+        with torch.no_grad():
+            for projection in outs:
+                projection.weight.zero_()
+                projection.bias.zero_()
+        torch.testing.assert_close(joint(**x).branch_logits, experts)
+
+
+def test_old_configurations_load_without_the_residual(tmp_path):
+    """A configuration saved before ``cross_attention_residual`` existed loads as it ran then (no residual), and
+    gives the same outputs as a model built without it; a configuration saved now keeps its value."""
+    from transformers import AutoConfig
+
+    torch.manual_seed(0)
+    model = BHaRNetForSkeletonClassification(tiny("bharnet-p")).eval()
+    model.save_pretrained(tmp_path)
+    assert BHaRNetForSkeletonClassification.from_pretrained(tmp_path).config.cross_attention_residual
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["cross_attention_residual"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert AutoConfig.from_pretrained(tmp_path).cross_attention_residual is False
+    old = BHaRNetForSkeletonClassification.from_pretrained(tmp_path).eval()
+    assert old.config.cross_attention_residual is False
+    torch.manual_seed(0)
+    without = BHaRNetForSkeletonClassification(tiny("bharnet-p", cross_attention_residual=False)).eval()
+    x = inputs_for(old.config)
+    with torch.no_grad():
+        torch.testing.assert_close(old(**x).logits, without(**x).logits)
+        assert not torch.allclose(model(**x).logits, without(**x).logits)
 
 
 @pytest.mark.slow
