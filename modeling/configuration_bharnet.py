@@ -41,8 +41,9 @@ class BHaRNetConfig(SkeletonConfig):
     | `bharnet-m-body-gcn` | V "Body GCN" | `bharnet-e` + RGB stream guided by a separate, frozen body GCN |
 
     The attention rows without expertized branches (`cross-attention`, `fast-attention`, `bharnet-p`) add each
-    stream's own features to its cross-attention output; `bharnet-e` and the `bharnet-m` presets have no such
-    residual (`cross_attention_residual` below).
+    stream's own features to its cross-attention output and average their two branches; `bharnet-e` and the
+    `bharnet-m` presets have no such residual and sum their four branches (Eq. 11): `cross_attention_residual` and
+    `fusion` below.
 
     "Score fusion" without L_c (Tables III, VI "Ensemble (simple GCN)", IV "Simple Ensemble") is not a jointly
     trained model: it is the body and hand experts trained separately and averaged afterwards
@@ -101,8 +102,11 @@ class BHaRNetConfig(SkeletonConfig):
         expert_only: run only the expertized branches (the light inference of section III-E; needs `expertized`).
         attention_heads: heads of every cross-attention.
         performer_features: random features of the Performer kernel (None: ``int(d ln d)`` per head width d).
-        fusion: how branch logits are fused: ``"mean"`` (section III-B: "integrated by averaging") or ``"sum"``
-            (Eq. 11).
+        fusion: how the branch logits are fused into the prediction y (and L_cpl = CE(y), Eq. 3): ``"sum"`` (Eq. 11,
+            y = sum_i y_i over the four branches; Fig. 4 draws a sum) or ``"mean"`` (section III-B says the two
+            streams' logits are "integrated by averaging"). None (default): ``"sum"`` with expertized branches
+            (BHaRNet-E, -M: Eq. 11 as written), ``"mean"`` without (section III-B). Configurations saved before
+            the None default carry their value and load unchanged.
         lambda_body, lambda_hand, lambda_cpl: loss weights of Eq. 4 (the paper gives none: 1).
         label_smoothing: of every cross-entropy term (DeGCN's training code: 0.1).
         dropout: dropout before the classifiers (DeGCN: 0; ST-GCN has none).
@@ -214,7 +218,7 @@ class BHaRNetConfig(SkeletonConfig):
         expert_only: bool = False,
         attention_heads: int = 8,  # Assumed: the paper gives no attention sizes
         performer_features: int | None = None,  # Assumed: performer-pytorch's default int(d ln d)
-        fusion: str = "mean",  # section III-B
+        fusion: str | None = None,  # Eq. 11 (sum) with expertized branches, else section III-B (mean)
         lambda_body: float = 1.0,  # Eq. 4; the paper gives no values
         lambda_hand: float = 1.0,
         lambda_cpl: float = 1.0,
@@ -262,7 +266,7 @@ class BHaRNetConfig(SkeletonConfig):
         self.expert_only = expert_only
         self.attention_heads = attention_heads
         self.performer_features = performer_features
-        self.fusion = fusion
+        self.fusion = fusion if fusion is not None else ("sum" if expertized else "mean")
         self.lambda_body = lambda_body
         self.lambda_hand = lambda_hand
         self.lambda_cpl = lambda_cpl

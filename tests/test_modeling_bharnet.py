@@ -166,7 +166,7 @@ def test_expert_only_inference_is_the_expert_branches_of_the_full_model():
     x = inputs_for(model.config)
     full, light = model(**x), model(**x, expert_only=True)
     torch.testing.assert_close(light.branch_logits, full.branch_logits[:, :2])
-    torch.testing.assert_close(light.logits, full.branch_logits[:, :2].mean(1))
+    torch.testing.assert_close(light.logits, full.branch_logits[:, :2].sum(1))  # Eq. 11 over the expert branches
     assert not torch.allclose(light.logits, full.logits)
 
 
@@ -354,7 +354,7 @@ def test_load_experts_copies_the_backbones_and_classifiers():
         joint.load_experts(body=hand)
 
 
-# -- the residual of the non-expertized cross-attention models --------------------------------------------------------
+# -- the residual of the non-expertized cross-attention models, Eq. 11's sum -------------------------------------------
 def _gap(features):
     return features.mean(dim=(2, 3, 4))  # GAP over T', V and the instances
 
@@ -439,6 +439,35 @@ def test_old_configurations_load_without_the_residual(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(old(**x).logits, without(**x).logits)
         assert not torch.allclose(model(**x).logits, without(**x).logits)
+
+
+def test_expertized_models_sum_their_branch_logits_as_eq_11():
+    """Eq. 11: y = sum_i y_i over the four branches, and L_cpl = CE(y) (Eq. 3) on that sum; BHaRNet-E and -M
+    default to it (they averaged before: L_cpl at a quarter of the paper's logit scale). Without expertized
+    branches the default stays section III-B's average; either is a choice (`fusion`)."""
+    labels = torch.tensor([0, 1, 4])
+    for preset in ("bharnet-e", "bharnet-m", "bharnet-e-expert-only"):
+        torch.manual_seed(0)
+        config = tiny(preset, label_smoothing=0.0)
+        assert config.fusion == "sum"
+        model = BHaRNetForSkeletonClassification(config).train()
+        out = model(**inputs_for(config), labels=labels)
+        b = out.branch_logits
+        if config.expert_only:
+            y = b[:, 0] + b[:, 1]  # the light path: Eq. 11 over the expertized branches
+            torch.testing.assert_close(out.loss, F.cross_entropy(y, labels))
+        else:
+            y = b[:, 0] + b[:, 1] + b[:, 2] + b[:, 3]
+            l_b, l_h, l_cpl = (F.cross_entropy(z, labels) for z in (b[:, 2], b[:, 3], y))  # Eqs. 2-3
+            torch.testing.assert_close(out.loss_complementary, l_cpl)
+            rgb = F.cross_entropy(out.rgb_logits, labels) if config.rgb_stream else 0.0
+            torch.testing.assert_close(out.loss, l_b + l_h + l_cpl + rgb)  # Eq. 4, unit weights
+        if config.rgb_stream:
+            torch.testing.assert_close(out.skeleton_logits, y)
+            y = y + out.rgb_logits
+        torch.testing.assert_close(out.logits, y)
+    assert tiny("bharnet-p").fusion == tiny("joint-cpl").fusion == "mean"
+    assert tiny("bharnet-e", fusion="mean").fusion == "mean"
 
 
 @pytest.mark.slow

@@ -66,8 +66,9 @@ class BHaRNetClassifierOutput(ModelOutput):
     Args:
         loss: lambda_B L_B + lambda_H L_H + lambda_cpl L_cpl (Eq. 4), + lambda_rgb L_rgb with an RGB stream, when
             `labels` were given.
-        logits: (N, num_labels) the fused prediction: mean (or sum, ``config.fusion``) of the branch logits, plus
-            ``rgb_fusion_weight`` x the RGB logits with an RGB stream.
+        logits: (N, num_labels) the fused prediction: the sum (Eq. 11; expertized models) or the mean (section
+            III-B) of the branch logits, ``config.fusion``, plus ``rgb_fusion_weight`` x the RGB logits with an RGB
+            stream.
         skeleton_logits, rgb_logits: (N, num_labels) the skeleton and the RGB part of ``logits`` (BHaRNet-M; Table
             V's "Pose" and "RGB" columns).
         loss_rgb: the RGB stream's cross-entropy (BHaRNet-M).
@@ -495,6 +496,7 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
         )
         pooled = self.dropout(features.pooler_output)
         branch_logits = torch.stack([fc(pooled[:, b]) for b, fc in enumerate(self.classifiers[: pooled.shape[1]])], 1)
+        # y = sum_i y_i (Eq. 11, the expertized models' default) or their mean (section III-B), config.fusion
         skeleton_logits = branch_logits.sum(1) if config.fusion == "sum" else branch_logits.mean(1)
         logits, rgb_logits, loss_rgb = skeleton_logits, None, None
         if self.rgb_classifier is not None:
