@@ -1,5 +1,7 @@
+import importlib.util
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch.utils.flop_counter import FlopCounterMode
+from transformers import Trainer
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from skeleton_models.conversion import ConversionError, convert_official
@@ -28,6 +31,8 @@ from skeleton_models.skeletons import get_layout
 
 from .model_tester import ModelTesterMixin
 from .test_parity import read_fixture
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class TestBHaRNet(ModelTesterMixin):
@@ -468,6 +473,34 @@ def test_expertized_models_sum_their_branch_logits_as_eq_11():
         torch.testing.assert_close(out.logits, y)
     assert tiny("bharnet-p").fusion == tiny("joint-cpl").fusion == "mean"
     assert tiny("bharnet-e", fusion="mean").fusion == "mean"
+
+
+def test_train_bharnet_example_fine_tunes_stage_2(tmp_path, monkeypatch):
+    """examples/train_bharnet.py: stage 1 (the experts) defaults to DeGCN's schedule (WoominM/DeGCN_pytorch @ a0a261f
+    config/nturgbd120-cross-subject/default.yaml: SGD, Nesterov momentum 0.9, lr 0.1, wd 4e-4, batch 64, 80 epochs,
+    5 warm-up epochs); stage 2, the joint model initialised from the experts, is fine-tuned (section IV-A) at a
+    tenth of the learning rate for a quarter of the epochs (Assumed; it ran stage 1's schedule before), everything
+    else as stage 1; each can be given."""
+    spec = importlib.util.spec_from_file_location("train_bharnet", ROOT / "examples" / "train_bharnet.py")
+    example = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_bharnet", example)  # its dataclasses look their module up
+    spec.loader.exec_module(example)
+    _, stage1, stage2 = example.parse_arguments(["--output_dir", str(tmp_path)])
+    assert (stage1.learning_rate, stage1.num_train_epochs, stage1.weight_decay) == (0.1, 80, 4e-4)
+    assert (stage1.per_device_train_batch_size, stage1.warmup_steps * stage1.num_train_epochs) == (64, 5)
+    optimizer, kwargs = Trainer.get_optimizer_cls_and_kwargs(stage1)
+    assert optimizer is torch.optim.SGD and kwargs["momentum"] == 0.9 and kwargs["nesterov"] is True
+    assert (stage2.learning_rate, stage2.num_train_epochs) == (pytest.approx(0.01), 20)
+    one, two = stage1.to_dict(), stage2.to_dict()
+    assert {k for k in one if one[k] != two[k]} == {"learning_rate", "num_train_epochs"}
+    _, stage1, stage2 = example.parse_arguments(
+        ["--output_dir", str(tmp_path), "--learning_rate", "0.05", "--num_train_epochs", "40", "--optim", "adamw_torch"]
+    )
+    assert (stage1.learning_rate, stage1.num_train_epochs, stage1.optim) == (0.05, 40, "adamw_torch")
+    assert (stage2.learning_rate, stage2.num_train_epochs, stage2.optim) == (pytest.approx(0.005), 10, "adamw_torch")
+    given = ["--expert_epochs", "60", "--joint_epochs", "5", "--joint_learning_rate", "0.002"]
+    _, stage1, stage2 = example.parse_arguments(["--output_dir", str(tmp_path), *given])
+    assert (stage1.num_train_epochs, stage2.num_train_epochs, stage2.learning_rate) == (60, 5, 0.002)
 
 
 @pytest.mark.slow
