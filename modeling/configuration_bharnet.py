@@ -168,7 +168,8 @@ class BHaRNetConfig(SkeletonConfig):
         },
         # The narrow variant the quickstart trains on 2 CPU cores: body and hand experts on 6-block backbones,
         # trained jointly with the complementary loss (the `joint-cpl` row). Trained in one stage on the synthetic
-        # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README).
+        # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README;
+        # measured when BHaRNet-E still averaged its branch logits).
         "bharnet-small": {
             "hidden_sizes": [16, 16, 32, 32, 64, 64],
             "strides": [1, 1, 2, 1, 2, 1],
