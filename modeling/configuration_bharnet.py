@@ -40,6 +40,11 @@ class BHaRNetConfig(SkeletonConfig):
     | `bharnet-m` | II "BHaRNet-M", V "Body-expertized branch" | `bharnet-e` + RGB stream guided by its body stream |
     | `bharnet-m-body-gcn` | V "Body GCN" | `bharnet-e` + RGB stream guided by a separate, frozen body GCN |
 
+    The attention rows without expertized branches (`cross-attention`, `fast-attention`, `bharnet-p`) add each
+    stream's own features to its cross-attention output and average their two branches; `bharnet-e` and the
+    `bharnet-m` presets have no such residual and sum their four branches (Eq. 11): `cross_attention_residual` and
+    `fusion` below.
+
     "Score fusion" without L_c (Tables III, VI "Ensemble (simple GCN)", IV "Simple Ensemble") is not a jointly
     trained model: it is the body and hand experts trained separately and averaged afterwards
     (`skeleton_models.training.ensemble`). BHaRNet-E's expert-only path (Table I, section III-E) is
@@ -80,13 +85,28 @@ class BHaRNetConfig(SkeletonConfig):
         interaction: ``"none"`` (score-level fusion only) or ``"cross_attention"`` (Eq. 5).
         attention_kernel: ``"softmax"`` (standard cross-attention) or ``"performer"`` (FAVOR+ fast attention [20]).
         pooling: ``"none"`` (attention over all T' x V x I tokens) or ``"pam"`` (Pooling Attention Module, Eqs. 6-8).
+        cross_attention_residual: add each stream's own pooled features to its cross-attention output (once around
+            the module: F~_B = GAP(F_B) + CrossAttn(F_B -> F_H) pooled, or + the sum of PAM's three axes).
+            None (default): on without expertized branches (BHaRNet-P and Table III's attention rows), off with
+            them (BHaRNet-E, -M). The paper names "no residual" only for the expertized model (Introduction:
+            separating the interactive from the expertized branches lets them exchange information without
+            residual connections; section III-D: the expertized branches keep the raw GCN features); it says
+            nothing of a residual in BHaRNet-P. Assumed (on for P): P's two branches are the only path of each
+            stream's own features; without the residual the body branch sees the body only through the attention
+            weights (attending to hand tokens that are all equal, its output does not depend on the body at all),
+            and stage 2 could not start from the experts that `load_experts` copies in (section IV-A: the joint
+            model is initialised from the pre-trained experts and fine-tuned). Saved configurations without this
+            field were written before it existed, when no model had the residual: they load as False (`from_dict`).
         expertized: add expertized branches (Eqs. 9-11): the logits of four branches (body/hand expert, body/hand
             interactive) are fused; the individual losses apply to the interactive branches only.
         expert_only: run only the expertized branches (the light inference of section III-E; needs `expertized`).
         attention_heads: heads of every cross-attention.
         performer_features: random features of the Performer kernel (None: ``int(d ln d)`` per head width d).
-        fusion: how branch logits are fused: ``"mean"`` (section III-B: "integrated by averaging") or ``"sum"``
-            (Eq. 11).
+        fusion: how the branch logits are fused into the prediction y (and L_cpl = CE(y), Eq. 3): ``"sum"`` (Eq. 11,
+            y = sum_i y_i over the four branches; Fig. 4 draws a sum) or ``"mean"`` (section III-B says the two
+            streams' logits are "integrated by averaging"). None (default): ``"sum"`` with expertized branches
+            (BHaRNet-E, -M: Eq. 11 as written), ``"mean"`` without (section III-B). Configurations saved before
+            the None default carry their value and load unchanged.
         lambda_body, lambda_hand, lambda_cpl: loss weights of Eq. 4 (the paper gives none: 1).
         label_smoothing: of every cross-entropy term (DeGCN's training code: 0.1).
         dropout: dropout before the classifiers (DeGCN: 0; ST-GCN has none).
@@ -148,7 +168,8 @@ class BHaRNetConfig(SkeletonConfig):
         },
         # The narrow variant the quickstart trains on 2 CPU cores: body and hand experts on 6-block backbones,
         # trained jointly with the complementary loss (the `joint-cpl` row). Trained in one stage on the synthetic
-        # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README).
+        # benchmark it measured 97.7 % top-1 where the same widths with BHaRNet-E's branches gave 88.3 % (README;
+        # measured when BHaRNet-E still averaged its branch logits).
         "bharnet-small": {
             "hidden_sizes": [16, 16, 32, 32, 64, 64],
             "strides": [1, 1, 2, 1, 2, 1],
@@ -193,11 +214,12 @@ class BHaRNetConfig(SkeletonConfig):
         interaction: str = "cross_attention",  # section III-C
         attention_kernel: str = "performer",  # Table III: BHaRNet-P is "F.A. + PAM"
         pooling: str = "pam",
+        cross_attention_residual: bool | None = None,  # Assumed for P (see the docstring); Introduction for E
         expertized: bool = False,
         expert_only: bool = False,
         attention_heads: int = 8,  # Assumed: the paper gives no attention sizes
         performer_features: int | None = None,  # Assumed: performer-pytorch's default int(d ln d)
-        fusion: str = "mean",  # section III-B
+        fusion: str | None = None,  # Eq. 11 (sum) with expertized branches, else section III-B (mean)
         lambda_body: float = 1.0,  # Eq. 4; the paper gives no values
         lambda_hand: float = 1.0,
         lambda_cpl: float = 1.0,
@@ -239,10 +261,13 @@ class BHaRNetConfig(SkeletonConfig):
         self.attention_kernel = attention_kernel
         self.pooling = pooling
         self.expertized = expertized
+        if cross_attention_residual is None:
+            cross_attention_residual = interaction != "none" and not expertized
+        self.cross_attention_residual = bool(cross_attention_residual)
         self.expert_only = expert_only
         self.attention_heads = attention_heads
         self.performer_features = performer_features
-        self.fusion = fusion
+        self.fusion = fusion if fusion is not None else ("sum" if expertized else "mean")
         self.lambda_body = lambda_body
         self.lambda_hand = lambda_hand
         self.lambda_cpl = lambda_cpl
@@ -260,6 +285,14 @@ class BHaRNetConfig(SkeletonConfig):
         self.rgb_fusion_weight = rgb_fusion_weight
         super().__init__(**kwargs)
         self._validate()
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """`PretrainedConfig.from_dict` (``from_pretrained``, ``AutoConfig``), reading a configuration saved before
+        ``cross_attention_residual`` existed as it ran then: without the residual."""
+        if "cross_attention_residual" not in config_dict:
+            config_dict = {**config_dict, "cross_attention_residual": False}
+        return super().from_dict(config_dict, **kwargs)
 
     def _validate(self) -> None:
         choices = {

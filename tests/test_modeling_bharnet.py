@@ -1,4 +1,7 @@
+import importlib.util
+import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -6,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch.utils.flop_counter import FlopCounterMode
+from transformers import Trainer
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
 from skeleton_models.conversion import ConversionError, convert_official
@@ -27,6 +31,8 @@ from skeleton_models.skeletons import get_layout
 
 from .model_tester import ModelTesterMixin
 from .test_parity import read_fixture
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class TestBHaRNet(ModelTesterMixin):
@@ -165,7 +171,7 @@ def test_expert_only_inference_is_the_expert_branches_of_the_full_model():
     x = inputs_for(model.config)
     full, light = model(**x), model(**x, expert_only=True)
     torch.testing.assert_close(light.branch_logits, full.branch_logits[:, :2])
-    torch.testing.assert_close(light.logits, full.branch_logits[:, :2].mean(1))
+    torch.testing.assert_close(light.logits, full.branch_logits[:, :2].sum(1))  # Eq. 11 over the expert branches
     assert not torch.allclose(light.logits, full.logits)
 
 
@@ -351,6 +357,150 @@ def test_load_experts_copies_the_backbones_and_classifiers():
     torch.testing.assert_close(light[:, 1], hand(hands=x["hands"]).logits)
     with pytest.raises(ValueError, match="must have streams \\['body'\\]"):
         joint.load_experts(body=hand)
+
+
+# -- the residual of the non-expertized cross-attention models, Eq. 11's sum -------------------------------------------
+def _gap(features):
+    return features.mean(dim=(2, 3, 4))  # GAP over T', V and the instances
+
+
+def test_bharnet_p_branches_keep_their_own_streams_features():
+    """BHaRNet-P (and Table III's other attention rows without expertized branches) add each stream's own pooled
+    features to its cross-attention output (``cross_attention_residual``, Assumed for P: the paper names "no
+    residual" only for BHaRNet-E). Without it, P's body branch saw the body only through the attention weights:
+    with a constant hand input, two different body inputs gave body-branch features 2.6e-4 apart where their GAPs
+    are 3.1 apart (tiny model; 0 at the paper's size). BHaRNet-E's interactive branches keep no residual."""
+    assert [tiny(p).cross_attention_residual for p in ("bharnet-p", "fast-attention", "cross-attention")] == [True] * 3
+    assert not any(tiny(p).cross_attention_residual for p in ("bharnet-e", "bharnet-m", "joint-cpl"))
+    g = torch.Generator().manual_seed(0)
+    body_a, body_b = torch.randn(3, 3, 12, 25, 2, generator=g), torch.randn(3, 3, 12, 25, 2, generator=g)
+    hands = torch.ones(3, 3, 12, 25, 2)
+    for preset in ("bharnet-p", "fast-attention", "bharnet-e"):
+        torch.manual_seed(0)
+        model = BHaRNetModel(tiny(preset)).eval()
+        branch = model.config.branch_names.index("body_interactive" if model.config.expertized else "body")
+        with torch.no_grad():
+            a, b = model(skeletons=body_a, hands=hands), model(skeletons=body_b, hands=hands)
+            attended = model.interaction(*a.stream_hidden_states)
+        own = _gap(a.stream_hidden_states[0])
+        expected = attended[0] if model.config.expertized else own + attended[0]  # F~_B
+        torch.testing.assert_close(a.pooler_output[:, branch], expected)
+        hand_branch = branch + 1
+        hand_own = 0 if model.config.expertized else _gap(a.stream_hidden_states[1])
+        torch.testing.assert_close(a.pooler_output[:, hand_branch], hand_own + attended[1])
+        moved = (a.pooler_output[:, branch] - b.pooler_output[:, branch]).abs().max()
+        gap_moved = (own - _gap(b.stream_hidden_states[0])).abs().max()
+        if model.config.expertized:  # the paper's E: only the attention weights carry the body here
+            assert moved < 1e-2 * gap_moved, preset
+        else:
+            assert moved > 0.5 * gap_moved, preset
+
+
+def test_load_experts_starts_bharnet_p_from_the_experts_but_for_the_attention():
+    """After `load_experts`, P's branch logits are the experts' plus the classifier applied to the attention's
+    contribution: exactly the experts' where the attention contributes nothing (its output projection zeroed).
+    Without the residual they were the classifier's bias there (tiny model, random experts: 53 logits apart;
+    with the residual and the attention's own initialisation: 0.23 apart on logits up to 54)."""
+    torch.manual_seed(0)
+    body = BHaRNetForSkeletonClassification(tiny("body-expert")).eval()
+    hand = BHaRNetForSkeletonClassification(tiny("hand-expert")).eval()
+    for preset in ("bharnet-p", "fast-attention"):
+        torch.manual_seed(1)
+        joint = BHaRNetForSkeletonClassification(tiny(preset)).eval()
+        joint.load_experts(body=body, hand=hand)
+        x = inputs_for(joint.config)
+        experts = torch.stack([body(skeletons=x["skeletons"]).logits, hand(hands=x["hands"]).logits], 1)
+        with torch.no_grad():
+            out = joint(**x)
+            attended = joint.bharnet.interaction(*joint.bharnet(**x).stream_hidden_states)
+        for i, fc in enumerate(joint.classifiers):
+            torch.testing.assert_close(out.branch_logits[:, i], experts[:, i] + attended[i] @ fc.weight.T)
+        outs = [m.out for m in joint.bharnet.interaction.modules() if isinstance(m, CrossAttention)]
+        with torch.no_grad():
+            for projection in outs:
+                projection.weight.zero_()
+                projection.bias.zero_()
+        torch.testing.assert_close(joint(**x).branch_logits, experts)
+
+
+def test_old_configurations_load_without_the_residual(tmp_path):
+    """A configuration saved before ``cross_attention_residual`` existed loads as it ran then (no residual), and
+    gives the same outputs as a model built without it; a configuration saved now keeps its value."""
+    from transformers import AutoConfig
+
+    torch.manual_seed(0)
+    model = BHaRNetForSkeletonClassification(tiny("bharnet-p")).eval()
+    model.save_pretrained(tmp_path)
+    assert BHaRNetForSkeletonClassification.from_pretrained(tmp_path).config.cross_attention_residual
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["cross_attention_residual"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert AutoConfig.from_pretrained(tmp_path).cross_attention_residual is False
+    old = BHaRNetForSkeletonClassification.from_pretrained(tmp_path).eval()
+    assert old.config.cross_attention_residual is False
+    torch.manual_seed(0)
+    without = BHaRNetForSkeletonClassification(tiny("bharnet-p", cross_attention_residual=False)).eval()
+    x = inputs_for(old.config)
+    with torch.no_grad():
+        torch.testing.assert_close(old(**x).logits, without(**x).logits)
+        assert not torch.allclose(model(**x).logits, without(**x).logits)
+
+
+def test_expertized_models_sum_their_branch_logits_as_eq_11():
+    """Eq. 11: y = sum_i y_i over the four branches, and L_cpl = CE(y) (Eq. 3) on that sum; BHaRNet-E and -M
+    default to it (they averaged before: L_cpl at a quarter of the paper's logit scale). Without expertized
+    branches the default stays section III-B's average; either is a choice (`fusion`)."""
+    labels = torch.tensor([0, 1, 4])
+    for preset in ("bharnet-e", "bharnet-m", "bharnet-e-expert-only"):
+        torch.manual_seed(0)
+        config = tiny(preset, label_smoothing=0.0)
+        assert config.fusion == "sum"
+        model = BHaRNetForSkeletonClassification(config).train()
+        out = model(**inputs_for(config), labels=labels)
+        b = out.branch_logits
+        if config.expert_only:
+            y = b[:, 0] + b[:, 1]  # the light path: Eq. 11 over the expertized branches
+            torch.testing.assert_close(out.loss, F.cross_entropy(y, labels))
+        else:
+            y = b[:, 0] + b[:, 1] + b[:, 2] + b[:, 3]
+            l_b, l_h, l_cpl = (F.cross_entropy(z, labels) for z in (b[:, 2], b[:, 3], y))  # Eqs. 2-3
+            torch.testing.assert_close(out.loss_complementary, l_cpl)
+            rgb = F.cross_entropy(out.rgb_logits, labels) if config.rgb_stream else 0.0
+            torch.testing.assert_close(out.loss, l_b + l_h + l_cpl + rgb)  # Eq. 4, unit weights
+        if config.rgb_stream:
+            torch.testing.assert_close(out.skeleton_logits, y)
+            y = y + out.rgb_logits
+        torch.testing.assert_close(out.logits, y)
+    assert tiny("bharnet-p").fusion == tiny("joint-cpl").fusion == "mean"
+    assert tiny("bharnet-e", fusion="mean").fusion == "mean"
+
+
+def test_train_bharnet_example_fine_tunes_stage_2(tmp_path, monkeypatch):
+    """examples/train_bharnet.py: stage 1 (the experts) defaults to DeGCN's schedule (WoominM/DeGCN_pytorch @ a0a261f
+    config/nturgbd120-cross-subject/default.yaml: SGD, Nesterov momentum 0.9, lr 0.1, wd 4e-4, batch 64, 80 epochs,
+    5 warm-up epochs); stage 2, the joint model initialised from the experts, is fine-tuned (section IV-A) at a
+    tenth of the learning rate for a quarter of the epochs (Assumed; it ran stage 1's schedule before), everything
+    else as stage 1; each can be given."""
+    spec = importlib.util.spec_from_file_location("train_bharnet", ROOT / "examples" / "train_bharnet.py")
+    example = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_bharnet", example)  # its dataclasses look their module up
+    spec.loader.exec_module(example)
+    _, stage1, stage2 = example.parse_arguments(["--output_dir", str(tmp_path)])
+    assert (stage1.learning_rate, stage1.num_train_epochs, stage1.weight_decay) == (0.1, 80, 4e-4)
+    assert (stage1.per_device_train_batch_size, stage1.warmup_steps * stage1.num_train_epochs) == (64, 5)
+    optimizer, kwargs = Trainer.get_optimizer_cls_and_kwargs(stage1)
+    assert optimizer is torch.optim.SGD and kwargs["momentum"] == 0.9 and kwargs["nesterov"] is True
+    assert (stage2.learning_rate, stage2.num_train_epochs) == (pytest.approx(0.01), 20)
+    one, two = stage1.to_dict(), stage2.to_dict()
+    assert {k for k in one if one[k] != two[k]} == {"learning_rate", "num_train_epochs"}
+    _, stage1, stage2 = example.parse_arguments(
+        ["--output_dir", str(tmp_path), "--learning_rate", "0.05", "--num_train_epochs", "40", "--optim", "adamw_torch"]
+    )
+    assert (stage1.learning_rate, stage1.num_train_epochs, stage1.optim) == (0.05, 40, "adamw_torch")
+    assert (stage2.learning_rate, stage2.num_train_epochs, stage2.optim) == (pytest.approx(0.005), 10, "adamw_torch")
+    given = ["--expert_epochs", "60", "--joint_epochs", "5", "--joint_learning_rate", "0.002"]
+    _, stage1, stage2 = example.parse_arguments(["--output_dir", str(tmp_path), *given])
+    assert (stage1.num_train_epochs, stage2.num_train_epochs, stage2.learning_rate) == (60, 5, 0.002)
 
 
 @pytest.mark.slow

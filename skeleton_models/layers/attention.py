@@ -67,8 +67,9 @@ class CrossAttention(nn.Module):
             performer-pytorch.
         seed: seed of the Performer's random projection (a buffer saved with the model).
 
-    There is no residual connection: the output is the attended context only (BHaRNet's interactive branches,
-    Introduction: "without using residual connections").
+    There is no residual connection: the output is the attended context only (BHaRNet-E's interactive branches,
+    Introduction: "without using residual connections"); a caller adds one where it wants it (BHaRNet-P's
+    ``cross_attention_residual``).
     """
 
     def __init__(

@@ -66,8 +66,9 @@ class BHaRNetClassifierOutput(ModelOutput):
     Args:
         loss: lambda_B L_B + lambda_H L_H + lambda_cpl L_cpl (Eq. 4), + lambda_rgb L_rgb with an RGB stream, when
             `labels` were given.
-        logits: (N, num_labels) the fused prediction: mean (or sum, ``config.fusion``) of the branch logits, plus
-            ``rgb_fusion_weight`` x the RGB logits with an RGB stream.
+        logits: (N, num_labels) the fused prediction: the sum (Eq. 11; expertized models) or the mean (section
+            III-B) of the branch logits, ``config.fusion``, plus ``rgb_fusion_weight`` x the RGB logits with an RGB
+            stream.
         skeleton_logits, rgb_logits: (N, num_labels) the skeleton and the RGB part of ``logits`` (BHaRNet-M; Table
             V's "Pose" and "RGB" columns).
         loss_rgb: the RGB stream's cross-entropy (BHaRNet-M).
@@ -206,7 +207,8 @@ class BodyHandCrossAttention(nn.Module):
     """Eq. 5 over all tokens: F~_B = CrossAttn(F_B -> F_H), F~_H = CrossAttn(F_H -> F_B).
 
     Each stream's T' x V x I positions are tokens of C channels; body tokens attend to hand tokens and vice
-    versa. (N, C, T', V, M) x 2 -> pooled (N, C) x 2 (GAP over the tokens). No residual connection (Introduction).
+    versa. (N, C, T', V, M) x 2 -> pooled (N, C) x 2 (GAP over the tokens): the attended context only; the residual
+    of the non-expertized models (``config.cross_attention_residual``) is added by `BHaRNetModel`.
     """
 
     def __init__(self, config: BHaRNetConfig, dim: int):
@@ -227,7 +229,9 @@ class PoolingAttentionModule(nn.Module):
     (F^alpha, tokens along alpha), cross-attend (Eq. 7), and are pooled over alpha (Eq. 8); the three results are
     summed (Fig. 3: "the three are summed"). (N, C, T', V, M) x 2 -> (N, C) x 2.
 
-    Reading: one cross-attention per axis and direction (their linear maps are the figure's "linear" boxes).
+    Reading: one cross-attention per axis and direction (their linear maps are the figure's "linear" boxes). The
+    residual of BHaRNet-P (``config.cross_attention_residual``) is added once around the whole module by
+    `BHaRNetModel` (a residual per axis would add each stream's own features three times).
     """
 
     axes = {"t": 2, "v": 3, "i": 4}  # positions of T, V, I in (N, C, T, V, M)
@@ -411,6 +415,11 @@ class BHaRNetModel(BHaRNetPreTrainedModel):
             body = features[config.streams.index("body")]
             hand = features[config.streams.index("hand")]
             interactive = self.interaction(body, hand)  # F~_B, F~_H (Eqs. 5-8), pooled
+            if config.cross_attention_residual:
+                # Assumed for the non-expertized models (see the config): each branch keeps its own stream's
+                # features, GAP(F_B) + GAP(CrossAttn(F_B -> F_H)), so that stage 2 starts from the experts.
+                by_stream = dict(zip(config.streams, pooled))
+                interactive = (by_stream["body"] + interactive[0], by_stream["hand"] + interactive[1])
             if config.expertized:
                 # Eqs. 9-10: F_1 = F_B, F_2 = F_H (expertized), F_3 = F~_B, F_4 = F~_H (interactive)
                 by_stream = dict(zip(config.streams, pooled))
@@ -487,6 +496,7 @@ class BHaRNetForSkeletonClassification(BHaRNetPreTrainedModel):
         )
         pooled = self.dropout(features.pooler_output)
         branch_logits = torch.stack([fc(pooled[:, b]) for b, fc in enumerate(self.classifiers[: pooled.shape[1]])], 1)
+        # y = sum_i y_i (Eq. 11, the expertized models' default) or their mean (section III-B), config.fusion
         skeleton_logits = branch_logits.sum(1) if config.fusion == "sum" else branch_logits.mean(1)
         logits, rgb_logits, loss_rgb = skeleton_logits, None, None
         if self.rgb_classifier is not None:
