@@ -6,9 +6,11 @@ Protocol (section IV-A): the two experts are trained separately (the quickstart 
 cosine, batch 16, window 32, the `bharnet-small` widths); "score fusion" averages their softmax scores (Table III
 "w/o L_c"); each joint variant is initialised from the two experts (`load_experts`) and fine-tuned for 4 epochs
 with the complementary loss (AdamW 5e-4). BHaRNet-E's expert-only path is the same checkpoint run with
-``expert_only=True``. One seed; the test split has 690 clips (one clip = 0.14 points).
+``expert_only=True``. The test split has 690 clips (one clip = 0.14 points); ``--seeds 0 1 2`` repeats the
+protocol per seed (model initialisation and training order) and reports mean ± std.
 
-    python benchmarks/run_bharnet_experiments.py [--backbone stgcn] [--write-readme]   # ~18 minutes on 2 CPU cores
+    python benchmarks/run_bharnet_experiments.py [--backbone stgcn] [--seeds 0 1 2] [--write-readme]
+    # ~18 minutes per seed on 2 CPU cores
 
 ``--backbone stgcn`` runs the same protocol on ST-GCN backbones (Table IV's other column) into its own README block.
 
@@ -64,7 +66,7 @@ def scores(logits: np.ndarray, labels: np.ndarray) -> dict:
     return out
 
 
-def build(preset, names, backbone="degcn", **overrides):
+def build(preset, names, backbone="degcn", seed=0, **overrides):
     config = BHaRNetConfig.from_preset(
         preset,
         **SMALL,
@@ -74,18 +76,19 @@ def build(preset, names, backbone="degcn", **overrides):
         label2id={n: i for i, n in enumerate(names)},
         **overrides,
     )
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     return BHaRNetForSkeletonClassification(config)
 
 
-def train(model, dataset, epochs, learning_rate, folder: Path):
-    """Train on the xsub split with the quickstart recipe (window 32); save model and processor to `folder`."""
+def train(model, dataset, epochs, learning_rate, folder: Path, seed: int | None = None):
+    """Train on the xsub split with the quickstart recipe (window 32; its seed unless `seed` is given); save model
+    and processor to `folder`."""
     processor = processor_for_model(model.config, dataset, window_size=32)
-    return train_and_save(model, processor, dataset, epochs, learning_rate, folder)
+    return train_and_save(model, processor, dataset, epochs, learning_rate, folder, seed=seed)
 
 
-def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=False) -> dict:
-    trainer, seconds = train(model, dataset, epochs, learning_rate, folder)
+def run(model, dataset, epochs, learning_rate, folder: Path, expert_only_too=False, seed=None) -> dict:
+    trainer, seconds = train(model, dataset, epochs, learning_rate, folder, seed=seed)
     results = {}
     for expert_only in [False, True] if expert_only_too else [False]:
         model.config.expert_only = expert_only
@@ -234,6 +237,7 @@ def main() -> None:
     parser.add_argument("--rgb", action="store_true", help="Table V: BHaRNet-M with each guidance source")
     parser.add_argument("--rgb-epochs", type=float, default=12)
     parser.add_argument("--zoo", action="store_true", help="write the zoo entries from the saved checkpoints")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run of the protocol per seed")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
     if args.zoo:
@@ -244,43 +248,71 @@ def main() -> None:
         run_rgb(args, out / "rgb")
         return
     dataset = load_skeleton_dataset("synthetic", config="xsub")
+    per_seed = {seed: run_seed(args, dataset, out if seed == 0 else out / f"seed{seed}", seed) for seed in args.seeds}
+    results = {name: summarise([per_seed[seed][name] for seed in args.seeds]) for name in per_seed[args.seeds[0]]}
+    seeds = ", ".join(map(str, args.seeds))
+    lines = [
+        f"Measured on {device_name('cpu')}, torch {torch.__version__}; {args.backbone} backbones; top-1 in % on the "
+        f"synthetic xsub test split, "
+        + (
+            f"mean ± std over seeds {seeds} (model initialisation and training order)."
+            if len(args.seeds) > 1
+            else f"seed {seeds}."
+        ),
+        "",
+        "| run | top-1 all 23 | top-1 18 body + interaction | top-1 5 hand gestures | training (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        cells = " | ".join(_cell(r[key]) for key in ("top1", "top1_body", "top1_hands"))
+        lines.append(f"| {name} | {cells} | {r['train_s']['mean']:.0f} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write_readme:
+        name = "bharnet-synthetic" if args.backbone == "degcn" else f"bharnet-synthetic-{args.backbone}"
+        save_results(name, "cpu", table, {"seeds": args.seeds, "runs": results, "per_seed": per_seed})
+
+
+def run_seed(args, dataset, out: Path, seed: int) -> dict:
+    """The protocol once: both experts, their score fusion, each joint variant fine-tuned from the experts; models
+    initialised with `seed` (seed 0: the checkpoints of the zoo) and trained with it."""
     names = dataset["train"].features["label"].names
     results, experts = {}, {}
     for kind in ("body", "hand"):
-        experts[kind] = build(f"{kind}-expert", names, args.backbone)
-        results[f"{kind} expert"] = run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert")
-        print(kind, results[f"{kind} expert"], flush=True)
+        experts[kind] = build(f"{kind}-expert", names, args.backbone, seed=seed)
+        results[f"{kind} expert"] = run(
+            experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert", seed=seed
+        )
+        print(seed, kind, results[f"{kind} expert"], flush=True)
     fusion = evaluate_ensemble([out / "body-expert", out / "hand-expert"], dataset["test"])
     results["score fusion of the separately trained experts (no L_cpl)"] = {
         **scores(fusion.probabilities, fusion.labels),
         "train_s": 0.0,
     }
     for name, preset in JOINT.items():
-        model = build(preset, names, args.backbone)
+        model = build(preset, names, args.backbone, seed=seed)
         model.load_experts(body=experts["body"], hand=experts["hand"])
-        measured = run(model, dataset, args.joint_epochs, 5e-4, out / preset, expert_only_too=preset == "bharnet-e")
+        measured = run(
+            model, dataset, args.joint_epochs, 5e-4, out / preset, expert_only_too=preset == "bharnet-e", seed=seed
+        )
         if preset == "bharnet-e":
             results[name], results["BHaRNet-E, expert-only inference"] = measured[False], measured[True]
         else:
             results[name] = measured
-        print(name, results[name], flush=True)
-    lines = [
-        f"Measured on {device_name('cpu')}, torch {torch.__version__}; {args.backbone} backbones; top-1 in % on the "
-        "synthetic xsub test split.",
-        "",
-        "| run | top-1 all 23 | top-1 18 body + interaction | top-1 5 hand gestures | training (s) |",
-        "|---|---|---|---|---|",
-    ]
-    for name, r in results.items():
-        lines.append(
-            f"| {name} | {100 * r['top1']:.1f} | {100 * r['top1_body']:.1f} | {100 * r['top1_hands']:.1f} | "
-            f"{r['train_s']:.0f} |"
-        )
-    table = "\n".join(lines)
-    print(table)
-    if args.write_readme:
-        name = "bharnet-synthetic" if args.backbone == "degcn" else f"bharnet-synthetic-{args.backbone}"
-        save_results(name, "cpu", table, results)
+        print(seed, name, results[name], flush=True)
+    return results
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Mean and sample standard deviation (ddof 1; 0 for one run) of each score over seeds."""
+    return {
+        key: {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+        for key, values in ((key, [r[key] for r in runs]) for key in runs[0])
+    }
+
+
+def _cell(stat: dict) -> str:
+    return f"{100 * stat['mean']:.1f}" + (f" ± {100 * stat['std']:.1f}" if stat["std"] else "")
 
 
 if __name__ == "__main__":
