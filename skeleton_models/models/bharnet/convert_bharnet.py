@@ -20,6 +20,7 @@ import torch
 
 from ...conversion import Conversion, ConversionError, KeyRule, register_conversion
 from ...skeletons import get_layout
+from ..hglnet.convert_hglnet import processor_kwargs as ctrgcn_processor_kwargs
 from .configuration_bharnet import BHaRNetConfig
 
 SOURCE = "WoominM/DeGCN_pytorch@a0a261f"
@@ -139,7 +140,8 @@ def build_config(official: dict[str, torch.Tensor], layout: str = "ntu25", dropo
 
 
 def processor_kwargs(config: BHaRNetConfig) -> dict:
-    """DeGCN's NTU RGB+D preprocessing: its feeder and crop code are CTR-GCN's (feeders/feeder_ntu.py and
+    """DeGCN's NTU RGB+D preprocessing, which is CTR-GCN's (the ``ctrgcn`` conversion's `processor_kwargs`): its
+    feeder and crop code are CTR-GCN's (feeders/feeder_ntu.py and
     feeders/tools.py are the same files up to line endings), configured in config/nturgbd-cross-subject/default.yaml
     (the same in the other NTU configs): ``window_size: 64``; ``p_interval: [0.95]`` at test (centred crop of the
     valid frames, resampled to 64), ``[0.5, 1]`` in training; ``random_rot: True`` (theta 0.3); the joint stream
@@ -149,16 +151,7 @@ def processor_kwargs(config: BHaRNetConfig) -> dict:
 
     Assumed for a layout other than ``ntu25``: the same NTU pipeline (DeGCN's NW-UCLA feeder is another one).
     """
-    return {
-        "layout": config.layout,
-        "num_persons": config.num_persons,
-        "stream": "joint",
-        "window_size": 64,
-        "p_interval": (0.5, 1.0),
-        "eval_crop": 0.95,
-        "random_rotation": 0.3,
-        "center_joint": get_layout(config.layout).origin_joint,
-    }
+    return ctrgcn_processor_kwargs(config)
 
 
 DEGCN = register_conversion(
