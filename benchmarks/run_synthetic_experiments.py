@@ -416,7 +416,7 @@ def streams_part(dataset, names, work: Path, device: str, reuse: bool = False) -
                 model, stream_processor, dataset, 12, 2e-3, folder
             )
         folders.append(folder)
-        note = "the quickstart recipe" + (" (`skeleton-models quickstart`)" if stream == "joint" else "")
+        note = "the quickstart recipe" + (" (`skeleton-models quickstart --model hglnet`)" if stream == "joint" else "")
         checkpoints.append(
             checkpoint_entry(
                 f"hglnet-synthetic-xsub-{stream.replace('_', '-')}",

@@ -18,8 +18,9 @@ step schedule at 0.01 near epoch 53, then 0.001 from epoch 60). DeGCN's code has
 
 writes ``<output_dir>/body-expert``, ``<output_dir>/hand-expert`` and ``<output_dir>/<joint_preset>``, each a
 checkpoint with its processor, and prints every model's metrics, plus the score fusion of the two separately
-trained experts (Table III "Score fusion w/o L_c"). Run it once per stream (``--stream bone`` for the Joint + Bone
-ensembles of Table I) and fuse the checkpoints with ``examples/ensemble.py``.
+trained experts (Table III "Score fusion w/o L_c": their logits averaged, as section III-B fuses streams). Run it
+once per stream (``--stream bone`` for the Joint + Bone ensembles of Table I) and fuse the checkpoints the same way,
+``examples/ensemble.py --fusion logits`` (the softmax mean, the script's default, is another fusion).
 
 BHaRNet-M (Table II) needs a dataset with an ``rgb_rois`` column (``--dataset_options '{"rgb": true}'`` for the
 synthetic benchmark, ``'{"rgb_dir": "..."}'`` for NTU) and ``--joint_preset bharnet-m`` (or ``bharnet-m-body-gcn``,
@@ -141,7 +142,9 @@ def main() -> None:
     for kind in ("body", "hand"):
         folder = os.path.join(root, f"{kind}-expert")
         experts[kind], results[f"{kind}-expert"] = train(f"{kind}-expert", dataset, script, stage1, folder)
-    fusion = evaluate_ensemble([os.path.join(root, "body-expert"), os.path.join(root, "hand-expert")], dataset["test"])
+    # Table III "w/o L_c": the two experts' logits averaged (section III-B: "integrated by averaging logit vectors")
+    experts_folders = [os.path.join(root, "body-expert"), os.path.join(root, "hand-expert")]
+    fusion = evaluate_ensemble(experts_folders, dataset["test"], weights=[0.5, 0.5], fusion="logits")
     results["score-fusion (separately trained experts)"] = fusion.fused
     _, results[script.joint_preset] = train(
         script.joint_preset, dataset, script, stage2, os.path.join(root, script.joint_preset), experts

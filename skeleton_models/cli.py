@@ -302,12 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     quick = sub.add_parser(
-        "quickstart", help="generate the synthetic benchmark, train HGLNet on the CPU, evaluate, save"
+        "quickstart",
+        help="generate the synthetic benchmark, train BHaRNet (body + hands; --model hglnet: body only) on the CPU, "
+        "evaluate, save",
     )
     quick.add_argument("--output-dir", default="quickstart-output", help="checkpoint folder (model + processor)")
     quick.add_argument("--config", default="xsub", choices=["xsub", "xview"], help="benchmark protocol")
     quick.add_argument(
-        "--model", default="hglnet", choices=sorted(QUICKSTART_PRESETS), help="architecture to train (model_type)"
+        "--model",
+        default="bharnet",
+        choices=sorted(QUICKSTART_PRESETS),
+        help="architecture to train (model_type; default bharnet: body + hand experts, `bharnet-small`)",
     )
     quick.add_argument("--preset", default=None, help="named configuration (default: the model's small preset)")
     quick.add_argument("--epochs", type=POSITIVE_FLOAT, default=12, help="may be fractional, e.g. 0.5")

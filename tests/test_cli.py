@@ -24,6 +24,8 @@ def quickstart_dir(tmp_path_factory):
     code = main(
         [
             "quickstart",
+            "--model",
+            "hglnet",  # body only: the predict tests below classify a body clip
             "--output-dir",
             str(out),
             "--epochs",
@@ -50,7 +52,7 @@ def test_quickstart_trains_evaluates_and_saves(quickstart_dir, capsys):
     assert confusion.shape == (23, 23) and len(results["class_names"]) == 23
     assert not list(quickstart_dir.glob("*.bin"))  # no pickles in a checkpoint folder
     model = AutoModelForVideoClassification.from_pretrained(quickstart_dir)
-    assert model.config.id2label[0] == synthetic.CLASS_NAMES[0]
+    assert model.config.id2label[0] == synthetic.CLASS_NAMES[0] and results["model_input_names"] == ["skeletons"]
     assert SkeletonProcessor.from_pretrained(quickstart_dir).window_size == 8
 
 
@@ -120,12 +122,21 @@ def test_models_lists_the_registry(capsys):
         assert ", ".join(arch.presets) in out and arch.base_model_class.__name__ in out
 
 
+def test_the_quickstart_trains_the_body_and_hand_model_by_default():
+    args = build_parser().parse_args(["quickstart"])
+    assert args.model == "bharnet" and build_parser().parse_args(["quickstart", "--model", "hglnet"]).model == "hglnet"
+
+
 def test_quickstart_trains_bharnet_and_predict_reads_the_hands(tmp_path, capsys):
     out = tmp_path / "bharnet"
-    args = ["quickstart", "--model", "bharnet", "--output-dir", str(out), "--epochs", "1", "--num-subjects", "2"]
+    args = ["quickstart", "--output-dir", str(out), "--epochs", "1", "--num-subjects", "2"]  # the default model
     assert main([*args, "--window-size", "8", "--cache-dir", str(tmp_path / "cache")]) == 0
+    report = capsys.readouterr().out
+    assert "the hand stream sees the fingers" in report and "cannot see the fingers" not in report
+    assert f"predict --model {out} CLIP.npy --input hands=HANDS.npy" in report
     results = json.loads((out / "results.json").read_text())
     assert results["model"] == "bharnet" and results["preset"] == "bharnet-small"
+    assert results["model_input_names"] == ["skeletons", "hands"]
     processor = SkeletonProcessor.from_pretrained(out)
     assert processor.model_input_names == ["skeletons", "hands"]
     example = synthetic.generate_example(20, 1, 1, 1, num_subjects=2, seed=0)  # a hand gesture

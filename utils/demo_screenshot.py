@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         model = args.model
         if model is None:
             model = str(work / f"hglnet-small-synthetic-{args.epochs:g}-epoch")
-            run_quickstart(output_dir=model, epochs=args.epochs, cache_dir=str(work / "cache"))
+            run_quickstart(output_dir=model, model="hglnet", epochs=args.epochs, cache_dir=str(work / "cache"))
         clip = benchmark_clip(work, args.action)
         demo = build_demo(model)
         demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)

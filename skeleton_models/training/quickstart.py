@@ -1,5 +1,6 @@
 """The quickstart recipe (``skeleton-models quickstart``): generate the synthetic benchmark, train a small model
-(HGLNet by default; any architecture with a quickstart preset) on the CPU, evaluate, save a checkpoint."""
+(BHaRNet, body + hands, by default; any architecture with a quickstart preset, e.g. HGLNet) on the CPU, evaluate,
+save a checkpoint."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ _print = partial(print, flush=True)
 def run_quickstart(
     output_dir: str = "quickstart-output",
     config: str = "xsub",
-    model: str = "hglnet",
+    model: str = "bharnet",
     preset: str | None = None,
     epochs: float = 12,
     window_size: int = 32,
@@ -125,6 +126,7 @@ def run_quickstart(
         "num_body_classes": len(body),
         "protocol": config,
         "model": arch.model_type,
+        "model_input_names": list(processor.model_input_names),
         "preset": preset,
         "wall_time_s": time.perf_counter() - start,
         # a run repeats bit for bit on the same machine, library versions and thread count; another thread count
@@ -139,6 +141,8 @@ def run_quickstart(
 def print_quickstart_report(results: dict, output_dir: str, log=_print) -> None:
     """The human-readable summary of `run_quickstart`'s results."""
     gestures = results["hand_gesture_classes"]
+    inputs = results.get("model_input_names", ["skeletons"])
+    sees_hands = "hands" in inputs
     log(f"\nResults on the synthetic {results['protocol']} test split")
     rows = [
         (f"top-1, all {results['num_classes']} classes", results["top1"], ""),
@@ -146,7 +150,8 @@ def print_quickstart_report(results: dict, output_dir: str, log=_print) -> None:
         (
             f"top-1, {len(gestures)} hand-gesture classes",
             results["top1_hand_gesture_classes"],
-            f"  (chance among them: {100 / len(gestures):.0f} %; a body-only model cannot see the fingers)",
+            f"  (chance among them: {100 / len(gestures):.0f} %"
+            + ("; the hand stream sees the fingers)" if sees_hands else "; a body-only model cannot see the fingers)"),
         ),
     ]
     label_width = max(len(label) for label, _, _ in rows)
@@ -157,4 +162,5 @@ def print_quickstart_report(results: dict, output_dir: str, log=_print) -> None:
     for name, row in zip(gestures, results["hand_gesture_confusion"]):
         log(f"    {name:>{width}}  " + " ".join(f"{count:3d}" for count in row))
     log(f"  wall time: {results['wall_time_s']:.0f} s; checkpoint: {output_dir}")
-    log(f"  try: skeleton-models predict --model {output_dir} CLIP.npy")
+    extra = "".join(f" --input {name}={name.upper()}.npy" for name in inputs[1:])
+    log(f"  try: skeleton-models predict --model {output_dir} CLIP.npy{extra}")
