@@ -218,7 +218,8 @@ def main() -> None:
         f"{1000 * slowest:.0f} ms: **{slowest / steps['hglnet']:.3f}** of an HGLNet step "
         f"({slowest / steps['ctrgcn']:.3f} of a CTR-GCN step), so the data path is not the bottleneck.",
         "",
-        f"The model the CPU actually trains (the quickstart's HGLNet-small, batch 16, T = 32): one step takes "
+        "The model the CPU actually trains (HGLNet-small as `quickstart --model hglnet` trains it, batch 16, "
+        f"T = 32): one step takes "
         f"{1000 * quick_step:.0f} ms; reading + processing its batch of 16 synthetic clips at the same {threads} "
         f"threads takes {1000 * quick_batch:.1f} ms, **{quick_batch / quick_step:.3f}** of a step. With the "
         "Trainer's default `dataloader_num_workers=0` that time adds to each step; a worker process would hide it "
