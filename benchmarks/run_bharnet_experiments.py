@@ -25,11 +25,13 @@ body-expertized branch, Table V row 2), the separately trained body expert as a 
 guidance (a control). Reported per run: the skeleton part ("Pose"), the RGB part ("RGB") and the sum ("RGB+Pose").
 The RGB stream is a ResNet-18-shaped network at a quarter of its width, trained from scratch (no ImageNet weights
 can be downloaded here; the paper's is ImageNet-pretrained). ``--guidance body_stream body_gcn`` picks the sources,
-``--seeds`` repeats it per seed, and ``--experts-from outputs/bharnet-synthetic/degcn`` reads the experts of the
-skeleton protocol's run (the same models: same seed, clips and recipe) instead of training them again:
+``--guidance-norms parts-clip mmnet-clip`` trains one run per way of turning joint responses into ROI weights
+(``rgb_guidance_norm``) and source, ``--seeds`` repeats it all per seed, and ``--experts-from
+outputs/bharnet-synthetic/degcn`` reads the experts of the skeleton protocol's run (the same models: same seed,
+clips and recipe) instead of training them again:
 
     python benchmarks/run_bharnet_experiments.py --rgb --experts-from outputs/bharnet-synthetic/degcn \
-        --guidance body_stream --seeds 0   # ~17 minutes; body_gcn ~27 minutes more per seed
+        --guidance body_stream --seeds 0   # ~6 minutes per run on a quiet 2-core CPU, ~5 more to train both experts
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import torch
 
 from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, SkeletonProcessor
 from skeleton_models.data import load_skeleton_dataset, synthetic
+from skeleton_models.models.bharnet.configuration_bharnet import GUIDANCE_NORMS
 from skeleton_models.training import evaluate_ensemble, predict_logits, processor_for_model
 from skeleton_models.training.ensemble import stream_probabilities
 from skeleton_models.training.metrics import classification_metrics
@@ -169,21 +172,30 @@ def rgb_seed(args, dataset, names, out: Path, seed: int, guidance: dict, experts
             measured = run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert", seed=seed)
         results[f"{kind} expert (skeleton only)"] = {"Pose": measured}
         print(seed, kind, measured, flush=True)
+    default_norm = BHaRNetConfig().rgb_guidance_norm
     for name, source in guidance.items():
-        model = build(
-            "bharnet-m",
-            names,
-            args.backbone,
-            seed=seed,
-            rgb_guidance_source=source,
-            rgb_backbone=RGB_BACKBONE,
-            rgb_patch_size=24,
-        )
-        model.load_experts(
-            body=experts["body"], hand=experts["hand"], guide=experts["body"] if source == "body_gcn" else None
-        )
-        results[name] = run_parts(model, dataset, args.rgb_epochs, 1e-3, out / f"bharnet-m-{source}", seed)
-        print(seed, name, results[name], flush=True)
+        for norm in args.guidance_norms if source != "none" else [default_norm]:
+            model = build(
+                "bharnet-m",
+                names,
+                args.backbone,
+                seed=seed,
+                rgb_guidance_source=source,
+                rgb_guidance_norm=norm,
+                rgb_backbone=RGB_BACKBONE,
+                rgb_patch_size=24,
+            )
+            model.load_experts(
+                body=experts["body"], hand=experts["hand"], guide=experts["body"] if source == "body_gcn" else None
+            )
+            run_name, folder = name, out / f"bharnet-m-{source}"
+            if source != "none":
+                run_name, folder = (
+                    f"{name}, `{norm}`",
+                    folder if norm == default_norm else folder.with_name(f"{folder.name}-{norm}"),
+                )
+            results[run_name] = run_parts(model, dataset, args.rgb_epochs, 1e-3, folder, seed)
+            print(seed, run_name, results[run_name], flush=True)
     return results
 
 
@@ -283,6 +295,13 @@ def main() -> None:
         choices=list(GUIDANCE.values()),
         default=list(GUIDANCE.values()),
         help="--rgb: the guidance sources to train (default: all three)",
+    )
+    parser.add_argument(
+        "--guidance-norms",
+        nargs="+",
+        choices=list(GUIDANCE_NORMS),
+        default=[BHaRNetConfig().rgb_guidance_norm],
+        help="--rgb: how the joint responses become ROI weights (rgb_guidance_norm), one run per value and source",
     )
     parser.add_argument(
         "--experts-from",
