@@ -25,7 +25,12 @@ from .hub import convert_checkpoint, push_model, save_for_hub
 from .pipelines import CLASSIFIER_TASK, VIDEO_LAYOUT, read_skeleton_path
 from .processing_skeleton import SkeletonProcessor
 from .registry import ARCHITECTURES, CheckpointError, checkpoint_config, load_checkpoint, load_processor
-from .training.quickstart import QUICKSTART_PRESETS, print_quickstart_report, run_quickstart
+from .training.quickstart import (
+    QUICKSTART_DEFAULT_MODEL,
+    QUICKSTART_PRESETS,
+    print_quickstart_report,
+    run_quickstart,
+)
 from .visualization import plot_confusion_matrix
 
 
@@ -310,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--config", default="xsub", choices=["xsub", "xview"], help="benchmark protocol")
     quick.add_argument(
         "--model",
-        default="bharnet",
+        default=QUICKSTART_DEFAULT_MODEL,
         choices=sorted(QUICKSTART_PRESETS),
         help="architecture to train (model_type; default bharnet: body + hand experts, `bharnet-small`)",
     )
