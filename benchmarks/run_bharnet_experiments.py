@@ -32,6 +32,11 @@ clips and recipe) instead of training them again:
 
     python benchmarks/run_bharnet_experiments.py --rgb --experts-from outputs/bharnet-synthetic/degcn \
         --guidance body_stream --seeds 0   # ~6 minutes per run on a quiet 2-core CPU, ~5 more to train both experts
+
+With ``--backbone stgcn`` Table V goes into its own README block. ``--combine A.json B.json`` trains nothing: it
+summarises the seeds of earlier ``--rgb --write-readme`` results files together (each run overwrites
+``benchmarks/results/bharnet-m-synthetic-cpu.json``: copy it aside first), e.g. seed 0 from one run and seeds 1 and
+2 from another.
 """
 
 from __future__ import annotations
@@ -131,17 +136,53 @@ def run_rgb(args, out: Path) -> None:
         if args.experts_from:
             experts_from = Path(args.experts_from) if seed == 0 else Path(args.experts_from) / f"seed{seed}"
         per_seed[seed] = rgb_seed(args, dataset, names, folder, seed, guidance, experts_from)
+    report_rgb(args, per_seed)
+
+
+def combine_rgb(args, files: list[str]) -> None:
+    """Table V over the seeds of several earlier ``--rgb --write-readme`` results files (each seed measured once,
+    e.g. seed 0 in one run and seeds 1 and 2 in another): their per-seed scores as they were measured, summarised
+    again. The files must hold the same runs and no seed twice."""
+    per_seed = {}
+    for file in files:
+        saved = json.loads(Path(file).read_text())
+        if "per_seed" not in saved:
+            raise ValueError(f"{file}: not a Table V results file (no 'per_seed'); write one with --rgb --write-readme")
+        for seed, runs in saved["per_seed"].items():
+            if int(seed) in per_seed:
+                raise ValueError(f"{file}: seed {seed} is already in an earlier file")
+            if per_seed and list(runs) != list(next(iter(per_seed.values()))):
+                raise ValueError(f"{file}: seed {seed} has other runs ({list(runs)}) than the seeds before it")
+            per_seed[int(seed)] = runs
+    args.seeds = sorted(per_seed)
+    report_rgb(args, {seed: per_seed[seed] for seed in args.seeds})
+
+
+def report_rgb(args, per_seed: dict) -> None:
+    """Print Table V's summary (mean ± std over the seeds of `per_seed`: seed -> run -> part -> scores) and, with
+    ``--write-readme``, save it with the per-seed scores."""
+    seeds = list(per_seed)
     results = {
-        name: {part: summarise([per_seed[s][name][part] for s in args.seeds]) for part in r}
-        for name, r in per_seed[args.seeds[0]].items()
+        name: {part: summarise([per_seed[s][name][part] for s in seeds]) for part in r}
+        for name, r in per_seed[seeds[0]].items()
     }
-    seeds = ", ".join(map(str, args.seeds))
-    reused = " (the experts: the skeleton protocol's checkpoints, evaluated here)" if args.experts_from else ""
+    # experts read from the skeleton protocol's checkpoints were evaluated, not trained (train_s 0)
+    read = [s for s in seeds if all(r["Pose"]["train_s"] == 0.0 for n, r in per_seed[s].items() if "expert" in n)]
+    if read == seeds:
+        reused = " (the experts: the skeleton protocol's checkpoints, evaluated here)"
+    elif read:
+        reused = (
+            f" (the experts of seed{'s' if len(read) > 1 else ''} {', '.join(map(str, read))}: the skeleton "
+            "protocol's checkpoints, evaluated here; of the others: trained here with the same recipe)"
+        )
+    else:
+        reused = ""
+    listed = ", ".join(map(str, seeds))
     lines = [
         f"Measured on {device_name('cpu')}, torch {torch.__version__}; {args.backbone} backbones, BHaRNet-E "
         "branches, RGB stream a quarter-width ResNet-18 from scratch; top-1 in % on the synthetic xsub test split "
         "(all 23 classes / 5 hand gestures), "
-        + (f"mean ± std over seeds {seeds}" if len(args.seeds) > 1 else f"seed {seeds}")
+        + (f"mean ± std over seeds {listed}" if len(seeds) > 1 else f"seed {listed}")
         + f"{reused}.",
         "",
         "| run | Pose | RGB | RGB+Pose | training (s) |",
@@ -154,7 +195,8 @@ def run_rgb(args, out: Path) -> None:
     table = "\n".join(lines)
     print(table)
     if args.write_readme:
-        save_results("bharnet-m-synthetic", "cpu", table, {"seeds": args.seeds, "runs": results, "per_seed": per_seed})
+        name = "bharnet-m-synthetic" if args.backbone == "degcn" else f"bharnet-m-synthetic-{args.backbone}"
+        save_results(name, "cpu", table, {"seeds": seeds, "runs": results, "per_seed": per_seed})
 
 
 def rgb_seed(args, dataset, names, out: Path, seed: int, guidance: dict, experts_from: Path | None) -> dict:
@@ -309,6 +351,14 @@ def main() -> None:
         help="--rgb: read the experts from the skeleton protocol's output folder of the same backbone (its "
         "body-expert/ and hand-expert/, seedN/ for seed N) instead of training them again",
     )
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="RESULTS_JSON",
+        help="--rgb: train nothing; summarise the seeds of earlier `--rgb --write-readme` results files together "
+        "(copy each file aside before the next run overwrites it)",
+    )
     parser.add_argument("--zoo", action="store_true", help="write the zoo entries from the saved checkpoints")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run of the protocol per seed")
     parser.add_argument("--write-readme", action="store_true")
@@ -317,6 +367,9 @@ def main() -> None:
         write_zoo(Path(args.output_dir))
         return
     out = Path(args.output_dir) / args.backbone
+    if args.rgb and args.combine:
+        combine_rgb(args, args.combine)
+        return
     if args.rgb:
         run_rgb(args, out / "rgb")
         return

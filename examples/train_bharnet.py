@@ -145,7 +145,7 @@ def main() -> None:
     # Table III "w/o L_c": the two experts' logits averaged (section III-B: "integrated by averaging logit vectors")
     experts_folders = [os.path.join(root, "body-expert"), os.path.join(root, "hand-expert")]
     fusion = evaluate_ensemble(experts_folders, dataset["test"], weights=[0.5, 0.5], fusion="logits")
-    results["score-fusion (separately trained experts)"] = fusion.fused
+    results["score-fusion (separately trained experts)"] = {**fusion.fused, "fusion": fusion.fusion}
     _, results[script.joint_preset] = train(
         script.joint_preset, dataset, script, stage2, os.path.join(root, script.joint_preset), experts
     )

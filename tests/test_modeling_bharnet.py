@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import Trainer
 
-from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel
+from skeleton_models import BHaRNetConfig, BHaRNetForSkeletonClassification, BHaRNetModel, load_skeleton_dataset
 from skeleton_models.conversion import ConversionError, convert_official
 from skeleton_models.layers import (
     CrossAttention,
@@ -557,7 +557,16 @@ def test_train_bharnet_example_two_stages_and_score_fusion(tmp_path, joint_prese
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     assert {"body-expert", "hand-expert", "score-fusion (separately trained experts)", joint_preset} <= set(results)
-    assert 0 <= results["score-fusion (separately trained experts)"]["top1"] <= 1
+    # Table III "w/o L_c" fuses the experts as section III-B writes it: the mean of their logit vectors (the
+    # softmax of that mean ranks the classes the same way), not the mean of their softmax scores
+    from skeleton_models.training.ensemble import stream_logits
+
+    test_split = load_skeleton_dataset("synthetic", **options)["test"]
+    body, labels = stream_logits(out / "body-expert", test_split)
+    hand, _ = stream_logits(out / "hand-expert", test_split)
+    logit_mean = float((((body + hand) / 2).argmax(-1) == labels).mean())
+    fused = results["score-fusion (separately trained experts)"]
+    assert fused["fusion"] == "logits" and fused["top1"] == pytest.approx(logit_mean)
     joint = BHaRNetForSkeletonClassification.from_pretrained(out / joint_preset)
     assert joint.config.expertized and joint.config.hidden_sizes == [8, 16]
     processor = SkeletonProcessor.from_pretrained(out / joint_preset)
@@ -743,3 +752,38 @@ def test_degcn_conversion_refuses_a_two_stream_checkpoint():
     two_streams = {**official, **second, "fc.1.weight": official["fc.0.weight"], "fc.1.bias": official["fc.0.bias"]}
     with pytest.raises(ConversionError, match=r"a 2-stream checkpoint \(num_stream=2\); only the one-stream model"):
         convert_official("degcn", two_streams)
+
+
+def test_table_v_combines_seeds_measured_in_separate_runs(tmp_path):
+    """benchmarks/run_bharnet_experiments.py --rgb --combine: seeds measured in separate runs are summarised as if
+    measured in one (mean ± sample std per part), and a seed given twice is refused."""
+    import subprocess
+
+    parts = ("Pose", "RGB", "RGB+Pose")
+
+    def part(top1, seconds):
+        return {"top1": top1, "top1_body": top1, "top1_hands": top1 / 2, "train_s": seconds}
+
+    def runs(expert, guided, seconds):
+        return {
+            "body expert (skeleton only)": {"Pose": part(expert, seconds)},
+            "guided": {p: part(guided, 10.0) for p in parts},
+        }
+
+    files = []
+    for name, per_seed in {
+        "a": {"0": runs(0.5, 0.6, 0.0)},
+        "b": {"1": runs(0.7, 0.8, 5.0), "2": runs(0.6, 0.7, 5.0)},
+    }.items():
+        files.append(str(tmp_path / f"{name}.json"))
+        Path(files[-1]).write_text(json.dumps({"seeds": [int(s) for s in per_seed], "per_seed": per_seed}))
+    script = [sys.executable, str(ROOT / "benchmarks" / "run_bharnet_experiments.py"), "--rgb", "--combine"]
+    done = subprocess.run([*script, *files], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    assert "mean ± std over seeds 0, 1, 2" in table
+    assert "(the experts of seed 0: the skeleton protocol's checkpoints" in table
+    assert "| body expert (skeleton only) | 60.0 ± 10.0 / 30.0 ± 5.0 | - | - | 3 |" in table  # (0.5 + 0.7 + 0.6) / 3
+    assert "| guided | 70.0 ± 10.0 / 35.0 ± 5.0 | 70.0 ± 10.0 / 35.0 ± 5.0 | 70.0 ± 10.0 / 35.0 ± 5.0 | 10 |" in table
+    done = subprocess.run([*script, files[0], files[0]], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "seed 0 is already in an earlier file" in done.stderr
