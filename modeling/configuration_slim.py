@@ -68,6 +68,11 @@ class SLiMConfig(SkeletonConfig):
             global views are then masked with ``global_masking`` (p = 1) in the student; each serves L_MFM against
             its own teacher view and L_GLCL against the other's; each anchor has its own six local views, cut from
             its interval. False: one pass anchored on G1, the student's G2 masked as a contrastive view.
+        ignore_padding_persons: pre-training drops the padding person sequences (all zero in both global views: the
+            processor's absent persons) before the teacher and the student see them, so that they enter no loss term
+            and no batch statistic (Sinkhorn-Knopp's rows, the centre, KoLeo). Assumed (the paper is silent): on,
+            because on the synthetic benchmark 41 % of the person sequences are padding, each a sample whose views
+            are all identical.
         koleo_weight, koleo_target: appendix A: 0.1 on "the local features"; Reading: the patch-wise local
             representations W_p of the student's G1 (``"patch"``: KoLeo over each sequence's patch features,
             averaged), or DINOv2's class tokens of the batch (``"cls"``).
@@ -131,6 +136,7 @@ class SLiMConfig(SkeletonConfig):
         glcl_weight: float = 1.0,  # Eq. 7
         glcl_reduction: str = "mean",
         symmetric: bool = True,  # section 3.2 / appendix B: the repeat with G2 as the anchor
+        ignore_padding_persons: bool = True,  # Assumed (see above)
         koleo_weight: float = 0.1,  # appendix A
         koleo_target: str = "patch",
         global_masking: str = "stm",  # Table 6
@@ -182,6 +188,7 @@ class SLiMConfig(SkeletonConfig):
         self.symmetric = symmetric
         self.koleo_weight = koleo_weight
         self.koleo_target = koleo_target
+        self.ignore_padding_persons = ignore_padding_persons
         self.global_masking = global_masking
         self.local_masking = local_masking
         self.mask_ratio = [float(r) for r in mask_ratio]
