@@ -61,6 +61,23 @@ def test_labelled_subset_is_per_class(synthetic_tiny):
         labelled_subset(train, 0)
 
 
+def test_labelled_subset_at_random_as_mamp(synthetic_tiny):
+    """``sampling="random"`` (MAMP's feeder_ntu_semi): int(fraction x rows) rows whatever their class, seeded."""
+    train = synthetic_tiny["train"]
+    subset = labelled_subset(train, 0.1, seed=3, sampling="random")
+    assert len(subset) == int(0.1 * len(train)) and len(set(subset["sample_id"])) == len(subset)
+    assert subset["sample_id"] == labelled_subset(train, 0.1, seed=3, sampling="random")["sample_id"]
+    per_class = [labelled_subset(train, 0.1, seed=s)["sample_id"] for s in range(5)]
+    random = [labelled_subset(train, 0.1, seed=s, sampling="random")["label"] for s in range(5)]
+    counts = [np.bincount(r, minlength=len(set(train["label"]))) for r in random]
+    assert any(len(set(c)) > 1 for c in counts)  # classes drawn unevenly, unlike per class
+    assert all(len(p) >= len(set(train["label"])) for p in per_class)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        labelled_subset(train, 0.1, sampling="stratified")
+    with pytest.raises(ValueError, match="is no row"):
+        labelled_subset(train, 1e-6, sampling="random")
+
+
 def test_feature_linear_probe_learns_a_linear_rule_and_not_noise():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(4, 16)) * 3

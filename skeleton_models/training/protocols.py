@@ -64,14 +64,25 @@ def knn_accuracy(
     return 100.0 * correct / len(test)
 
 
-def labelled_subset(dataset, fraction: float, seed: int = 0, label_column: str = "label"):
-    """The labelled part of a semi-supervised protocol: `fraction` of the training rows of every class (at least
-    one per class), drawn with `seed` (the 1 % and 10 % NTU-60 settings of MAMP / GFP Table 7; ISC samples per
-    class as here)."""
+SUBSET_SAMPLINGS = ("per_class", "random")
+
+
+def labelled_subset(dataset, fraction: float, seed: int = 0, label_column: str = "label", sampling: str = "per_class"):
+    """The labelled part of a semi-supervised protocol (the 1 % and 10 % NTU-60 settings of MAMP / GFP Table 7),
+    drawn with `seed`: ``sampling="per_class"`` takes `fraction` of the training rows of every class (at least one
+    per class; ISC samples per class), ``"random"`` takes int(`fraction` x rows) rows at random, whatever their
+    class (MAMP's ``feeder_ntu_semi.random_select_data`` @ 09e6252: a shuffle, then the first N x ratio)."""
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    labels = np.asarray(dataset.with_format("numpy")[label_column])
+    if sampling not in SUBSET_SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SUBSET_SAMPLINGS}, got {sampling!r}")
     rng = np.random.default_rng(seed)
+    if sampling == "random":
+        count = int(len(dataset) * fraction)
+        if count < 1:
+            raise ValueError(f"fraction {fraction} of {len(dataset)} rows is no row")
+        return dataset.select(sorted(rng.permutation(len(dataset))[:count].tolist()))
+    labels = np.asarray(dataset.with_format("numpy")[label_column])
     rows = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
