@@ -70,6 +70,7 @@ from skeleton_models.training import (
     labelled_subset,
     layer_decay_parameter_groups,
     processor_for_model,
+    reestimate_batchnorm,
 )
 
 PROTOCOLS = ("pretrain", "knn", "linear", "finetune")
@@ -96,6 +97,13 @@ class ScriptArguments:
         },
     )
     repeats: int = field(default=1, metadata={"help": "finetune: labelled subsets drawn (MAMP: 5)"})
+    reestimate_batchnorm: bool = field(
+        default=False,
+        metadata={
+            "help": "finetune: also evaluate after replacing the head's BatchNorm running statistics by their "
+            "average over the labelled clips (few steps leave them stale)"
+        },
+    )
     layer_decay: float = field(default=0.8, metadata={"help": "finetune: layer-wise lr decay (MAMP: 0.8)"})
     drop_path_rate: float = field(default=0.3, metadata={"help": "finetune: MAMP 0.3"})
     head_dropout: float = field(default=0.3, metadata={"help": "finetune: MAMP 0.3"})
@@ -218,7 +226,11 @@ def finetune(script, args, dataset) -> dict:
         trainer = build_trainer(model, processor, train, dataset["test"], args, optimizers=(optimizer, None))
         trainer.train()
         trainer.evaluate()
-        runs.append({"labelled_clips": len(train), **best_and_last(trainer)})
+        run = {"labelled_clips": len(train), **best_and_last(trainer)}
+        if script.reestimate_batchnorm:
+            reestimate_batchnorm(trainer.model, trainer.get_train_dataloader())
+            run["last_top1_batchnorm_reestimated"] = 100 * trainer.evaluate()["eval_top1"]
+        runs.append(run)
     last = [r["last_top1"] for r in runs]
     best = [r["best_top1"] for r in runs]
     return {

@@ -12,7 +12,13 @@ import torch
 
 from ..layers.vit import TransformerBlock
 
-__all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset", "layer_decay_parameter_groups"]
+__all__ = [
+    "feature_linear_probe",
+    "knn_accuracy",
+    "labelled_subset",
+    "layer_decay_parameter_groups",
+    "reestimate_batchnorm",
+]
 
 
 def _splits(train_features, train_labels, test_features, test_labels):
@@ -176,3 +182,32 @@ def layer_decay_parameter_groups(
         )
         group["params"].append(parameter)
     return [groups[key] for key in sorted(groups)]
+
+
+@torch.no_grad()
+def reestimate_batchnorm(model: torch.nn.Module, batches) -> int:
+    """Replace every BatchNorm's running statistics by the plain average over `batches` (an iterable of model input
+    dicts, e.g. a Trainer's training dataloader) of the batch statistics of a forward in training mode, with every
+    other module (dropout, drop-path) in evaluation mode. After a short fine-tuning the running averages (momentum
+    0.1) still carry their earlier values; this is ``torch.optim.swa_utils.update_bn`` for dict batches. Labels are
+    not passed. Returns the number of BatchNorm layers re-estimated (0: nothing to do, no forward run)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    was_training = model.training
+    momenta = {m: m.momentum for m in norms}
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+        m.train()
+    device = next(model.parameters()).device
+    try:
+        for batch in batches:
+            inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items() if k != "labels"}
+            model(**inputs)
+    finally:
+        for m in norms:
+            m.momentum = momenta[m]
+        model.train(was_training)
+    return len(norms)
