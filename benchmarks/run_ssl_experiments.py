@@ -4,8 +4,9 @@ comparison, Fig. 4's accuracy-over-epochs curves at CPU scale).
 
 Every method uses the same CPU-sized encoder (``gfp-small``: 64 frames -> 16 x 25 tokens, 4 layers of width 128),
 the same masking (90 %; motion-aware with tau 0.8, random for SkeletonMAE) and MAMP's pre-training optimiser
-(AdamW, betas 0.9 / 0.95, weight decay 0.05, cosine with 5 % warm-up, lr 1e-3) for ``--epochs`` epochs at batch
-32 on the 690 training clips (labels unused). MAMP's and SkeletonMAE's decoders have 3 layers of width 128 (MAMP's
+(AdamW, betas 0.9 / 0.95, weight decay 0.05, cosine with 5 % warm-up, lr 1e-3; no gradient clipping, as MAMP's
+pre-training; SLiM clips at norm 3.0, as DINOv2) for ``--epochs`` epochs at batch 32 on the 690 training clips
+(labels unused). MAMP's and SkeletonMAE's decoders have 3 layers of width 128 (MAMP's
 NTU-60 depth). After every ``--eval-every`` epochs, the encoder's pooled features of the training and test clips
 give the 1-NN cosine retrieval accuracy (GFP Table 3's protocol) and the linear probe (MAMP's head: mean
 pooling, BatchNorm without affine, a linear layer; SGD momentum 0.9, lr 0.1, cosine) on the cached features of
@@ -193,6 +194,9 @@ def run(dataset, pretraining, name: str, overrides: dict, args, work: Path, seed
         weight_decay=0.05,
         lr_scheduler_type="cosine",
         warmup_steps=0.05,  # MAMP: 20 of 400 epochs
+        # gradient clipping: none for the masked-modeling methods (MAMP's engine_pretrain.py @ 09e6252 passes no
+        # clip_grad); 3.0 for SLiM (DINOv2's clip_grad; Assumed, the paper gives none)
+        max_grad_norm=3.0 if model_class is SLiMForPreTraining else 0.0,
         save_strategy="no",
         logging_steps=20,
         report_to="none",

@@ -57,6 +57,9 @@ class SLiMConfig(SkeletonConfig):
         student_temperature, teacher_temperature, teacher_warmup_temperature, teacher_temperature_warmup: DINOv2's
             (Assumed: 0.1; 0.04 -> 0.07 over the first 30 of 150 epochs, i.e. 20 % of training).
         teacher_momentum: the EMA momentum at the start (DINOv2's 0.994 -> 1, cosine; Assumed).
+        weight_decay_end: with `SLiMTeacherCallback`, the weight decay of the decayed parameter groups moves on a
+            cosine from the Trainer's ``weight_decay`` to this value over training (DINOv2: 0.04 -> 0.4); None (the
+            default: the paper gives no weight decay): constant, the Trainer's.
         centering: the teacher's centering: ``"sinkhorn_knopp"`` (appendix A) or ``"softmax_center"`` (DINO's).
         sinkhorn_iterations: Assumed 3 (DINOv2).
         objective: Table 5: ``"mfm_glcl"`` (the paper's), ``"mfm"``, ``"glcl"``, ``"cl"`` (contrastive views all
@@ -130,6 +133,7 @@ class SLiMConfig(SkeletonConfig):
         teacher_warmup_temperature: float = 0.04,
         teacher_temperature_warmup: float = 0.2,  # 30 of 150 epochs
         teacher_momentum: float = 0.994,  # DINOv2 (Assumed)
+        weight_decay_end: float | None = None,
         centering: str = "sinkhorn_knopp",  # appendix A
         sinkhorn_iterations: int = 3,
         objective: str = "mfm_glcl",  # Table 5
@@ -180,6 +184,7 @@ class SLiMConfig(SkeletonConfig):
         self.teacher_warmup_temperature = teacher_warmup_temperature
         self.teacher_temperature_warmup = teacher_temperature_warmup
         self.teacher_momentum = teacher_momentum
+        self.weight_decay_end = weight_decay_end
         self.centering = centering
         self.sinkhorn_iterations = sinkhorn_iterations
         self.objective = objective

@@ -245,3 +245,26 @@ def test_padding_persons_enter_no_loss_and_no_statistic(collated):
                 torch.testing.assert_close(b.grad, a.grad, msg=name)
         assert torch.equal(got.mask[0::2], mask) and not got.mask[1::2].any()
     assert SLiMConfig().ignore_padding_persons
+
+
+def test_weight_decay_follows_a_cosine_with_weight_decay_end():
+    """``weight_decay_end``: before each step the decayed groups' weight decay is end + (start - end)(1 + cos(pi
+    step / max_steps)) / 2 (DINOv2's 0.04 -> 0.4), the no-decay group stays 0; without it nothing moves."""
+    import math
+    from types import SimpleNamespace
+
+    from skeleton_models.models.slim import SLiMTeacherCallback
+
+    for end in (0.4, None):
+        model = SLiMForPreTraining(tiny(weight_decay_end=end))
+        parameters = list(model.student.parameters())
+        optimizer = torch.optim.AdamW(
+            [{"params": parameters[:2], "weight_decay": 0.04}, {"params": parameters[2:], "weight_decay": 0.0}]
+        )
+        for step in (0, 3, 10):
+            state = SimpleNamespace(global_step=step, max_steps=10)
+            SLiMTeacherCallback().on_step_begin(None, state, None, model=model, optimizer=optimizer)
+            expected = 0.04 if end is None else end + (0.04 - end) * (1 + math.cos(math.pi * step / 10)) / 2
+            assert optimizer.param_groups[0]["weight_decay"] == pytest.approx(expected)
+            assert optimizer.param_groups[1]["weight_decay"] == 0.0
+    assert optimizer.param_groups[0]["weight_decay"] == 0.04  # None: constant

@@ -23,6 +23,7 @@ from ...layers import (
     SkeletonPatchEmbed,
     SoftmaxCenter,
     TransformerBlock,
+    cosine_schedule,
     dino_cross_entropy,
     ema_update_,
     ibot_patch_loss,
@@ -500,7 +501,20 @@ class SLiMForSkeletonClassification(SLiMPreTrainedModel):
 
 class SLiMTeacherCallback(TrainerCallback):
     """Moves SLiM's schedules with the Trainer: after every optimiser step, ``progress`` = step / max_steps (the
-    teacher temperature's warm-up reads it) and the teacher's EMA update (momentum 0.994 -> 1, cosine)."""
+    teacher temperature's warm-up reads it) and the teacher's EMA update (momentum 0.994 -> 1, cosine); before every
+    step, with ``config.weight_decay_end``, the weight decay of the parameter groups that have one (cosine from the
+    Trainer's ``weight_decay``, DINOv2's schedule)."""
+
+    def on_step_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
+        inner = getattr(model, "module", model)
+        if not isinstance(inner, SLiMForPreTraining) or inner.config.weight_decay_end is None or optimizer is None:
+            return
+        for group in optimizer.param_groups:
+            start = group.setdefault("initial_weight_decay", group.get("weight_decay", 0.0))
+            if start > 0:  # the no-decay groups (biases, norms) stay at 0
+                group["weight_decay"] = cosine_schedule(
+                    start, inner.config.weight_decay_end, state.global_step, max(state.max_steps, 1)
+                )
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         inner = getattr(model, "module", model)
