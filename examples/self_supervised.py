@@ -14,7 +14,8 @@ with a pre-training model (GFP and its MAMP / SkeletonMAE presets, SLiM), with t
 - ``finetune``: the whole encoder with MAMP's fine-tuning head (dropout, joints concatenated, Linear-BN-ReLU-Linear),
   drop-path, label smoothing (``--label_smoothing_factor``) and layer-wise learning-rate decay
   (`layer_decay_parameter_groups`); with ``--labelled_fraction 0.01`` / ``0.1`` the semi-supervised protocol: a
-  per-class random subset of the labels, ``--repeats`` draws, mean and standard deviation.
+  per-class random subset of the labels (``--labelled_sampling random``: MAMP's draw over all rows), ``--repeats``
+  draws, mean and standard deviation of the last and of the best epoch (MAMP reports the best).
 
 Transfer is any evaluation protocol on a dataset other than the one in the checkpoint's ``pretraining.json``; the
 results then say ``"transfer": "<source> -> <target>"``.
@@ -69,6 +70,7 @@ from skeleton_models.training import (
     labelled_subset,
     layer_decay_parameter_groups,
     processor_for_model,
+    reestimate_batchnorm,
 )
 
 PROTOCOLS = ("pretrain", "knn", "linear", "finetune")
@@ -87,7 +89,21 @@ class ScriptArguments:
     checkpoint: str | None = field(default=None, metadata={"help": "evaluation: a pre-trained folder (or none)"})
     window_size: int = field(default=64, metadata={"help": "frames per clip (MAMP / GFP: 120)"})
     labelled_fraction: float = field(default=1.0, metadata={"help": "finetune: 0.01 / 0.1 for semi-supervised"})
+    labelled_sampling: str = field(
+        default="per_class",
+        metadata={
+            "help": "finetune: per_class (the fraction of every class, at least one each: stable on small sets) or "
+            "random (MAMP's: the fraction of all rows, whatever their class)"
+        },
+    )
     repeats: int = field(default=1, metadata={"help": "finetune: labelled subsets drawn (MAMP: 5)"})
+    reestimate_batchnorm: bool = field(
+        default=False,
+        metadata={
+            "help": "finetune: also evaluate after replacing the head's BatchNorm running statistics by their "
+            "average over the labelled clips (few steps leave them stale)"
+        },
+    )
     layer_decay: float = field(default=0.8, metadata={"help": "finetune: layer-wise lr decay (MAMP: 0.8)"})
     drop_path_rate: float = field(default=0.3, metadata={"help": "finetune: MAMP 0.3"})
     head_dropout: float = field(default=0.3, metadata={"help": "finetune: MAMP 0.3"})
@@ -194,7 +210,9 @@ def finetune(script, args, dataset) -> dict:
         set_seed(args.seed + repeat)
         train = dataset["train"]
         if script.labelled_fraction < 1:
-            train = labelled_subset(train, script.labelled_fraction, seed=args.seed + repeat)
+            train = labelled_subset(
+                train, script.labelled_fraction, seed=args.seed + repeat, sampling=script.labelled_sampling
+            )
         model, processor = classifier(
             script,
             dataset,
@@ -208,7 +226,11 @@ def finetune(script, args, dataset) -> dict:
         trainer = build_trainer(model, processor, train, dataset["test"], args, optimizers=(optimizer, None))
         trainer.train()
         trainer.evaluate()
-        runs.append({"labelled_clips": len(train), **best_and_last(trainer)})
+        run = {"labelled_clips": len(train), **best_and_last(trainer)}
+        if script.reestimate_batchnorm:
+            reestimate_batchnorm(trainer.model, trainer.get_train_dataloader())
+            run["last_top1_batchnorm_reestimated"] = 100 * trainer.evaluate()["eval_top1"]
+        runs.append(run)
     last = [r["last_top1"] for r in runs]
     best = [r["best_top1"] for r in runs]
     return {

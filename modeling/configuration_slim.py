@@ -57,6 +57,9 @@ class SLiMConfig(SkeletonConfig):
         student_temperature, teacher_temperature, teacher_warmup_temperature, teacher_temperature_warmup: DINOv2's
             (Assumed: 0.1; 0.04 -> 0.07 over the first 30 of 150 epochs, i.e. 20 % of training).
         teacher_momentum: the EMA momentum at the start (DINOv2's 0.994 -> 1, cosine; Assumed).
+        weight_decay_end: with `SLiMTeacherCallback`, the weight decay of the decayed parameter groups moves on a
+            cosine from the Trainer's ``weight_decay`` to this value over training (DINOv2: 0.04 -> 0.4); None (the
+            default: the paper gives no weight decay): constant, the Trainer's.
         centering: the teacher's centering: ``"sinkhorn_knopp"`` (appendix A) or ``"softmax_center"`` (DINO's).
         sinkhorn_iterations: Assumed 3 (DINOv2).
         objective: Table 5: ``"mfm_glcl"`` (the paper's), ``"mfm"``, ``"glcl"``, ``"cl"`` (contrastive views all
@@ -68,6 +71,11 @@ class SLiMConfig(SkeletonConfig):
             global views are then masked with ``global_masking`` (p = 1) in the student; each serves L_MFM against
             its own teacher view and L_GLCL against the other's; each anchor has its own six local views, cut from
             its interval. False: one pass anchored on G1, the student's G2 masked as a contrastive view.
+        ignore_padding_persons: pre-training drops the padding person sequences (all zero in both global views: the
+            processor's absent persons) before the teacher and the student see them, so that they enter no loss term
+            and no batch statistic (Sinkhorn-Knopp's rows, the centre, KoLeo). Assumed (the paper is silent): on,
+            because on the synthetic benchmark 41 % of the person sequences are padding, each a sample whose views
+            are all identical.
         koleo_weight, koleo_target: appendix A: 0.1 on "the local features"; Reading: the patch-wise local
             representations W_p of the student's G1 (``"patch"``: KoLeo over each sequence's patch features,
             averaged), or DINOv2's class tokens of the batch (``"cls"``).
@@ -125,12 +133,14 @@ class SLiMConfig(SkeletonConfig):
         teacher_warmup_temperature: float = 0.04,
         teacher_temperature_warmup: float = 0.2,  # 30 of 150 epochs
         teacher_momentum: float = 0.994,  # DINOv2 (Assumed)
+        weight_decay_end: float | None = None,
         centering: str = "sinkhorn_knopp",  # appendix A
         sinkhorn_iterations: int = 3,
         objective: str = "mfm_glcl",  # Table 5
         glcl_weight: float = 1.0,  # Eq. 7
         glcl_reduction: str = "mean",
         symmetric: bool = True,  # section 3.2 / appendix B: the repeat with G2 as the anchor
+        ignore_padding_persons: bool = True,  # Assumed (see above)
         koleo_weight: float = 0.1,  # appendix A
         koleo_target: str = "patch",
         global_masking: str = "stm",  # Table 6
@@ -174,6 +184,7 @@ class SLiMConfig(SkeletonConfig):
         self.teacher_warmup_temperature = teacher_warmup_temperature
         self.teacher_temperature_warmup = teacher_temperature_warmup
         self.teacher_momentum = teacher_momentum
+        self.weight_decay_end = weight_decay_end
         self.centering = centering
         self.sinkhorn_iterations = sinkhorn_iterations
         self.objective = objective
@@ -182,6 +193,7 @@ class SLiMConfig(SkeletonConfig):
         self.symmetric = symmetric
         self.koleo_weight = koleo_weight
         self.koleo_target = koleo_target
+        self.ignore_padding_persons = ignore_padding_persons
         self.global_masking = global_masking
         self.local_masking = local_masking
         self.mask_ratio = [float(r) for r in mask_ratio]

@@ -9,7 +9,7 @@ from .masking import MASK_KINDS, motion_token_mask, random_token_mask, semantic_
 from .self_distillation import TEACHER_CENTERINGS, DINOHead, PrototypeLinear, SoftmaxCenter, cosine_schedule, dino_cross_entropy, ema_update_, ibot_patch_loss, koleo_loss, sinkhorn_knopp, teacher_momentum_schedule, teacher_temperature_schedule
 from .shift import AdaptiveTemporalShift, NonLocalSpatialShift
 from .temporal import DeformableTemporalConv, MultiScaleTemporalConv, TemporalConv
-from .vit import DropPath, SelfAttention, SkeletonPatchEmbed, TokenBatchNorm, TransformerBlock, mlp, motion_aware_masking, patch_motion, patchify, person_sequences
+from .vit import DropPath, SelfAttention, SkeletonPatchEmbed, TokenBatchNorm, TransformerBlock, mlp, motion_aware_masking, patch_motion, patchify, person_sequences, present_persons, restore_rows
 
 __all__ = [
     "MASK_KINDS",
@@ -58,6 +58,8 @@ __all__ = [
     "patch_motion",
     "patchify",
     "person_sequences",
+    "present_persons",
+    "restore_rows",
     "relation_channels",
     "run_graph_blocks",
     "stgcn_spatial_graph",

@@ -19,8 +19,8 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
-from .self_distillation import DINOHead, SoftmaxCenter, dino_cross_entropy, ema_update_, ibot_patch_loss, koleo_loss, sinkhorn_knopp, teacher_momentum_schedule
-from .vit import SkeletonPatchEmbed, TransformerBlock, person_sequences
+from .self_distillation import DINOHead, SoftmaxCenter, cosine_schedule, dino_cross_entropy, ema_update_, ibot_patch_loss, koleo_loss, sinkhorn_knopp, teacher_momentum_schedule
+from .vit import SkeletonPatchEmbed, TransformerBlock, person_sequences, present_persons, restore_rows
 from .modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from .skeletons import get_layout
 from .configuration_slim import SLiMConfig
@@ -332,6 +332,16 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
         first = person_sequences(skeletons)  # (B, T, V, C)
         second = person_sequences(second_view) if second_view is not None else first
         collated = second_view is not None or local_views is not None
+        local_views, second_local_views = _as_sequences(local_views), _as_sequences(second_local_views)
+        present = None
+        if c.ignore_padding_persons:  # the padding persons enter no loss term and no batch statistic
+            present = present_persons(first) | present_persons(second)
+            if not present.any():
+                raise ValueError("every person sequence of the batch is all zero (padding): nothing to pre-train on")
+            first, second = first[present], second[present]
+            mask, second_view_mask = _rows(mask, present), _rows(second_view_mask, present)
+            local_views, second_local_views = _rows(local_views, present), _rows(second_local_views, present)
+            local_masks, second_local_masks = _rows(local_masks, present), _rows(second_local_masks, present)
         first_mask = self._global_mask(mask, first, 0) if c.uses_mfm else None
         second_mask = None  # the student's G2: masked as a global view (symmetric) or as a contrastive view
         if second_view_mask is not None or (c.symmetric and c.uses_mfm):
@@ -380,6 +390,9 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
             else:  # DINOv2: the batch's class tokens w_cls
                 loss_koleo = koleo_loss(tokens[:, 0])
             loss = loss + c.koleo_weight * loss_koleo
+        if present is not None:  # the per-sequence outputs back at every person's row
+            first_mask = restore_rows(first_mask, present)
+            states = tuple(restore_rows(s, present) for s in states) if states is not None else None
         return SLiMPreTrainingOutput(
             loss=loss,
             loss_mfm=loss_mfm,
@@ -391,19 +404,37 @@ class SLiMForPreTraining(SLiMPreTrainedModel):
 
     def _local_terms(self, views: dict, masks: dict | None, targets: torch.Tensor, b: int, device) -> list:
         """The student's class distribution of each local view against the anchor's teacher targets: one term per
-        view. `views`: frames -> (N, K, C, T_l, V, M) from the collator, or (B, K, T_l, V, C) already as
-        sequences."""
+        view. `views`: frames -> (B, K, T_l, V, C) sequences; `masks`: frames -> (B K, T_l' V)."""
         c = self.config
         terms = []
         for frames, local in views.items():
-            if local.dim() == 6:
-                local = rearrange(local, "n k c t v m -> (n m) k t v c")
             k = local.shape[1]
             view_mask = masks[frames].to(device).bool() if masks is not None and frames in masks else None
             logits = self.student(local.flatten(0, 1), view_mask)[0]  # (B K, K_proto)
             logits = rearrange(logits, "(b k) p -> k b p", b=b)
             terms.extend(dino_cross_entropy(logits[i], targets, c.student_temperature) for i in range(k))
         return terms
+
+
+def _as_sequences(views: dict[int, torch.Tensor] | None) -> dict[int, torch.Tensor] | None:
+    """frames -> (N, K, C, T_l, V, M) local views (the collator's) -> frames -> (N M, K, T_l, V, C) sequences."""
+    if views is None:
+        return None
+    return {f: rearrange(v, "n k c t v m -> (n m) k t v c") if v.dim() == 6 else v for f, v in views.items()}
+
+
+def _rows(values, present: torch.Tensor):
+    """The rows of the present sequences of a (B, ...) tensor, of a (B K, ...) tensor of K rows per sequence (the
+    local masks) or of each tensor of a frames -> tensor dict; None stays None."""
+    if values is None:
+        return None
+    if isinstance(values, dict):
+        return {f: _rows(v, present) for f, v in values.items()}
+    keep = present.to(values.device)
+    if values.shape[0] == keep.shape[0]:
+        return values[keep]
+    per_sequence = values.reshape(keep.shape[0], -1, *values.shape[1:])  # (B, K, ...)
+    return per_sequence[keep].flatten(0, 1)
 
 
 class SLiMForSkeletonClassification(SLiMPreTrainedModel):
@@ -457,7 +488,20 @@ class SLiMForSkeletonClassification(SLiMPreTrainedModel):
 
 class SLiMTeacherCallback(TrainerCallback):
     """Moves SLiM's schedules with the Trainer: after every optimiser step, ``progress`` = step / max_steps (the
-    teacher temperature's warm-up reads it) and the teacher's EMA update (momentum 0.994 -> 1, cosine)."""
+    teacher temperature's warm-up reads it) and the teacher's EMA update (momentum 0.994 -> 1, cosine); before every
+    step, with ``config.weight_decay_end``, the weight decay of the parameter groups that have one (cosine from the
+    Trainer's ``weight_decay``, DINOv2's schedule)."""
+
+    def on_step_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
+        inner = getattr(model, "module", model)
+        if not isinstance(inner, SLiMForPreTraining) or inner.config.weight_decay_end is None or optimizer is None:
+            return
+        for group in optimizer.param_groups:
+            start = group.setdefault("initial_weight_decay", group.get("weight_decay", 0.0))
+            if start > 0:  # the no-decay groups (biases, norms) stay at 0
+                group["weight_decay"] = cosine_schedule(
+                    start, inner.config.weight_decay_end, state.global_step, max(state.max_steps, 1)
+                )
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         inner = getattr(model, "module", model)

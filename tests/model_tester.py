@@ -108,6 +108,11 @@ class ModelTesterMixin:
         """Configuration overrides under which the model freezes something (checked to survive a reload)."""
         return [{}]
 
+    def fullgraph_overrides(self, model_class) -> dict:
+        """Configuration overrides for the ``fullgraph=True`` compile test: a documented, data-dependent step that
+        graph-breaks on purpose, switched off (e.g. pre-training that drops the padding persons of a batch)."""
+        return {}
+
     # -- helpers ----------------------------------------------------------------------------------------------------
     @pytest.fixture(autouse=True, scope="class")
     @classmethod
@@ -325,7 +330,7 @@ class ModelTesterMixin:
         """``torch.compile(fullgraph=True)`` of forward and backward (backend aot_eager: no C compiler needed)
         fails on any graph break, e.g. a Python branch on a tensor value or a host-device synchronisation."""
         torch._dynamo.reset()
-        config = self.get_config()
+        config = self.get_config(**self.fullgraph_overrides(model_class))
         model = self.build(model_class, config).train()
         inputs = self.make_inputs(config, model_class, with_loss=self.computes_loss(model_class))
         compiled = torch.compile(model, backend="aot_eager", fullgraph=True)

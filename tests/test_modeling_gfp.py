@@ -20,6 +20,7 @@ from skeleton_models.models.gfp import (
     variance_covariance_losses,
 )
 from skeleton_models.models.gfp.modeling_gfp import frame_motion, standardize_patches
+from skeleton_models.registry import get_architecture
 
 from .model_tester import ModelTesterMixin
 
@@ -38,11 +39,17 @@ class TestGFP(ModelTesterMixin):
     def freezing_overrides(self):
         return [{}, {"freeze_encoder": True}]
 
+    def fullgraph_overrides(self, model_class):
+        # dropping the padding persons gives a batch whose size depends on the data: a graph break by design
+        return {"ignore_padding_persons": False} if model_class is GFPForPreTraining else {}
+
 
 def flops_by_part(config: GFPConfig) -> dict[str, float]:
     """GFLOPs (2 x MACs) of one pre-training forward of one 2-person clip, by part, with SDPA's math path (the FLOP
-    counter does not see the fused CPU kernel)."""
+    counter does not see the fused CPU kernel). Both persons count (a meta tensor has no values from which to tell
+    padding: ``ignore_padding_persons`` off)."""
     torch.manual_seed(0)
+    config.ignore_padding_persons = False
     with torch.device("meta"):
         model = GFPForPreTraining(config).train()
         clip = torch.randn(1, 3, config.num_frames, 25, 2)
@@ -282,3 +289,49 @@ def test_pretraining_and_linear_probe_with_the_trainer(synthetic_tiny, tmp_path)
     probe_trainer.train()
     assert all(torch.equal(v, probe.gfp.state_dict()[k]) for k, v in encoder.items())
     assert "eval_top1" in probe_trainer.evaluate()
+
+
+def _with_padding_person(clips: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, C, T, V, 1) clips and their (N, L) mask -> the same clips with an all-zero second person (N, C, T, V, 2),
+    and an (N 2, L) mask: each clip's first row the given one, the padding row another valid mask."""
+    padded = torch.cat([clips, torch.zeros_like(clips)], dim=-1)
+    rows = torch.stack([mask, mask.roll(1, dims=1)], dim=1).flatten(0, 1)  # person-major within a clip
+    return padded, rows
+
+
+@pytest.mark.parametrize("preset", ["gfp", "mamp"])
+def test_padding_persons_enter_no_loss_and_no_statistic(preset):
+    """An added all-zero person (the processor's padding): with ``ignore_padding_persons`` the pre-training loss and
+    every gradient are those of the batch without it, in training mode (the TGN's BatchNorm and L_var / L_cov use
+    batch statistics); its mask row comes back all zero. Off (the ``mamp`` preset's default, MAMP's code), the
+    padding changes the loss. A batch of padding only is refused."""
+    tiny = get_architecture("gfp").tiny_config
+
+    def build(num_persons, ignore):
+        torch.manual_seed(0)
+        config = GFPConfig.from_preset(preset, **tiny, num_persons=num_persons, ignore_padding_persons=ignore)
+        return GFPForPreTraining(config).train()
+
+    assert GFPConfig.from_preset(preset).ignore_padding_persons == (preset == "gfp")
+    torch.manual_seed(1)
+    clips = torch.randn(3, 3, 16, 25, 1)
+    length = 4 * 25
+    mask = torch.stack([torch.randperm(length) < 75 for _ in range(3)]).float()  # 75 % masked in every row
+    padded, padded_mask = _with_padding_person(clips, mask)
+    for ignore in (True, False):
+        alone, with_padding = build(1, ignore), build(2, ignore)
+        with_padding.load_state_dict(alone.state_dict())
+        expected = alone(clips, mask=mask)
+        expected.loss.backward()
+        got = with_padding(padded, mask=padded_mask)
+        got.loss.backward()
+        if not ignore:
+            assert not torch.allclose(got.loss, expected.loss)
+            continue
+        torch.testing.assert_close(got.loss, expected.loss)
+        for (name, a), (_, b) in zip(alone.named_parameters(), with_padding.named_parameters()):
+            if a.grad is not None:
+                torch.testing.assert_close(b.grad, a.grad, msg=name)
+        assert got.mask.shape == (6, length) and torch.equal(got.mask[0::2], mask) and not got.mask[1::2].any()
+        with pytest.raises(ValueError, match="every person sequence of the batch is all zero"):
+            with_padding(torch.zeros_like(padded))

@@ -37,6 +37,10 @@ class TestSLiM(ModelTesterMixin):
     def freezing_overrides(self):
         return [{}, {"freeze_encoder": True}]
 
+    def fullgraph_overrides(self, model_class):
+        # dropping the padding persons gives a batch whose size depends on the data: a graph break by design
+        return {"ignore_padding_persons": False} if model_class is SLiMForPreTraining else {}
+
 
 def tiny(**overrides) -> SLiMConfig:
     return ARCHITECTURES["slim"].tiny(**overrides)
@@ -186,3 +190,81 @@ def test_pretraining_with_the_trainer_then_a_linear_probe(synthetic_tiny, tmp_pa
     probe = SLiMForSkeletonClassification.from_pretrained(tmp_path / "pretrained", freeze_encoder=True, num_labels=23)
     torch.testing.assert_close(probe.slim.encoder.cls_token, model.slim.encoder.cls_token)
     assert not any(p.requires_grad for p in probe.slim.parameters()) and probe.classifier.weight.requires_grad
+
+
+def _pad_person(x: torch.Tensor) -> torch.Tensor:
+    """(..., M=1) views -> (..., 2) with an all-zero second person."""
+    return torch.cat([x, torch.zeros_like(x)], dim=-1)
+
+
+def _pad_mask_rows(mask: torch.Tensor, clips: int, per_sequence: int = 1) -> torch.Tensor:
+    """(N K, L) masks of one person per clip -> (N 2 K, L): rows (clip, person, view), the padding person's rows
+    another mask."""
+    rows = mask.reshape(clips, 1, per_sequence, -1)
+    return torch.cat([rows, rows.roll(1, dims=-1)], dim=1).flatten(0, 2)
+
+
+@pytest.mark.parametrize("collated", [False, True])
+def test_padding_persons_enter_no_loss_and_no_statistic(collated):
+    """An added all-zero person (the processor's padding) in every view: with ``ignore_padding_persons`` (the
+    default) the loss, each term and every gradient are those of the batch without it, in training mode
+    (Sinkhorn-Knopp normalises over the batch, KoLeo compares its rows); its mask row comes back all zero. Off, the
+    padding changes the loss. With the collator's inputs (two global views, local views and their masks) and with
+    the default views."""
+    n, length = 3, 4 * 25
+    torch.manual_seed(1)
+    first, second = torch.randn(n, 3, 16, 25, 1), torch.randn(n, 3, 16, 25, 1)
+    mask, second_mask = (torch.stack([torch.randperm(length) < 50 for _ in range(n)]) for _ in range(2))
+    inputs = {"skeletons": first, "mask": mask, "second_view_mask": second_mask}
+    padded = {"skeletons": _pad_person(first), "mask": _pad_mask_rows(mask, n)}
+    padded["second_view_mask"] = _pad_mask_rows(second_mask, n)
+    if collated:
+        inputs["second_view"], padded["second_view"] = second, _pad_person(second)
+        for key in ("local", "second_local"):
+            views = torch.randn(n, 2, 3, 8, 25, 1)  # two 8-frame views per clip
+            masks = torch.stack([torch.randperm(50) < 20 for _ in range(2 * n)])
+            inputs[f"{key}_views"], inputs[f"{key}_masks"] = {8: views}, {8: masks}
+            padded[f"{key}_views"], padded[f"{key}_masks"] = {8: _pad_person(views)}, {8: _pad_mask_rows(masks, n, 2)}
+    for ignore in (True, False):
+        models = []
+        for persons in (1, 2):
+            torch.manual_seed(0)
+            models.append(SLiMForPreTraining(tiny(num_persons=persons, ignore_padding_persons=ignore)).train())
+        alone, with_padding = models
+        with_padding.load_state_dict(alone.state_dict())
+        expected, got = alone(**inputs), with_padding(**padded)
+        if not ignore:
+            assert not torch.allclose(got.loss, expected.loss)
+            continue
+        for term in ("loss", "loss_mfm", "loss_glcl", "loss_koleo"):
+            torch.testing.assert_close(getattr(got, term), getattr(expected, term), msg=term)
+        expected.loss.backward()
+        got.loss.backward()
+        for (name, a), (_, b) in zip(alone.named_parameters(), with_padding.named_parameters()):
+            if a.grad is not None:
+                torch.testing.assert_close(b.grad, a.grad, msg=name)
+        assert torch.equal(got.mask[0::2], mask) and not got.mask[1::2].any()
+    assert SLiMConfig().ignore_padding_persons
+
+
+def test_weight_decay_follows_a_cosine_with_weight_decay_end():
+    """``weight_decay_end``: before each step the decayed groups' weight decay is end + (start - end)(1 + cos(pi
+    step / max_steps)) / 2 (DINOv2's 0.04 -> 0.4), the no-decay group stays 0; without it nothing moves."""
+    import math
+    from types import SimpleNamespace
+
+    from skeleton_models.models.slim import SLiMTeacherCallback
+
+    for end in (0.4, None):
+        model = SLiMForPreTraining(tiny(weight_decay_end=end))
+        parameters = list(model.student.parameters())
+        optimizer = torch.optim.AdamW(
+            [{"params": parameters[:2], "weight_decay": 0.04}, {"params": parameters[2:], "weight_decay": 0.0}]
+        )
+        for step in (0, 3, 10):
+            state = SimpleNamespace(global_step=step, max_steps=10)
+            SLiMTeacherCallback().on_step_begin(None, state, None, model=model, optimizer=optimizer)
+            expected = 0.04 if end is None else end + (0.04 - end) * (1 + math.cos(math.pi * step / 10)) / 2
+            assert optimizer.param_groups[0]["weight_decay"] == pytest.approx(expected)
+            assert optimizer.param_groups[1]["weight_decay"] == 0.0
+    assert optimizer.param_groups[0]["weight_decay"] == 0.04  # None: constant

@@ -61,6 +61,23 @@ def test_labelled_subset_is_per_class(synthetic_tiny):
         labelled_subset(train, 0)
 
 
+def test_labelled_subset_at_random_as_mamp(synthetic_tiny):
+    """``sampling="random"`` (MAMP's feeder_ntu_semi): int(fraction x rows) rows whatever their class, seeded."""
+    train = synthetic_tiny["train"]
+    subset = labelled_subset(train, 0.1, seed=3, sampling="random")
+    assert len(subset) == int(0.1 * len(train)) and len(set(subset["sample_id"])) == len(subset)
+    assert subset["sample_id"] == labelled_subset(train, 0.1, seed=3, sampling="random")["sample_id"]
+    per_class = [labelled_subset(train, 0.1, seed=s)["sample_id"] for s in range(5)]
+    random = [labelled_subset(train, 0.1, seed=s, sampling="random")["label"] for s in range(5)]
+    counts = [np.bincount(r, minlength=len(set(train["label"]))) for r in random]
+    assert any(len(set(c)) > 1 for c in counts)  # classes drawn unevenly, unlike per class
+    assert all(len(p) >= len(set(train["label"])) for p in per_class)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        labelled_subset(train, 0.1, sampling="stratified")
+    with pytest.raises(ValueError, match="is no row"):
+        labelled_subset(train, 1e-6, sampling="random")
+
+
 def test_feature_linear_probe_learns_a_linear_rule_and_not_noise():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(4, 16)) * 3
@@ -111,7 +128,8 @@ def run_example(*arguments):
 
 def test_the_self_supervised_example_runs_every_protocol(tmp_path):
     """examples/self_supervised.py: pre-training saves a checkpoint that records its dataset; kNN, linear and
-    semi-supervised fine-tuning (two draws of 10 % of the labels) evaluate it; another dataset is a transfer."""
+    semi-supervised fine-tuning (two draws of 10 % of the labels, also evaluated with the head's BatchNorm
+    statistics re-estimated) evaluate it; another dataset is a transfer."""
     pretrained = tmp_path / "pretrained"
     run_example("--protocol", "pretrain", "--max_steps", "2", "--output_dir", str(pretrained))
     assert json.loads((pretrained / "pretraining.json").read_text())["dataset"] == "synthetic"
@@ -124,10 +142,11 @@ def test_the_self_supervised_example_runs_every_protocol(tmp_path):
     assert set(json.loads((tmp_path / "linear" / "results.json").read_text())) >= {"last_top1", "best_top1"}
     run_example(
         "--protocol", "finetune", *checkpoint, "--labelled_fraction", "0.1", "--repeats", "2", "--max_steps", "1",
-        "--dataset_config", "xview", "--output_dir", str(tmp_path / "semi"),
+        "--dataset_config", "xview", "--reestimate_batchnorm", "true", "--output_dir", str(tmp_path / "semi"),
     )  # fmt: skip
     results = json.loads((tmp_path / "semi" / "results.json").read_text())
     assert len(results["runs"]) == 2 and results["runs"][0]["labelled_clips"] == 23  # one clip of each class
+    assert all(0 <= r["last_top1_batchnorm_reestimated"] <= 100 for r in results["runs"])
     source, target = results["transfer"].split(" -> ")
     assert source.startswith("synthetic/xsub {") and target.startswith("synthetic/xview {")
 
@@ -139,3 +158,28 @@ def test_the_self_supervised_example_pretrains_slim(tmp_path):
     run_example("--protocol", "pretrain", *common, "--max_steps", "1", "--output_dir", str(pretrained))
     run_example("--protocol", "knn", *common, "--checkpoint", str(pretrained), "--output_dir", str(tmp_path / "knn"))
     assert 0 <= json.loads((tmp_path / "knn" / "results.json").read_text())["knn_top1"] <= 100
+
+
+def test_reestimate_batchnorm_averages_the_batch_statistics():
+    """Every BatchNorm's running mean / variance become the plain average of the batches' statistics (unbiased
+    variance), computed with dropout off and without the labels; the momentum comes back; the mode too."""
+    from skeleton_models.training import reestimate_batchnorm
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dropout, self.linear, self.norm = torch.nn.Dropout(0.9), torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)
+
+        def forward(self, x):
+            return self.norm(self.linear(self.dropout(x)))
+
+    torch.manual_seed(0)
+    head = Head().train()
+    head.norm.running_mean.fill_(7.0)  # stale
+    batches = [{"x": torch.randn(8, 3) * (i + 1), "labels": torch.zeros(8)} for i in range(3)]
+    assert reestimate_batchnorm(head, batches) == 1
+    features = [head.linear(b["x"]).detach() for b in batches]
+    torch.testing.assert_close(head.norm.running_mean, torch.stack([f.mean(0) for f in features]).mean(0))
+    torch.testing.assert_close(head.norm.running_var, torch.stack([f.var(0) for f in features]).mean(0))
+    assert head.norm.momentum == 0.1 and head.training
+    assert reestimate_batchnorm(torch.nn.Linear(2, 2), batches) == 0

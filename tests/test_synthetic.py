@@ -71,6 +71,24 @@ def test_xview_splits_by_camera(tmp_path):
     assert len(ds["train"]) == 2 * len(ds["test"])
 
 
+def test_pretrain_config_has_its_own_subjects(tmp_path):
+    """``pretrain``: one train split of every class x the pre-training subjects (after the evaluation protocols'
+    1 .. num_subjects, so none of them is seen in pre-training) x replications x 3 cameras; two-person classes pair
+    each pre-training subject with the next of them, not with an evaluation subject."""
+    ds = load_skeleton_dataset(
+        "synthetic", config="pretrain", cache_dir=tmp_path, num_subjects=4, num_pretrain_subjects=2, num_replications=1
+    )
+    assert list(ds) == ["train"] and len(ds["train"]) == len(synthetic.CLASS_NAMES) * 2 * 1 * 3
+    assert set(ds["train"]["subject"]) == {5, 6} and set(ds["train"]["camera"]) == {1, 2, 3}
+    assert len(set(ds["train"]["sample_id"])) == len(ds["train"])
+    label = next(i for i, a in enumerate(synthetic.ACTION_CLASSES) if a.persons == 2)
+    row = ds["train"].filter(lambda r: r["label"] == label and r["subject"] == 6 and r["camera"] == 2)[0]
+    paired = synthetic.generate_example(label, 6, 1, 2, num_subjects=4, seed=0, partner=5)  # 6 -> 5 (wraps)
+    np.testing.assert_array_equal(np.asarray(row["skeleton"], dtype=np.float32), paired["skeleton"])
+    default = synthetic.generate_example(label, 6, 1, 2, num_subjects=4, seed=0)  # an evaluation subject's body
+    assert not np.array_equal(paired["skeleton"], default["skeleton"])
+
+
 DIGEST_SCRIPT = """
 import hashlib, sys
 from skeleton_models.data import load_skeleton_dataset
@@ -195,7 +213,12 @@ def test_camera_space_follows_kinect_conventions():
 
 
 @pytest.mark.parametrize(
-    "options, message", [({"protocol": "xset"}, "protocol"), ({"num_subjects": 1}, "num_subjects")]
+    "options, message",
+    [
+        ({"protocol": "xset"}, "protocol"),
+        ({"num_subjects": 1}, "num_subjects"),
+        ({"config": "pretrain", "num_pretrain_subjects": 1}, "num_pretrain_subjects"),
+    ],
 )
 def test_bad_builder_options(tmp_path, options, message):
     with pytest.raises(ValueError, match=message):

@@ -46,6 +46,8 @@ from .vit import (
     patch_motion,
     patchify,
     person_sequences,
+    present_persons,
+    restore_rows,
 )
 
 __all__ = [
@@ -95,6 +97,8 @@ __all__ = [
     "patch_motion",
     "patchify",
     "person_sequences",
+    "present_persons",
+    "restore_rows",
     "relation_channels",
     "run_graph_blocks",
     "stgcn_spatial_graph",

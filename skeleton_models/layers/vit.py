@@ -150,6 +150,24 @@ def person_sequences(skeletons: torch.Tensor) -> torch.Tensor:
     return rearrange(skeletons, "n c t v m -> (n m) t v c")
 
 
+def present_persons(sequences: torch.Tensor) -> torch.Tensor:
+    """(B, T, V, C) person sequences -> (B,) bool, False for padding: a sequence whose every value is exactly zero
+    (the processor fills absent persons with zeros and keeps them zero through centring and the augmentations).
+    Reading: a person who is all zero in the model's input carries no signal, so treating them as absent loses
+    nothing."""
+    return sequences.flatten(1).ne(0).any(dim=1)
+
+
+def restore_rows(values: torch.Tensor | None, present: torch.Tensor) -> torch.Tensor | None:
+    """(B', ...) per-sequence values of the present sequences (`present_persons`' True rows) -> (B, ...) in every
+    sequence's row, zero for the padding ones; None stays None."""
+    if values is None:
+        return None
+    rows = values.new_zeros(present.shape[0], *values.shape[1:])
+    rows[present.to(values.device)] = values
+    return rows
+
+
 def patchify(x: torch.Tensor, temporal_patch: int) -> torch.Tensor:
     """(N, T, V, C) -> (N, T', V, P_T C): each joint's P_T consecutive frames as one patch, features ordered
     [frame 0 coordinates, frame 1 coordinates, ...] (MAMP's ``patchify`` with P_J = 1)."""

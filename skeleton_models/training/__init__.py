@@ -2,7 +2,13 @@
 
 from .ensemble import EnsembleResult, evaluate_ensemble
 from .metrics import METRIC_PATH, classification_metrics, load_metric, make_compute_metrics
-from .protocols import feature_linear_probe, knn_accuracy, labelled_subset, layer_decay_parameter_groups
+from .protocols import (
+    feature_linear_probe,
+    knn_accuracy,
+    labelled_subset,
+    layer_decay_parameter_groups,
+    reestimate_batchnorm,
+)
 from .self_supervised import SLiMPreTrainingCollator, build_slim_pretraining_trainer
 from .supervised import SkeletonTrainer, build_trainer, predict_logits, processor_for_model
 from .zero_shot import (
@@ -34,6 +40,7 @@ __all__ = [
     "knn_accuracy",
     "labelled_subset",
     "layer_decay_parameter_groups",
+    "reestimate_batchnorm",
     "load_metric",
     "make_compute_metrics",
     "zero_shot_accuracy",

@@ -12,7 +12,13 @@ import torch
 
 from ..layers.vit import TransformerBlock
 
-__all__ = ["feature_linear_probe", "knn_accuracy", "labelled_subset", "layer_decay_parameter_groups"]
+__all__ = [
+    "feature_linear_probe",
+    "knn_accuracy",
+    "labelled_subset",
+    "layer_decay_parameter_groups",
+    "reestimate_batchnorm",
+]
 
 
 def _splits(train_features, train_labels, test_features, test_labels):
@@ -64,14 +70,25 @@ def knn_accuracy(
     return 100.0 * correct / len(test)
 
 
-def labelled_subset(dataset, fraction: float, seed: int = 0, label_column: str = "label"):
-    """The labelled part of a semi-supervised protocol: `fraction` of the training rows of every class (at least
-    one per class), drawn with `seed` (the 1 % and 10 % NTU-60 settings of MAMP / GFP Table 7; ISC samples per
-    class as here)."""
+SUBSET_SAMPLINGS = ("per_class", "random")
+
+
+def labelled_subset(dataset, fraction: float, seed: int = 0, label_column: str = "label", sampling: str = "per_class"):
+    """The labelled part of a semi-supervised protocol (the 1 % and 10 % NTU-60 settings of MAMP / GFP Table 7),
+    drawn with `seed`: ``sampling="per_class"`` takes `fraction` of the training rows of every class (at least one
+    per class; ISC samples per class), ``"random"`` takes int(`fraction` x rows) rows at random, whatever their
+    class (MAMP's ``feeder_ntu_semi.random_select_data`` @ 09e6252: a shuffle, then the first N x ratio)."""
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    labels = np.asarray(dataset.with_format("numpy")[label_column])
+    if sampling not in SUBSET_SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SUBSET_SAMPLINGS}, got {sampling!r}")
     rng = np.random.default_rng(seed)
+    if sampling == "random":
+        count = int(len(dataset) * fraction)
+        if count < 1:
+            raise ValueError(f"fraction {fraction} of {len(dataset)} rows is no row")
+        return dataset.select(sorted(rng.permutation(len(dataset))[:count].tolist()))
+    labels = np.asarray(dataset.with_format("numpy")[label_column])
     rows = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
@@ -165,3 +182,32 @@ def layer_decay_parameter_groups(
         )
         group["params"].append(parameter)
     return [groups[key] for key in sorted(groups)]
+
+
+@torch.no_grad()
+def reestimate_batchnorm(model: torch.nn.Module, batches) -> int:
+    """Replace every BatchNorm's running statistics by the plain average over `batches` (an iterable of model input
+    dicts, e.g. a Trainer's training dataloader) of the batch statistics of a forward in training mode, with every
+    other module (dropout, drop-path) in evaluation mode. After a short fine-tuning the running averages (momentum
+    0.1) still carry their earlier values; this is ``torch.optim.swa_utils.update_bn`` for dict batches. Labels are
+    not passed. Returns the number of BatchNorm layers re-estimated (0: nothing to do, no forward run)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    was_training = model.training
+    momenta = {m: m.momentum for m in norms}
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+        m.train()
+    device = next(model.parameters()).device
+    try:
+        for batch in batches:
+            inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items() if k != "labels"}
+            model(**inputs)
+    finally:
+        for m in norms:
+            m.momentum = momenta[m]
+        model.train(was_training)
+    return len(norms)

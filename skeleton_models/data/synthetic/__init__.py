@@ -2,7 +2,9 @@
 
 Generated deterministically from a seed in a few seconds, so the quickstart and the tests need no download.
 Like NTU RGB+D, every performance (class, subject, replication) is recorded by three cameras at once, and the
-`xsub` (cross-subject) and `xview` (cross-view) configs split by subject and by camera. The motions themselves
+`xsub` (cross-subject) and `xview` (cross-view) configs split by subject and by camera. The `pretrain` config is
+a larger training set for self-supervised pre-training, performed by other subjects than those of `xsub` / `xview`
+(so that no evaluation subject, test or train, is seen during pre-training). The motions themselves
 are made by the modules of this package: `body` and `hands` (the subjects), `actions` (the classes),
 `performance` (the animation) and `camera` (the recording); `describe` writes each recording's own text
 description (the ``description`` column) from what was drawn for it.
@@ -43,12 +45,17 @@ def xsub_train_subjects(num_subjects: int) -> list[int]:
 
 @dataclass
 class SyntheticSkeletonConfig(datasets.BuilderConfig):
-    """Builder options. Size = classes x `num_subjects` x `num_replications` x 3 cameras."""
+    """Builder options. Size = classes x `num_subjects` x `num_replications` x 3 cameras (``xsub`` / ``xview``), or
+    classes x `num_pretrain_subjects` x `num_replications` x 3 cameras, one ``train`` split (``pretrain``)."""
 
     protocol: str = "xsub"
     num_subjects: int = 10
     num_replications: int = 2
     seed: int = 0
+    # ``pretrain``: subjects num_subjects + 1 .. num_subjects + num_pretrain_subjects (the evaluation protocols'
+    # subjects are 1 .. num_subjects), each paired with the next of them in two-person classes. The rows keep their
+    # labels (for diagnostics); pre-training does not read them.
+    num_pretrain_subjects: int = 54
     # BHaRNet-M's RGB input: an ``rgb_rois`` column of ROI mosaics (parts x frames tiles of `rgb_patch_size` px)
     # rendered from each recording (`render`). Off by default: it adds ~43 KB and ~10 ms per recording.
     rgb: bool = False
@@ -56,8 +63,10 @@ class SyntheticSkeletonConfig(datasets.BuilderConfig):
     rgb_patch_size: int = 24  # MMNet: 45 px tiles of full-HD video; these frames are 240 px
 
     def validate(self) -> None:
-        if self.protocol not in ("xsub", "xview"):
-            raise ValueError(f"protocol must be 'xsub' or 'xview', got {self.protocol!r}")
+        if self.protocol not in ("xsub", "xview", "pretrain"):
+            raise ValueError(f"protocol must be 'xsub', 'xview' or 'pretrain', got {self.protocol!r}")
+        if self.num_pretrain_subjects < 2:
+            raise ValueError(f"num_pretrain_subjects must be >= 2, got {self.num_pretrain_subjects}")
         if self.rgb_frames < 1 or self.rgb_patch_size < 4:
             raise ValueError(
                 f"rgb_frames must be >= 1 and rgb_patch_size >= 4, got {self.rgb_frames} and {self.rgb_patch_size}"
@@ -77,6 +86,13 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
     BUILDER_CONFIGS = [
         SyntheticSkeletonConfig(name="xsub", protocol="xsub", description="cross-subject: odd subject ids train"),
         SyntheticSkeletonConfig(name="xview", protocol="xview", description="cross-view: cameras 2, 3 train"),
+        SyntheticSkeletonConfig(
+            name="pretrain",
+            protocol="pretrain",
+            num_replications=4,
+            description="self-supervised pre-training: 54 other subjects x 4 replications x 3 cameras (14,904 "
+            "clips), one train split",
+        ),
     ]
     DEFAULT_CONFIG_NAME = "xsub"
     DEFAULT_WRITER_BATCH_SIZE = 100
@@ -112,6 +128,17 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
 
     def _split_generators(self, dl_manager):
         cfg = self.config
+        if cfg.protocol == "pretrain":
+            first = cfg.num_subjects + 1
+            subjects = range(first, first + cfg.num_pretrain_subjects)
+            recordings = [
+                (label, subject, replication, camera, first + (subject - first + 1) % cfg.num_pretrain_subjects)
+                for label in range(len(CLASS_NAMES))
+                for subject in subjects
+                for replication in range(1, cfg.num_replications + 1)
+                for camera in CAMERAS
+            ]
+            return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"recordings": recordings})]
         train, test = [], []
         train_subjects = set(xsub_train_subjects(cfg.num_subjects))
         for label in range(len(CLASS_NAMES)):
@@ -122,16 +149,24 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
                             in_train = subject in train_subjects
                         else:
                             in_train = camera in XVIEW_TRAIN_CAMERAS
-                        (train if in_train else test).append((label, subject, replication, camera))
+                        partner = subject % cfg.num_subjects + 1
+                        (train if in_train else test).append((label, subject, replication, camera, partner))
         return [
             datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"recordings": train}),
             datasets.SplitGenerator(name=datasets.Split.TEST, gen_kwargs={"recordings": test}),
         ]
 
     def _generate_examples(self, recordings):
-        for label, subject, replication, camera in recordings:
+        for label, subject, replication, camera, partner in recordings:
             example = generate_example(
-                label, subject, replication, camera, self.config.num_subjects, self.config.seed, self._rgb_options
+                label,
+                subject,
+                replication,
+                camera,
+                self.config.num_subjects,
+                self.config.seed,
+                self._rgb_options,
+                partner=partner,
             )
             yield example["sample_id"], example
 
@@ -153,12 +188,15 @@ def generate_example(
     num_subjects: int,
     seed: int,
     rgb: dict | None = None,
+    partner: int | None = None,
 ) -> dict:
     """One recording as a dataset row. Deterministic in its arguments, whatever order rows are generated in.
     ``description``: the recording's own text (`describe.describe_clip`). `rgb`: ``{"num_frames", "patch_size"}``
-    adds the ``rgb_rois`` mosaic (`render.render_roi_mosaic`)."""
+    adds the ``rgb_rois`` mosaic (`render.render_roi_mosaic`). `partner`: the second performer of two-person
+    classes (default: the next of the `num_subjects` subjects)."""
     action = ACTION_CLASSES[label]
-    partner = subject % num_subjects + 1  # the second performer of two-person classes
+    if partner is None:
+        partner = subject % num_subjects + 1
     bodies = [sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
     performance = perform(action, bodies, np.random.default_rng([seed, 1, label, subject, replication]))
     skeleton, hands = record(

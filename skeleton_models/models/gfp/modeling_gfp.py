@@ -17,7 +17,16 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 from transformers.utils.generic import can_return_tuple
 
-from ...layers import SkeletonPatchEmbed, TransformerBlock, mlp, motion_aware_masking, patchify, person_sequences
+from ...layers import (
+    SkeletonPatchEmbed,
+    TransformerBlock,
+    mlp,
+    motion_aware_masking,
+    patchify,
+    person_sequences,
+    present_persons,
+    restore_rows,
+)
 from ...modeling_utils import SkeletonClassifierOutput, SkeletonModelOutput, SkeletonPreTrainedModel, check_inputs
 from ...skeletons import get_layout
 from .configuration_gfp import GFPConfig
@@ -155,11 +164,13 @@ class GFPPreTrainingOutput(ModelOutput):
             masked-patch MSE for MAMP / SkeletonMAE.
         loss_pred: L_pred (GFP: over all targets; MAMP / SkeletonMAE: the masked-patch MSE).
         loss_var, loss_cov: the summed variance and covariance terms of the TGN outputs (GFP with a TGN).
-        mask: (N M, L) 1 where a token was masked, per person sequence.
+        mask: (N M, L) 1 where a token was masked, per person sequence (all 0 for a padding person left out with
+            ``ignore_padding_persons``).
         prediction: MAMP / SkeletonMAE: (N M, L, P_T C) the decoder's prediction of every patch (masked or not;
-            the loss reads the masked ones), as MAMP's ``forward`` returns ``pred``; None for GFP.
+            the loss reads the masked ones), as MAMP's ``forward`` returns ``pred`` (zero for a padding person left
+            out); None for GFP.
         hidden_states: with ``output_hidden_states``, the encoder blocks' outputs on the visible tokens, each
-            (N M, L_visible, D).
+            (N M, L_visible, D) (zero for a padding person left out).
     """
 
     loss: torch.Tensor | None = None
@@ -332,7 +343,8 @@ class GFPForPreTraining(GFPPreTrainedModel):
                 returns a loss without labels, so that evaluation reports it (transformers' ``can_return_loss``).
             mask: (N M, L) a given mask instead of drawing one (1 where a token is masked, the same number of visible
                 tokens in every sequence; sequences person-major per clip, tokens t-major): e.g. the mask an official
-                MAMP run drew, to reproduce its loss.
+                MAMP run drew, to reproduce its loss. With ``ignore_padding_persons`` the rows of padding persons are
+                not used.
 
         Returns:
             `GFPPreTrainingOutput` with the loss and its terms, ``mask`` (N M, L) and, for MAMP / SkeletonMAE, the
@@ -341,11 +353,19 @@ class GFPForPreTraining(GFPPreTrainedModel):
         c = self.config
         check_inputs(c, skeletons=skeletons)
         x = person_sequences(skeletons)  # (B, T, V, C)
+        sequences = (x.shape[0], x.shape[1] // c.temporal_patch * x.shape[2])  # (B, L)
+        if mask is not None and tuple(mask.shape) != sequences:
+            raise ValueError(f"mask must have shape {sequences} (N M, L), got {tuple(mask.shape)}")
+        present = None
+        if c.ignore_padding_persons:  # the padding persons enter no loss and no batch statistic
+            present = present_persons(x)
+            if not present.any():
+                raise ValueError("every person sequence of the batch is all zero (padding): nothing to pre-train on")
+            x = x[present]
+            mask = mask[present.to(mask.device)] if mask is not None else None
         encoder = self.gfp.encoder
         tokens = encoder.embed(x)  # (B, L, D)
         if mask is not None:
-            if tuple(mask.shape) != tuple(tokens.shape[:2]):
-                raise ValueError(f"mask must have shape {tuple(tokens.shape[:2])} (N M, L), got {tuple(mask.shape)}")
             ids_keep, mask, ids_restore = masking_from_mask(mask.to(x.device))
         else:
             generator = None
@@ -371,6 +391,9 @@ class GFPForPreTraining(GFPPreTrainedModel):
             prediction = self.decoder(grid.flatten(1, 2))  # (B, L, P_T C)
             loss = loss_pred = self._reconstruction_loss(prediction, x, mask)
             loss_var = loss_cov = None
+        if present is not None:  # the per-sequence outputs back at every person's row
+            mask, prediction = restore_rows(mask, present), restore_rows(prediction, present)
+            states = tuple(restore_rows(s, present) for s in states) if states is not None else None
         return GFPPreTrainingOutput(
             loss=loss,
             loss_pred=loss_pred,
