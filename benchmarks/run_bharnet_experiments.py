@@ -167,7 +167,8 @@ def report_rgb(args, per_seed: dict) -> None:
         for name, r in per_seed[seeds[0]].items()
     }
     # experts read from the skeleton protocol's checkpoints were evaluated, not trained (train_s 0)
-    read = [s for s in seeds if all(r["Pose"]["train_s"] == 0.0 for n, r in per_seed[s].items() if "expert" in n)]
+    experts = [f"{kind} expert (skeleton only)" for kind in ("body", "hand")]
+    read = [s for s in seeds if all(per_seed[s][n]["Pose"]["train_s"] == 0.0 for n in experts if n in per_seed[s])]
     if read == seeds:
         reused = " (the experts: the skeleton protocol's checkpoints, evaluated here)"
     elif read:
