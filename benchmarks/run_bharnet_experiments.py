@@ -125,6 +125,9 @@ GUIDANCE = {  # run name -> rgb_guidance_source
 PARTS = {"Pose": "skeleton_logits", "RGB": "rgb_logits", "RGB+Pose": "logits"}
 
 
+EXPERT_RUN = "{} expert (skeleton only)"  # Table V's rows of the two experts, by kind ("body", "hand")
+
+
 def run_rgb(args, out: Path) -> None:
     dataset = load_skeleton_dataset("synthetic", config="xsub", rgb=True, rgb_patch_size=24)
     names = dataset["train"].features["label"].names
@@ -154,8 +157,7 @@ def combine_rgb(args, files: list[str]) -> None:
             if per_seed and list(runs) != list(next(iter(per_seed.values()))):
                 raise ValueError(f"{file}: seed {seed} has other runs ({list(runs)}) than the seeds before it")
             per_seed[int(seed)] = runs
-    args.seeds = sorted(per_seed)
-    report_rgb(args, {seed: per_seed[seed] for seed in args.seeds})
+    report_rgb(args, {seed: per_seed[seed] for seed in sorted(per_seed)})
 
 
 def report_rgb(args, per_seed: dict) -> None:
@@ -167,7 +169,7 @@ def report_rgb(args, per_seed: dict) -> None:
         for name, r in per_seed[seeds[0]].items()
     }
     # experts read from the skeleton protocol's checkpoints were evaluated, not trained (train_s 0)
-    experts = [f"{kind} expert (skeleton only)" for kind in ("body", "hand")]
+    experts = [EXPERT_RUN.format(kind) for kind in ("body", "hand")]
     read = [s for s in seeds if all(per_seed[s][n]["Pose"]["train_s"] == 0.0 for n in experts if n in per_seed[s])]
     if read == seeds:
         reused = " (the experts: the skeleton protocol's checkpoints, evaluated here)"
@@ -213,7 +215,7 @@ def rgb_seed(args, dataset, names, out: Path, seed: int, guidance: dict, experts
         else:
             experts[kind] = build(f"{kind}-expert", names, args.backbone, seed=seed)
             measured = run(experts[kind], dataset, args.expert_epochs, 2e-3, out / f"{kind}-expert", seed=seed)
-        results[f"{kind} expert (skeleton only)"] = {"Pose": measured}
+        results[EXPERT_RUN.format(kind)] = {"Pose": measured}
         print(seed, kind, measured, flush=True)
     default_norm = BHaRNetConfig().rgb_guidance_norm
     for name, source in guidance.items():

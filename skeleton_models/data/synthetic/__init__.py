@@ -43,6 +43,12 @@ def xsub_train_subjects(num_subjects: int) -> list[int]:
     return [s for s in range(1, num_subjects + 1) if s % 2 == 1]
 
 
+def next_subject(subject: int, first: int, count: int) -> int:
+    """The partner of `subject` in two-person classes: the next of the `count` subjects `first` .. `first` + `count`
+    - 1, the last one paired with the first."""
+    return first + (subject - first + 1) % count
+
+
 @dataclass
 class SyntheticSkeletonConfig(datasets.BuilderConfig):
     """Builder options. Size = classes x `num_subjects` x `num_replications` x 3 cameras (``xsub`` / ``xview``), or
@@ -132,7 +138,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
             first = cfg.num_subjects + 1
             subjects = range(first, first + cfg.num_pretrain_subjects)
             recordings = [
-                (label, subject, replication, camera, first + (subject - first + 1) % cfg.num_pretrain_subjects)
+                (label, subject, replication, camera, next_subject(subject, first, cfg.num_pretrain_subjects))
                 for label in range(len(CLASS_NAMES))
                 for subject in subjects
                 for replication in range(1, cfg.num_replications + 1)
@@ -149,7 +155,7 @@ class SyntheticSkeleton(SkeletonDatasetBuilder):
                             in_train = subject in train_subjects
                         else:
                             in_train = camera in XVIEW_TRAIN_CAMERAS
-                        partner = subject % cfg.num_subjects + 1
+                        partner = next_subject(subject, 1, cfg.num_subjects)
                         (train if in_train else test).append((label, subject, replication, camera, partner))
         return [
             datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"recordings": train}),
@@ -196,7 +202,7 @@ def generate_example(
     classes (default: the next of the `num_subjects` subjects)."""
     action = ACTION_CLASSES[label]
     if partner is None:
-        partner = subject % num_subjects + 1
+        partner = next_subject(subject, 1, num_subjects)
     bodies = [sample_body(np.random.default_rng([seed, 0, s])) for s in (subject, partner)]
     performance = perform(action, bodies, np.random.default_rng([seed, 1, label, subject, replication]))
     skeleton, hands = record(
